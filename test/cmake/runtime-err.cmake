@@ -1,0 +1,1 @@
+husk_criterion_test(NAME unit-err SOURCES unit/test_err.c LIBS husk::runtime LABELS unit)
