@@ -1,0 +1,16 @@
+# Shim suites: pure units (no root) and, once the binary exists, protocol-level tests that
+# drive containerd-shim-husk-v2 the way containerd does.
+husk_criterion_test(NAME unit-shim-flags SOURCES unit/test_shim_flags.c
+	LIBS husk_shim_core LABELS unit)
+husk_criterion_test(NAME unit-shim-address SOURCES unit/test_shim_address.c
+	LIBS husk_shim_core LABELS unit)
+husk_criterion_test(NAME unit-stdio-uri SOURCES unit/test_stdio_uri.c
+	LIBS husk_shim_core LABELS unit)
+husk_criterion_test(NAME unit-errmap SOURCES unit/test_errmap.c
+	LIBS husk_shim_core LABELS unit)
+husk_criterion_test(NAME unit-shim-log SOURCES unit/test_shim_log.c
+	LIBS husk_shim_core LABELS unit)
+husk_criterion_test(NAME unit-events-queue SOURCES unit/test_events_queue.c
+	LIBS husk_shim_core LABELS unit)
+husk_criterion_test(NAME unit-shim-exits SOURCES unit/test_shim_exits.c
+	LIBS husk_shim_core LABELS unit)
