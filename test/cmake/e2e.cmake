@@ -1,0 +1,41 @@
+# End-to-end suites: a private containerd per test (test/lib/containerd.c), driven by ctr.
+#
+# Each suite is registered twice from one executable:
+#   e2e-<name>      label e2e      runtime io.containerd.husk.v2 (the shim under test);
+#                                  only once the containerd-shim-husk-v2 target exists
+#   e2e-ref-<name>  label e2e-ref  runtime io.containerd.runc.v2, the reference shim: a
+#                                  test that fails there is a wrong test. Not run by
+#                                  hack/test.sh; run it with `ctest -L e2e-ref`.
+# The husk shim is found as $HUSK_BINARY_DIR/shim/containerd-shim-husk-v2 (or $HUSK_SHIM).
+# Every test starts its own containerd in its own namespace, so tests run in parallel.
+
+set(HUSK_E2E_TIMEOUT 300)
+set(HUSK_E2E_JOBS 2)
+
+function(husk_e2e_suite name source)
+	set(ref_env HUSK_E2E_RUNTIME=io.containerd.runc.v2)
+	if(TARGET containerd-shim-husk-v2)
+		husk_criterion_test(NAME e2e-${name} SOURCES ${source}
+			LABELS e2e TIMEOUT ${HUSK_E2E_TIMEOUT} JOBS ${HUSK_E2E_JOBS}
+			ENV HUSK_E2E_RUNTIME=io.containerd.husk.v2)
+		add_dependencies(test-e2e-${name} containerd-shim-husk-v2)
+		# The same executable against the reference shim.
+		get_test_property(e2e-${name} ENVIRONMENT env)
+		list(FILTER env EXCLUDE REGEX "^HUSK_E2E_RUNTIME=")
+		list(APPEND env ${ref_env})
+		get_test_property(e2e-${name} TIMEOUT timeout)
+		add_test(NAME e2e-ref-${name} COMMAND test-e2e-${name}
+			--jobs ${HUSK_E2E_JOBS} --timeout ${timeout})
+		set_tests_properties(e2e-ref-${name} PROPERTIES
+			TIMEOUT ${timeout} LABELS e2e-ref ENVIRONMENT "${env}"
+			FAIL_REGULAR_EXPRESSION "${HUSK_SANITIZER_FAIL_REGEX}")
+	else()
+		husk_criterion_test(NAME e2e-ref-${name} SOURCES ${source}
+			LABELS e2e-ref TIMEOUT ${HUSK_E2E_TIMEOUT} JOBS ${HUSK_E2E_JOBS}
+			ENV ${ref_env})
+	endif()
+endfunction()
+
+husk_e2e_suite(ctr-run e2e/test_ctr_run.c)
+#husk_e2e_suite(ctr-task e2e/test_ctr_task.c)
+#husk_e2e_suite(crash e2e/test_crash.c)
