@@ -37,5 +37,5 @@ function(husk_e2e_suite name source)
 endfunction()
 
 husk_e2e_suite(ctr-run e2e/test_ctr_run.c)
-#husk_e2e_suite(ctr-task e2e/test_ctr_task.c)
+husk_e2e_suite(ctr-task e2e/test_ctr_task.c)
 #husk_e2e_suite(crash e2e/test_crash.c)
