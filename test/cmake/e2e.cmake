@@ -38,4 +38,4 @@ endfunction()
 
 husk_e2e_suite(ctr-run e2e/test_ctr_run.c)
 husk_e2e_suite(ctr-task e2e/test_ctr_task.c)
-#husk_e2e_suite(crash e2e/test_crash.c)
+husk_e2e_suite(crash e2e/test_crash.c)

@@ -422,6 +422,25 @@ static bool cgroup_under(const char *pid, const char *prefix)
 	return hit;
 }
 
+/* State letter from /proc/<pid>/stat; 0 when the process is gone. */
+static char proc_state(const char *pid)
+{
+	char path[64], state = 0;
+
+	(void)snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = 0;
+	(void)fclose(f);
+	return state;
+}
+
+/*
+ * Live processes (zombies are skipped: once a shim is gone its dead children wait for
+ * the host's init to reap them, which is not the shim's doing) in a cgroup under prefix.
+ */
 static size_t pids_in_cgroup(const char *prefix, pid_t *pids, size_t max)
 {
 	DIR *d = opendir("/proc");
@@ -431,6 +450,8 @@ static size_t pids_in_cgroup(const char *prefix, pid_t *pids, size_t max)
 	cr_assert(d != NULL);
 	while ((de = readdir(d))) {
 		if (!is_pid_name(de->d_name) || !cgroup_under(de->d_name, prefix))
+			continue;
+		if (proc_state(de->d_name) == 'Z')
 			continue;
 		if (count < max)
 			pids[count] = (pid_t)strtol(de->d_name, NULL, 10);
@@ -459,15 +480,10 @@ bool e2e_wait_pid_gone(pid_t pid, double timeout)
 	if (r == 1)
 		return true;
 	/* A zombie that nobody reaps is gone for our purposes, too. */
-	char path[64], state = 0;
-	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return true;
-	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
-		state = 0;
-	(void)fclose(f);
-	return state == 'Z';
+	char id[32];
+	(void)snprintf(id, sizeof(id), "%d", (int)pid);
+	char state = proc_state(id);
+	return state == 0 || state == 'Z';
 }
 
 /* Entries of a directory other than . and ..; -1 when it does not exist. */
@@ -519,20 +535,45 @@ static bool check_sanitizer_reports(struct e2e_cd *cd)
 	return ok;
 }
 
+/* "pid <n>: <argv> (cgroup <line>)" for leak messages, malloc'ed. */
+static char *describe_pid(pid_t pid)
+{
+	static char argv[4096];
+	char id[32];
+
+	(void)snprintf(id, sizeof(id), "%d", (int)pid);
+	size_t n = read_cmdline(id, argv, sizeof(argv));
+	for (size_t i = 0; i + 1 < n; i++)
+		if (argv[i] == '\0')
+			argv[i] = ' ';
+	char *path = xasprintf("/proc/%d/cgroup", (int)pid);
+	char *cg = testutil_read_file(path);
+	free(path);
+	char *s = xasprintf("pid %d: %s\n%s", (int)pid, n ? argv : "?", cg ? cg : "");
+	free(cg);
+	return s;
+}
+
 static bool check_processes(struct e2e_cd *cd)
 {
 	pid_t pids[16];
 	bool ok = true;
 	size_t n = e2e_shim_pids(cd, pids, 16);
 
-	cr_expect(n == 0, "leak check: %zu %s process(es) still running (first pid %d)", n,
-		  cd->shim, n ? (int)pids[0] : 0);
+	for (size_t i = 0; i < n && i < 16; i++) {
+		char *what = describe_pid(pids[i]);
+		cr_expect(false, "leak check: shim still running: %s", what);
+		free(what);
+	}
 	ok = ok && n == 0;
 
 	char *prefix = xasprintf("/%s", cd->ns);
 	n = pids_in_cgroup(prefix, pids, 16);
-	cr_expect(n == 0, "leak check: %zu process(es) left in cgroup %s/ (first pid %d)", n,
-		  prefix, n ? (int)pids[0] : 0);
+	for (size_t i = 0; i < n && i < 16; i++) {
+		char *what = describe_pid(pids[i]);
+		cr_expect(false, "leak check: process left in cgroup %s/: %s", prefix, what);
+		free(what);
+	}
 	ok = ok && n == 0;
 	free(prefix);
 	return ok;
@@ -629,30 +670,46 @@ static int note_fifo(const char *path, const struct stat *st, int flag, struct F
 	return 0;
 }
 
+/*
+ * Entries left in path, waiting up to timeout seconds (scaled) for it to empty: after a
+ * dead shim, containerd removes the bundle asynchronously.
+ */
+static int entries_after(const char *path, double timeout, char *first, size_t cap)
+{
+	double deadline = now() + testutil_timeout(timeout);
+
+	for (;;) {
+		int n = count_entries(path, first, cap);
+		if (n <= 0 || now() >= deadline)
+			return n;
+		(void)nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+	}
+}
+
 static bool check_files(struct e2e_cd *cd)
 {
 	char first[256] = "";
 	bool ok = true;
 
-	fifo_count = 0;
-	(void)nftw(cd->dir, note_fifo, 16, FTW_PHYS | FTW_MOUNT);
-	cr_expect(fifo_count == 0, "leak check: %d fifo(s) under %s, e.g. %s", fifo_count, cd->dir,
-		  fifo_first);
-	ok = fifo_count == 0;
-
 	const char *dirs[] = {"state", "root"};
 	for (size_t i = 0; i < 2; i++) {
 		char *b = xasprintf("%s/%s/io.containerd.runtime.v2.task/%s", cd->dir, dirs[i],
 				    cd->ns);
-		int n = count_entries(b, first, sizeof(first));
+		int n = entries_after(b, 10, first, sizeof(first));
 		cr_expect(n <= 0, "leak check: bundle %s/%s left behind", b, first);
 		ok = ok && n <= 0;
 		free(b);
 	}
 
+	fifo_count = 0;
+	(void)nftw(cd->dir, note_fifo, 16, FTW_PHYS | FTW_MOUNT);
+	cr_expect(fifo_count == 0, "leak check: %d fifo(s) under %s, e.g. %s", fifo_count, cd->dir,
+		  fifo_first);
+	ok = ok && fifo_count == 0;
+
 	char *state = xasprintf("/run/containerd/%s/%s", cd->husk ? "husk" : "runc", cd->ns);
 	if (cd->husk || strcmp(cd->runtime, "io.containerd.runc.v2") == 0) {
-		int n = count_entries(state, first, sizeof(first));
+		int n = entries_after(state, 10, first, sizeof(first));
 		cr_expect(n <= 0, "leak check: runtime state %s/%s left behind", state, first);
 		ok = ok && n <= 0;
 	}
@@ -728,7 +785,7 @@ void e2e_cd_stop(struct e2e_cd *cd)
 	cr_expect(r.status == 0, "hack/containerd.sh stop: %s%s", r.out, r.err);
 	remove_namespace_dirs(cd);
 	if (getenv("HUSK_E2E_KEEP")) {
-		cr_log_warn("e2e: keeping %s (HUSK_E2E_KEEP)", cd->dir);
+		cr_log_info("e2e: keeping %s (HUSK_E2E_KEEP)", cd->dir);
 		free(cd->dir);
 	} else {
 		testutil_rmtree_free(cd->dir);
