@@ -54,7 +54,7 @@ static char *remove_stopped(const char *id)
 	return strdup(rm.err);
 }
 
-Test(crash, shim_sigkill_then_rm)
+E2E_TEST(crash, shim_sigkill_then_rm)
 {
 	const char *id = e2e_id(cd, "shimkill");
 	pid_t init = run_detached(id);
@@ -94,7 +94,7 @@ Test(crash, shim_sigkill_then_rm)
 	free(sock);
 }
 
-Test(crash, containerd_restart_keeps_task)
+E2E_TEST(crash, containerd_restart_keeps_task)
 {
 	const char *id = e2e_id(cd, "restart");
 	pid_t init = run_detached(id);
@@ -126,7 +126,7 @@ Test(crash, containerd_restart_keeps_task)
 	cr_assert(e2e_wait_pid_gone(init, 10));
 }
 
-Test(crash, task_exits_while_containerd_down)
+E2E_TEST(crash, task_exits_while_containerd_down)
 {
 	const char *id = e2e_id(cd, "downexit");
 	pid_t init = run_detached(id);

@@ -27,7 +27,7 @@ static void teardown(void)
 
 TestSuite(ctr_run, .init = setup, .fini = teardown);
 
-Test(ctr_run, image_stdout)
+E2E_TEST(ctr_run, image_stdout)
 {
 	const char *id = e2e_id(cd, "echo");
 	_cleanup_res_ struct e2e_res r = e2e_ctr(cd, NULL, E2E_RUN(cd), "--rm", cd->image, id,
@@ -37,7 +37,7 @@ Test(ctr_run, image_stdout)
 	cr_assert(eq(str, r.out, "hello from husk\n"));
 }
 
-Test(ctr_run, rootfs_stdout)
+E2E_TEST(ctr_run, rootfs_stdout)
 {
 	const char *id = e2e_id(cd, "rootfs");
 	/* ctr's default spec has no PATH without an image: use absolute paths. */
@@ -49,7 +49,7 @@ Test(ctr_run, rootfs_stdout)
 	cr_assert(eq(str, r.out, "from-rootfs\n0\nhusk\n"));
 }
 
-Test(ctr_run, exit_code)
+E2E_TEST(ctr_run, exit_code)
 {
 	const char *id = e2e_id(cd, "exit3");
 	_cleanup_res_ struct e2e_res r =
@@ -59,7 +59,7 @@ Test(ctr_run, exit_code)
 	cr_assert(eq(str, r.out, ""));
 }
 
-Test(ctr_run, stdout_and_stderr_apart)
+E2E_TEST(ctr_run, stdout_and_stderr_apart)
 {
 	const char *id = e2e_id(cd, "streams");
 	_cleanup_res_ struct e2e_res r =
@@ -72,7 +72,7 @@ Test(ctr_run, stdout_and_stderr_apart)
 	cr_assert(strstr(r.out, "to-err") == NULL);
 }
 
-Test(ctr_run, spec_env_cwd)
+E2E_TEST(ctr_run, spec_env_cwd)
 {
 	const char *id = e2e_id(cd, "spec");
 	_cleanup_res_ struct e2e_res r = e2e_ctr(
@@ -105,13 +105,13 @@ static void stdin_roundtrip(const char *id, const char *data, size_t len)
 	cr_assert(memcmp(r.out + 6, data, len) == 0, "stdin came back changed");
 }
 
-Test(ctr_run, stdin_closed_ends_cat)
+E2E_TEST(ctr_run, stdin_closed_ends_cat)
 {
 	const char *data = "second line\nthird\n";
 	stdin_roundtrip(e2e_id(cd, "cat"), data, strlen(data));
 }
 
-Test(ctr_run, stdin_large_no_loss)
+E2E_TEST(ctr_run, stdin_large_no_loss)
 {
 	/* Several times any pipe or fifo buffer: back-pressure, no lost or reordered bytes. */
 	size_t len = 4u << 20;
@@ -128,7 +128,7 @@ Test(ctr_run, stdin_large_no_loss)
 	free(data);
 }
 
-Test(ctr_run, tty)
+E2E_TEST(ctr_run, tty)
 {
 	const char *id = e2e_id(cd, "tty");
 	_cleanup_res_ struct e2e_res r =
@@ -140,7 +140,7 @@ Test(ctr_run, tty)
 	cr_assert(strstr(r.out, "on-a-tty\r") != NULL, "output: %s", r.out);
 }
 
-Test(ctr_run, sigkill_reports_137)
+E2E_TEST(ctr_run, sigkill_reports_137)
 {
 	const char *id = e2e_id(cd, "killed");
 	struct e2e_proc *p =

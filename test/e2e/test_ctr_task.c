@@ -66,7 +66,7 @@ static void kill_and_remove(const char *id, const char *signal, bool all)
 	free(remove_task(id));
 }
 
-Test(ctr_task, ls_ps_kill_delete)
+E2E_TEST(ctr_task, ls_ps_kill_delete)
 {
 	const char *id = e2e_id(cd, "life");
 	pid_t pid = run_detached(id);
@@ -101,7 +101,7 @@ Test(ctr_task, ls_ps_kill_delete)
 	cr_assert(e2e_wait_pid_gone(pid, 10));
 }
 
-Test(ctr_task, exec_plain)
+E2E_TEST(ctr_task, exec_plain)
 {
 	const char *id = e2e_id(cd, "exec");
 	run_detached(id);
@@ -125,7 +125,7 @@ Test(ctr_task, exec_plain)
 	kill_and_remove(id, "KILL", false);
 }
 
-Test(ctr_task, exec_tty)
+E2E_TEST(ctr_task, exec_tty)
 {
 	const char *id = e2e_id(cd, "exectty");
 	run_detached(id);
@@ -140,7 +140,7 @@ Test(ctr_task, exec_tty)
 	kill_and_remove(id, "KILL", false);
 }
 
-Test(ctr_task, exec_stdin)
+E2E_TEST(ctr_task, exec_stdin)
 {
 	const char *id = e2e_id(cd, "execin");
 	run_detached(id);
@@ -158,7 +158,7 @@ Test(ctr_task, exec_stdin)
 	kill_and_remove(id, "KILL", false);
 }
 
-Test(ctr_task, exec_detached_then_kill_all)
+E2E_TEST(ctr_task, exec_detached_then_kill_all)
 {
 	const char *id = e2e_id(cd, "killall");
 	pid_t pid = run_detached(id);
@@ -195,7 +195,7 @@ Test(ctr_task, exec_detached_then_kill_all)
 	free(fifos);
 }
 
-Test(ctr_task, pause_resume)
+E2E_TEST(ctr_task, pause_resume)
 {
 	const char *id = e2e_id(cd, "pause");
 	run_detached(id);
@@ -224,7 +224,7 @@ Test(ctr_task, pause_resume)
 	free(warn);
 }
 
-Test(ctr_task, metrics)
+E2E_TEST(ctr_task, metrics)
 {
 	const char *id = e2e_id(cd, "metrics");
 	run_detached(id);
@@ -246,7 +246,7 @@ Test(ctr_task, metrics)
 	kill_and_remove(id, "KILL", false);
 }
 
-Test(ctr_task, sigkill_reports_137)
+E2E_TEST(ctr_task, sigkill_reports_137)
 {
 	const char *id = e2e_id(cd, "k9");
 	run_detached(id);
@@ -258,7 +258,7 @@ Test(ctr_task, sigkill_reports_137)
 	free(warn);
 }
 
-Test(ctr_task, start_created_task)
+E2E_TEST(ctr_task, start_created_task)
 {
 	/*
 	 * ctr c create + ctr task start: the Create and Start calls as separate commands.

@@ -24,6 +24,9 @@
 
 #define MAX_ARGS 64
 
+/* The instance of the running test (one test per worker process). */
+static struct e2e_cd *current;
+
 static double now(void)
 {
 	struct timespec ts;
@@ -161,6 +164,7 @@ struct e2e_cd *e2e_cd_start(void)
 	setup_image(cd);
 	cr_log_info("e2e: containerd in %s, namespace %s, runtime %s", cd->dir, cd->ns,
 		    cd->runtime);
+	current = cd;
 	return cd;
 }
 
@@ -749,7 +753,7 @@ static void print_log_tail(struct e2e_cd *cd)
 	if (text) {
 		size_t len = strlen(text);
 		const char *tail = len > 6000 ? text + len - 6000 : text;
-		cr_log_error("e2e: tail of %s:\n%s", path, tail);
+		cr_log_info("e2e: tail of %s:\n%s", path, tail);
 	}
 	free(text);
 	free(path);
@@ -775,12 +779,27 @@ static void remove_namespace_dirs(struct e2e_cd *cd)
 	}
 }
 
+void e2e_cd_assert_clean(struct e2e_cd *cd)
+{
+	cr_assert(cd != NULL, "no private containerd: e2e_cd_start() was not called");
+	cd->checked = true;
+	if (!e2e_cd_check_leaks(cd)) {
+		print_log_tail(cd);
+		cr_assert_fail("e2e: the test left resources behind (see above)");
+	}
+}
+
+struct e2e_cd *e2e_cd_current(void)
+{
+	return current;
+}
+
 void e2e_cd_stop(struct e2e_cd *cd)
 {
 	if (!cd)
 		return;
-	if (!e2e_cd_check_leaks(cd))
-		print_log_tail(cd);
+	if (!cd->checked)
+		cr_log_info("e2e: the test did not finish; leak checks skipped, cleaning up");
 	_cleanup_res_ struct e2e_res r = run_script(cd, "stop", NULL);
 	cr_expect(r.status == 0, "hack/containerd.sh stop: %s%s", r.out, r.err);
 	remove_namespace_dirs(cd);
@@ -800,5 +819,7 @@ void e2e_cd_stop(struct e2e_cd *cd)
 	free(cd->image);
 	free(cd->rootfs);
 	free(cd->fifo_dir);
+	if (current == cd)
+		current = NULL;
 	free(cd);
 }

@@ -6,8 +6,10 @@
  * <dir>/asan.*), imports the busybox test image (hack/mkimage.sh, built once per build
  * tree and cached) and copies a busybox rootfs to <dir>/rootfs for --rootfs runs. Every
  * test uses its own namespace, so cgroups (/<ns>/<id>) and runtime state never collide
- * with a parallel test. e2e_cd_stop() checks that the test left nothing behind, then stops
- * containerd and removes everything.
+ * with a parallel test. Tests are written with E2E_TEST(), which checks after the body that
+ * the test left nothing behind (e2e_cd_assert_clean); e2e_cd_stop() in the suite's .fini
+ * stops containerd and removes everything. (Criterion 2.4 ignores assertion failures in
+ * .fini, so the checks must run in the test itself.)
  *
  * The runtime under test is $HUSK_E2E_RUNTIME (default io.containerd.husk.v2); the husk
  * shim binary is $HUSK_SHIM, else $HUSK_BINARY_DIR/shim/containerd-shim-husk-v2.
@@ -36,7 +38,22 @@ struct e2e_cd {
 	char *fifo_dir; /* <dir>/fifo: ctr --fifo-dir, checked empty at the end */
 	char **ids;	/* container ids handed out by e2e_id() */
 	size_t n_ids;
+	bool checked; /* e2e_cd_assert_clean() ran */
 };
+
+/*
+ * Define a test whose body is followed by e2e_cd_assert_clean() on the current instance;
+ * the suite's .init must have called e2e_cd_start(). Use it like Test():
+ *     E2E_TEST(ctr_run, echo) { ... }
+ */
+#define E2E_TEST(suite, name, ...)                     \
+	static void suite##_##name##_body(void);       \
+	Test(suite, name, ##__VA_ARGS__)               \
+	{                                              \
+		suite##_##name##_body();               \
+		e2e_cd_assert_clean(e2e_cd_current()); \
+	}                                              \
+	static void suite##_##name##_body(void)
 
 /* ctr run with the runtime under test and the test's fifo dir; append flags, ref, id, argv. */
 #define E2E_RUN(cd) "run", "--runtime", (cd)->runtime, "--fifo-dir", (cd)->fifo_dir
@@ -47,10 +64,19 @@ struct e2e_cd {
 struct e2e_cd *e2e_cd_start(void);
 
 /*
- * Check for leaks (non-fatal expectations, see e2e_cd_check_leaks), stop containerd, kill
- * what is left, remove the temp dir and the namespace's cgroup and state dirs, free cd.
+ * Stop containerd, kill what is left, remove the temp dir and the namespace's cgroup and
+ * state dirs, free cd. No checks: call from .fini, after a passed or a failed test.
  */
 void e2e_cd_stop(struct e2e_cd *cd);
+
+/* The instance e2e_cd_start() made for the running test, or NULL. */
+struct e2e_cd *e2e_cd_current(void);
+
+/*
+ * Run e2e_cd_check_leaks() and fail the test (printing the tail of containerd's log) if
+ * anything was left behind. E2E_TEST() calls it after the body.
+ */
+void e2e_cd_assert_clean(struct e2e_cd *cd);
 
 /*
  * What a test must not leave behind once its containers are deleted. Waits (bounded)
