@@ -16,6 +16,8 @@ husk_criterion_test(NAME unit-shim-exits SOURCES unit/test_shim_exits.c
 	LIBS husk_shim_core LABELS unit)
 husk_criterion_test(NAME unit-shim-stdio SOURCES unit/test_shim_stdio.c
 	LIBS husk_shim_core LABELS unit)
+husk_criterion_test(NAME unit-shim-reaper SOURCES unit/test_shim_reaper.c
+	LIBS husk_shim_core LABELS unit)
 if(TARGET husk::api)
 	husk_criterion_test(NAME unit-convert SOURCES unit/test_convert.c
 		LIBS husk_shim_core LABELS unit)
