@@ -63,7 +63,11 @@ containerd_pid() {
 find_shim() {
 	local c
 	if [ -n "${HUSK_SHIM:-}" ]; then
-		echo "$HUSK_SHIM"
+		if [ -x "$HUSK_SHIM" ]; then
+			echo "$HUSK_SHIM"
+		else
+			echo "containerd.sh: HUSK_SHIM=$HUSK_SHIM is not an executable" >&2
+		fi
 		return
 	fi
 	for c in asan dev demo release; do
@@ -189,10 +193,13 @@ stop_containerd() {
 
 # Delete every task and container through containerd, so the shims clean up as they
 # would in normal use.
+namespaces=()
+
 delete_all() {
 	local ns id
 	answers || return 0
-	for ns in $(ctr_ namespaces ls -q 2>/dev/null); do
+	mapfile -t namespaces < <(ctr_ namespaces ls -q 2>/dev/null)
+	for ns in "${namespaces[@]}"; do
 		for id in $(ctr_ -n "$ns" tasks ls -q 2>/dev/null); do
 			ctr_ -n "$ns" --timeout 10s tasks kill -a -s KILL "$id" >/dev/null 2>&1 || true
 			ctr_ -n "$ns" --timeout 10s tasks delete -f "$id" >/dev/null 2>&1 || true
@@ -258,6 +265,18 @@ cleanup_bundles() {
 	done
 }
 
+# Namespace-level dirs that containerd and the shims leave once the containers are gone;
+# rmdir removes only empty ones (a system containerd may share a namespace name).
+remove_namespace_dirs() {
+	local ns d
+	for ns in "${namespaces[@]}"; do
+		for d in /sys/fs/cgroup/*/"$ns" /sys/fs/cgroup/"$ns" /run/containerd/runc/"$ns" \
+			/run/containerd/husk/"$ns"; do
+			if [ -d "$d" ]; then rmdir "$d" 2>/dev/null || true; fi
+		done
+	done
+}
+
 unmount_all() {
 	local m
 	# mountinfo field 5 is the mount point, octal-escaped; deepest first.
@@ -274,6 +293,7 @@ stop() {
 	stop_containerd
 	kill_shims
 	cleanup_bundles
+	remove_namespace_dirs
 	unmount_all
 	rm -rf "$dir/fifo"
 }
