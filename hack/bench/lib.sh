@@ -1,0 +1,121 @@
+# shellcheck shell=bash
+# Shared set-up for the containerd-level benchmarks (bench-mem.sh, bench-ctr.sh): a private
+# containerd (hack/containerd.sh) in a temp dir with the busybox image imported, both
+# runtimes, and small helpers. Sourced, not run.
+
+bench_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bench_image=docker.io/library/busybox:latest
+bench_ns=husk-bench
+HUSK_RUNTIME=io.containerd.husk.v2
+RUNC_RUNTIME=io.containerd.runc.v2
+
+# The husk shim to measure: $HUSK_SHIM, else the first built one, preferring optimised
+# builds (a sanitizer build would measure ASan, not husk).
+bench_find_shim() {
+	local c
+	if [ -n "${HUSK_SHIM:-}" ]; then
+		echo "$HUSK_SHIM"
+		return
+	fi
+	for c in release demo dev asan; do
+		if [ -x "$bench_top/build/$c/shim/containerd-shim-husk-v2" ]; then
+			echo "$bench_top/build/$c/shim/containerd-shim-husk-v2"
+			return
+		fi
+	done
+}
+
+# Runtimes to compare: husk (when a shim is built) and the reference.
+bench_runtimes() {
+	if [ -n "$bench_shim" ]; then
+		echo "$HUSK_RUNTIME"
+	fi
+	echo "$RUNC_RUNTIME"
+}
+
+bench_setup() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "bench: run as root" >&2
+		exit 1
+	fi
+	bench_shim=$(bench_find_shim)
+	if [ -z "$bench_shim" ]; then
+		echo "bench: no containerd-shim-husk-v2 built; measuring $RUNC_RUNTIME only" >&2
+	else
+		echo "bench: husk shim $bench_shim"
+	fi
+	bench_dir=$(mktemp -d "${TMPDIR:-/tmp}/husk-bench-XXXXXX")
+	trap bench_teardown EXIT
+	trap 'exit 130' INT TERM
+	HUSK_SHIM=$bench_shim "$bench_top/hack/containerd.sh" start "$bench_dir"
+	export CONTAINERD_ADDRESS=$bench_dir/containerd.sock
+	export CONTAINERD_NAMESPACE=$bench_ns
+	"$bench_top/hack/mkimage.sh" "$bench_dir/busybox.tar" "$bench_image" >/dev/null
+	ctr images import "$bench_dir/busybox.tar" >/dev/null
+}
+
+bench_teardown() {
+	local rc=$?
+	"$bench_top/hack/containerd.sh" stop "$bench_dir" || true
+	rm -rf "$bench_dir"
+	exit $rc
+}
+
+# Pid of the shim serving task id (its argv holds -address <our socket> and -id <id>).
+bench_shim_pid() {
+	local id=$1 p argv
+	for p in /proc/[0-9]*; do
+		argv=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+		case $argv in
+		*containerd-shim*" -address $CONTAINERD_ADDRESS"*" start"*) ;;
+		*containerd-shim*" -address $CONTAINERD_ADDRESS"*)
+			case " $argv " in *" -id $id "*)
+				echo "${p#/proc/}"
+				return 0
+				;;
+			esac
+			;;
+		esac
+	done
+	return 1
+}
+
+# A field of /proc/PID/smaps_rollup in kB.
+bench_smaps() {
+	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/smaps_rollup"
+}
+
+# Median of the numbers on stdin.
+bench_median() {
+	sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# "a / b" with two decimals, or n/a.
+bench_ratio() {
+	if [ -z "$1" ] || [ -z "$2" ] || [ "$2" = 0 ]; then
+		echo n/a
+	else
+		awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+	fi
+}
+
+bench_now_ns() { date +%s%N; }
+
+# Wait until task id is RUNNING (bounded).
+bench_wait_running() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		if ctr task ls 2>/dev/null | awk -v id="$1" '$1 == id && $3 == "RUNNING" { f = 1 } END { exit !f }'; then
+			return 0
+		fi
+		sleep 0.02
+	done
+	echo "bench: task $1 did not start" >&2
+	return 1
+}
+
+bench_remove() {
+	ctr task kill -s KILL "$1" >/dev/null 2>&1 || true
+	ctr task rm -f "$1" >/dev/null 2>&1 || true
+	ctr containers rm "$1" >/dev/null 2>&1 || true
+}
