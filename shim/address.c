@@ -139,12 +139,20 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
+/*
+ * Bind and listen under a private name first, then link() it into place: link fails with
+ * EEXIST instead of replacing, so two concurrent `start`s of one sandbox cannot unlink each
+ * other's live socket (the loser finds the winner already listening).
+ */
 int shim_socket_listen(const char *path, struct husk_err *err)
 {
 	struct sockaddr_un sa;
-	int r = sockaddr_set(&sa, path);
+	char tmp[sizeof(sa.sun_path)];
+	int r;
 
-	if (r < 0 || strlen(path) > SHIM_SOCKET_PATH_MAX)
+	if (strlen(path) > SHIM_SOCKET_PATH_MAX ||
+	    snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= (int)sizeof(tmp) ||
+	    sockaddr_set(&sa, tmp) < 0)
 		return husk_err_set(err, HUSK_ERR_INVALID, ENAMETOOLONG, "socket path '%s'", path);
 	r = mkdir_parent(path);
 	if (r < 0)
@@ -153,22 +161,33 @@ int shim_socket_listen(const char *path, struct husk_err *err)
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return husk_err_errno(err, errno, "socket");
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno != EADDRINUSE)
-			return husk_err_errno(err, errno, "bind '%s'", path);
-		if (shim_socket_alive(path, 100))
-			return husk_err_set(err, HUSK_ERR_EXISTS, EADDRINUSE,
-					    "a shim already listens on '%s'", path);
-		/* Stale: its server is gone. Remove only after the failed connect. */
-		if (unlink(path) < 0 && errno != ENOENT)
-			return husk_err_errno(err, errno, "remove stale socket '%s'", path);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			return husk_err_errno(err, errno, "bind '%s'", path);
-	}
-	if (chmod(path, 0600) < 0 || listen(fd, SOMAXCONN) < 0) {
-		r = husk_err_errno(err, errno, "listen on '%s'", path);
-		(void)unlink(path);
+	(void)unlink(tmp);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return husk_err_errno(err, errno, "bind '%s'", tmp);
+	if (chmod(tmp, 0600) < 0 || listen(fd, SOMAXCONN) < 0) {
+		r = husk_err_errno(err, errno, "listen on '%s'", tmp);
+		(void)unlink(tmp);
 		return r;
 	}
+	if (link(tmp, path) < 0) {
+		if (errno != EEXIST) {
+			r = husk_err_errno(err, errno, "link '%s'", path);
+			(void)unlink(tmp);
+			return r;
+		}
+		if (shim_socket_alive(path, 100)) {
+			(void)unlink(tmp);
+			return husk_err_set(err, HUSK_ERR_EXISTS, EADDRINUSE,
+					    "a shim already listens on '%s'", path);
+		}
+		/* Stale (its server is gone): replace it atomically. */
+		if (rename(tmp, path) < 0) {
+			r = husk_err_errno(err, errno, "replace stale socket '%s'", path);
+			(void)unlink(tmp);
+			return r;
+		}
+		return TAKE_FD(fd);
+	}
+	(void)unlink(tmp);
 	return TAKE_FD(fd);
 }

@@ -45,6 +45,7 @@ bool shim_socket_alive(const char *path, int timeout_ms);
  * socket chmod 0600). Returns the listening fd (O_CLOEXEC, blocking) or:
  *  -EADDRINUSE with HUSK_ERR_EXISTS when a live server already listens there;
  *  other negative errno with HUSK_ERR_INTERNAL.
- * A stale socket file (no listener) is unlinked and bound again.
+ * A stale socket file (no listener) is replaced atomically. The socket is bound under a
+ * private name and link()ed into place, so concurrent callers never remove a live one.
  */
 int shim_socket_listen(const char *path, struct husk_err *err);
