@@ -32,7 +32,8 @@ step "build ($build)"
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc \
 	-DHUSK_TESTS=OFF >/dev/null
 shim=$build/shim/containerd-shim-husk-v2
-if cmake --build "$build" --target help | grep -q 'containerd-shim-husk-v2'; then
+targets=$(cmake --build "$build" --target help)
+if [[ $targets == *containerd-shim-husk-v2* ]]; then
 	cmake --build "$build" -j"$(nproc)" --target containerd-shim-husk-v2
 	echo "built $shim"
 elif [ "$runtime" = io.containerd.husk.v2 ]; then

@@ -17,8 +17,6 @@
 
 #include <criterion/criterion.h>
 
-extern char **environ;
-
 /* A child that prints more than this is broken; fail instead of eating memory. */
 #define MAX_OUTPUT (256u << 20)
 
@@ -94,7 +92,8 @@ static void make_pipe(int fds[2])
 
 static char **build_env(char *const env_add[])
 {
-	size_t n = 0, m = 0;
+	size_t n = 0;
+	size_t m = 0;
 	while (environ[n])
 		n++;
 	while (env_add && env_add[m])
@@ -120,7 +119,8 @@ static char **build_env(char *const env_add[])
 
 static void spawn_attrs(posix_spawnattr_t *attr)
 {
-	sigset_t none, dfl;
+	sigset_t none;
+	sigset_t dfl;
 
 	(void)sigemptyset(&none);
 	(void)sigemptyset(&dfl);
@@ -138,7 +138,9 @@ static void spawn_attrs(posix_spawnattr_t *attr)
 
 struct e2e_proc *e2e_proc_spawn(char *const argv[], char *const env_add[])
 {
-	int in[2], out[2], err[2];
+	int in[2];
+	int out[2];
+	int err[2];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 
