@@ -1,0 +1,646 @@
+/*
+ * containerd.task.v2.Task: lookup, dispatch and the lifecycle methods (Create, Start,
+ * Delete, State, Wait, Connect, Shutdown). The other methods are in task_ops.c, exits and
+ * deferred work in task_exit.c. Semantics and error kinds follow containerd-shim-runc-v2
+ * (protocol.md section 5).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "convert.h"
+#include "events/task.pb-c.h"
+#include "husk/cleanup.h"
+#include "husk/id.h"
+#include "husk/spec.h"
+#include "log.h"
+#include "runtime/task/v2/shim.pb-c.h"
+#include "shim.h"
+#include "shim_stdio.h"
+
+int64_t shim_now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void shim_service_init(struct shim_service *svc, uv_loop_t *loop, const char *ns,
+		       struct shim_publisher *pub, shim_shutdown_fn *on_shutdown, void *userdata)
+{
+	memset(svc, 0, sizeof(*svc));
+	svc->loop = loop;
+	svc->ns = ns;
+	svc->pub = pub;
+	svc->on_shutdown = on_shutdown;
+	svc->userdata = userdata;
+	shim_exits_init(&svc->exits, &shim_exit_ops, svc);
+}
+
+struct shim_container *shim_container_find(struct shim_service *svc, const char *id)
+{
+	for (struct shim_container *ct = svc->containers; ct; ct = ct->next)
+		if (!ct->deleted && strcmp(ct->id, id) == 0)
+			return ct;
+	return NULL;
+}
+
+int shim_process_find(struct shim_service *svc, const char *id, const char *exec_id,
+		      struct shim_container **ret_c, struct shim_process **ret_p,
+		      struct husk_err *err)
+{
+	struct shim_container *ct = shim_container_find(svc, id ? id : "");
+
+	if (!ct)
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "container not created");
+	if (ret_c)
+		*ret_c = ct;
+	if (!exec_id || !*exec_id) {
+		if (ret_p)
+			*ret_p = &ct->init;
+		return 0;
+	}
+	for (struct shim_process *p = ct->execs; p; p = p->next) {
+		if (strcmp(p->exec_id, exec_id) == 0) {
+			if (ret_p)
+				*ret_p = p;
+			return 0;
+		}
+	}
+	return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process does not exist %s", exec_id);
+}
+
+/* ---- State ---- */
+
+static Containerd__V1__Types__Status process_status(const struct shim_process *p)
+{
+	const struct shim_container *ct = p->container;
+	enum husk_status cs = husk_container_status(ct->c);
+
+	/* runc reports an exec as paused while its container is, even an exited one. */
+	if (p->exec_id && cs == HUSK_STATUS_PAUSED)
+		return CONTAINERD__V1__TYPES__STATUS__PAUSED;
+	if (p->node.reaped || p->start_failed)
+		return CONTAINERD__V1__TYPES__STATUS__STOPPED;
+	if (p->exec_id)
+		return p->started ? CONTAINERD__V1__TYPES__STATUS__RUNNING
+				  : CONTAINERD__V1__TYPES__STATUS__CREATED;
+	return shim_status_to_proto(cs);
+}
+
+static void task_state(struct shim_service *svc, struct shim_call *call,
+		       const ProtobufCMessage *msg)
+{
+	const Containerd__Task__V2__StateRequest *req = (const void *)msg;
+	Containerd__Task__V2__StateResponse resp = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	struct shim_container *ct;
+	struct shim_process *p;
+	struct husk_err err = {0};
+
+	if (shim_process_find(svc, req->id, req->exec_id, &ct, &p, &err) < 0) {
+		shim_call_fail(call, &err);
+		return;
+	}
+	resp.id = p->exec_id ? p->exec_id : ct->id;
+	resp.bundle = ct->bundle;
+	resp.pid = (uint32_t)p->node.pid;
+	resp.status = process_status(p);
+	resp.stdin = p->stdin_path;
+	resp.stdout = p->stdout_path;
+	resp.stderr = p->stderr_path;
+	resp.terminal = p->terminal;
+	resp.exit_status = p->node.published ? (uint32_t)p->exit_status : 0;
+	shim_timestamp_set(&ts, p->node.published, p->exited_ns);
+	resp.exited_at = &ts;
+	shim_call_reply(call, &resp.base);
+}
+
+/* ---- Wait ---- */
+
+static void waiter_cancel(void *userdata)
+{
+	struct shim_waiter *w = userdata;
+	struct shim_process *p = w->process;
+
+	for (struct shim_waiter **pp = &p->waiters; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	p->n_waiters--;
+	free(w);
+}
+
+static void reply_wait(struct shim_call *call, const struct shim_process *p)
+{
+	Containerd__Task__V2__WaitResponse resp = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+
+	resp.exit_status = (uint32_t)p->exit_status;
+	shim_timestamp_set(&ts, true, p->exited_ns);
+	resp.exited_at = &ts;
+	shim_call_reply(call, &resp.base);
+}
+
+void shim_process_answer_waiters(struct shim_process *p)
+{
+	while (p->waiters) {
+		struct shim_waiter *w = p->waiters;
+		p->waiters = w->next;
+		p->n_waiters--;
+		reply_wait(w->call, p);
+		free(w);
+	}
+}
+
+static void task_wait(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *msg)
+{
+	const Containerd__Task__V2__WaitRequest *req = (const void *)msg;
+	struct shim_process *p;
+	struct husk_err err = {0};
+
+	if (shim_process_find(svc, req->id, req->exec_id, NULL, &p, &err) < 0) {
+		shim_call_fail(call, &err);
+		return;
+	}
+	if (p->node.published || p->start_failed) {
+		reply_wait(call, p);
+		return;
+	}
+	if (p->n_waiters >= SHIM_MAX_WAITERS) {
+		(void)husk_err_set(&err, HUSK_ERR_PRECONDITION, 0, "too many waiters on %s",
+				   p->exec_id ? p->exec_id : req->id);
+		shim_call_fail(call, &err);
+		return;
+	}
+	struct shim_waiter *w = calloc(1, sizeof(*w));
+	if (!w) {
+		(void)husk_err_errno(&err, ENOMEM, "wait");
+		shim_call_fail(call, &err);
+		return;
+	}
+	w->process = p;
+	w->call = call;
+	w->next = p->waiters;
+	p->waiters = w;
+	p->n_waiters++;
+	shim_call_on_cancel(call, waiter_cancel, w);
+}
+
+/* ---- Connect, Shutdown ---- */
+
+static void task_connect(struct shim_service *svc, struct shim_call *call,
+			 const ProtobufCMessage *msg)
+{
+	const Containerd__Task__V2__ConnectRequest *req = (const void *)msg;
+	Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
+	struct shim_container *ct = shim_container_find(svc, req->id ? req->id : "");
+
+	resp.shim_pid = (uint32_t)getpid();
+	resp.task_pid = ct ? (uint32_t)ct->init.node.pid : 0;
+	shim_call_reply(call, &resp.base);
+}
+
+static void task_shutdown(struct shim_service *svc, struct shim_call *call,
+			  const ProtobufCMessage *msg)
+{
+	(void)msg;
+	/* One shim serves a whole pod: Shutdown only ends it once no container is left. */
+	shim_call_reply(call, NULL);
+	if (svc->n_containers == 0 && svc->on_shutdown)
+		svc->on_shutdown(svc->userdata);
+}
+
+/* ---- Create ---- */
+
+static int dup_str(const char *s, char **ret)
+{
+	*ret = strdup(s ? s : "");
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int runtime_open(struct shim_service *svc, const struct shim_options *o,
+			struct husk_runtime **ret, struct husk_err *err)
+{
+	const char *base = getenv("HUSK_ROOT");
+	char root[4096];
+	char oci_root[4096];
+
+	if (!base || !*base)
+		base = SHIM_RUNTIME_ROOT;
+	if (snprintf(root, sizeof(root), "%s/%s", base, svc->ns) >= (int)sizeof(root))
+		return husk_err_set(err, HUSK_ERR_INVALID, ENAMETOOLONG, "runtime root");
+	struct husk_runtime_config cfg = {.root = root, .systemd_cgroup = o->systemd_cgroup};
+	if (o->binary_name) {
+		/* BinaryName selects the OCI engine; its root gets the namespace, as runc's. */
+		cfg.engine = "oci";
+		cfg.oci_binary = o->binary_name;
+		if (o->root) {
+			if (snprintf(oci_root, sizeof(oci_root), "%s/%s", o->root, svc->ns) >=
+			    (int)sizeof(oci_root))
+				return husk_err_set(err, HUSK_ERR_INVALID, ENAMETOOLONG,
+						    "runtime root");
+			cfg.oci_root = oci_root;
+		}
+	}
+	return husk_runtime_open(&cfg, ret, err);
+}
+
+static struct shim_container *container_new(struct shim_service *svc,
+					    const Containerd__Task__V2__CreateTaskRequest *req)
+{
+	struct shim_container *ct = calloc(1, sizeof(*ct));
+
+	if (!ct)
+		return NULL;
+	ct->svc = svc;
+	ct->init.container = ct;
+	ct->init.child = HUSK_CHILD_NULL;
+	ct->init.node.kind = SHIM_PROC_INIT;
+	ct->init.node.group = &ct->group;
+	ct->init.terminal = req->terminal;
+	if (dup_str(req->id, &ct->id) < 0 || dup_str(req->bundle, &ct->bundle) < 0 ||
+	    dup_str(req->stdin, &ct->init.stdin_path) < 0 ||
+	    dup_str(req->stdout, &ct->init.stdout_path) < 0 ||
+	    dup_str(req->stderr, &ct->init.stderr_path) < 0) {
+		shim_container_free(ct);
+		return NULL;
+	}
+	return ct;
+}
+
+static int create_check(struct shim_service *svc,
+			const Containerd__Task__V2__CreateTaskRequest *req, struct husk_err *err)
+{
+	int r = husk_id_check(req->id, "container", err);
+
+	if (r < 0)
+		return r;
+	if (shim_container_find(svc, req->id))
+		return husk_err_set(err, HUSK_ERR_EXISTS, 0, "id %s", req->id);
+	if (svc->n_containers >= SHIM_MAX_CONTAINERS)
+		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "too many containers");
+	if (!req->bundle || req->bundle[0] != '/')
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "bundle must be an absolute path");
+	if (req->checkpoint && *req->checkpoint)
+		return husk_err_set(err, HUSK_ERR_UNIMPLEMENTED, 0,
+				    "restoring from a checkpoint is not supported");
+	return 0;
+}
+
+static int stdio_open(struct shim_service *svc, struct shim_process *p, const char *cid,
+		      const struct shim_options *o, struct husk_err *err)
+{
+	struct shim_stdio_config cfg = {
+		.stdin_path = p->stdin_path,
+		.stdout_path = p->stdout_path,
+		.stderr_path = p->stderr_path,
+		.terminal = p->terminal,
+		.io_uid = o ? o->io_uid : 0,
+		.io_gid = o ? o->io_gid : 0,
+		.container_id = cid,
+		.ns = svc->ns,
+	};
+	struct husk_child logger;
+	int r = shim_stdio_new(svc->loop, &cfg, &p->stdio, err);
+
+	if (r < 0)
+		return r;
+	if (shim_stdio_take_logger(p->stdio, &logger))
+		p->logger = shim_logger_adopt(svc, p, &logger);
+	return 0;
+}
+
+/* The runtime call proper: the container exists afterwards, or nothing does. */
+static int create_container(struct shim_service *svc, struct shim_container *ct,
+			    const Containerd__Task__V2__CreateTaskRequest *req,
+			    const struct shim_options *o, struct husk_err *err)
+{
+	_cleanup_free_ struct husk_mount *mounts = NULL;
+	struct husk_create_opts opts = {.id = ct->id, .bundle = ct->bundle};
+	int r = shim_mounts_from_proto(req->rootfs, req->n_rootfs, &mounts, err);
+
+	if (r < 0)
+		return r;
+	r = runtime_open(svc, o, &ct->rt, err);
+	if (r < 0)
+		return r;
+	r = stdio_open(svc, &ct->init, ct->id, o, err);
+	if (r < 0)
+		return r;
+	opts.rootfs = mounts;
+	opts.n_rootfs = req->n_rootfs;
+	opts.io_uid = o->io_uid;
+	opts.io_gid = o->io_gid;
+	shim_stdio_child_fds(ct->init.stdio, opts.stdio);
+	husk_debug("create %s in '%s'", ct->id, ct->bundle);
+	r = husk_container_create(ct->rt, &opts, &ct->c, err);
+	if (r < 0)
+		return r;
+	int master = ct->init.terminal ? husk_container_take_console(ct->c) : -1;
+	return shim_stdio_start(ct->init.stdio, master, err);
+}
+
+static void publish_create(struct shim_service *svc, const struct shim_container *ct,
+			   const Containerd__Task__V2__CreateTaskRequest *req)
+{
+	Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
+	Containerd__Events__TaskIO io = CONTAINERD__EVENTS__TASK_IO__INIT;
+
+	io.stdin = ct->init.stdin_path;
+	io.stdout = ct->init.stdout_path;
+	io.stderr = ct->init.stderr_path;
+	io.terminal = ct->init.terminal;
+	ev.container_id = ct->id;
+	ev.bundle = ct->bundle;
+	ev.n_rootfs = req->n_rootfs;
+	ev.rootfs = req->rootfs;
+	ev.io = &io;
+	ev.checkpoint = req->checkpoint;
+	ev.pid = (uint32_t)ct->init.node.pid;
+	shim_publish(svc->pub, &ev.base);
+}
+
+static int create(struct shim_service *svc, const Containerd__Task__V2__CreateTaskRequest *req,
+		  struct shim_container **ret, struct husk_err *err)
+{
+	struct shim_options o;
+	int r = create_check(svc, req, err);
+
+	if (r < 0)
+		return r;
+	r = req->options ? shim_options_parse(req->options->type_url, req->options->value.data,
+					      req->options->value.len, &o, err)
+			 : shim_options_parse(NULL, NULL, 0, &o, err);
+	if (r < 0)
+		return r;
+	struct shim_container *ct = container_new(svc, req);
+	if (!ct) {
+		shim_options_done(&o);
+		return husk_err_errno(err, ENOMEM, "create");
+	}
+	r = create_container(svc, ct, req, &o, err);
+	shim_options_done(&o);
+	if (r < 0) {
+		if (ct->c)
+			(void)husk_container_delete(ct->c, /* force= */ true, NULL);
+		shim_container_free(ct);
+		return r;
+	}
+	*ret = ct;
+	return 0;
+}
+
+static void task_create(struct shim_service *svc, struct shim_call *call,
+			const ProtobufCMessage *msg)
+{
+	const Containerd__Task__V2__CreateTaskRequest *req = (const void *)msg;
+	Containerd__Task__V2__CreateTaskResponse resp =
+		CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+	struct shim_container *ct = NULL;
+	struct husk_err err = {0};
+
+	if (create(svc, req, &ct, &err) < 0) {
+		shim_call_fail(call, &err);
+		return;
+	}
+	const struct husk_child *init = husk_container_init(ct->c);
+	ct->init.node.pid = init->pid;
+	ct->init.node.start_time = init->start_time;
+	ct->init.child.pid = init->pid;
+	ct->next = svc->containers;
+	svc->containers = ct;
+	svc->n_containers++;
+	shim_exits_register(&svc->exits, &ct->init.node);
+	shim_container_watch_oom(ct);
+	shim_log_info("created task %s pid %d", ct->id, (int)init->pid);
+	publish_create(svc, ct, req);
+	resp.pid = (uint32_t)init->pid;
+	shim_call_reply(call, &resp.base);
+}
+
+/* ---- Start ---- */
+
+static void publish_exec_started(struct shim_service *svc, struct shim_process *p)
+{
+	Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
+
+	ev.container_id = p->container->id;
+	ev.exec_id = p->exec_id;
+	ev.pid = (uint32_t)p->node.pid;
+	shim_publish(svc->pub, &ev.base);
+}
+
+static int exec_check(const struct shim_container *ct, const struct shim_process *p,
+		      struct husk_err *err)
+{
+	if (p->started || p->start_failed)
+		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "cannot start a %s process",
+				    p->node.reaped ? "stopped" : "running");
+	/* containerd-shim-runc-v2 >= 1.6.36 refuses execs once the init has exited. */
+	if (shim_exits_init_gone(&ct->group) || husk_container_status(ct->c) == HUSK_STATUS_STOPPED)
+		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
+				    "container %s init process is not running", ct->id);
+	if (husk_container_status(ct->c) == HUSK_STATUS_PAUSED)
+		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "cannot exec in a paused state");
+	return 0;
+}
+
+static int start_exec(struct shim_service *svc, struct shim_container *ct, struct shim_process *p,
+		      struct husk_err *err)
+{
+	struct husk_exec_opts opts = {.exec_id = p->exec_id, .process = p->spec};
+	int console = -1;
+	int r = exec_check(ct, p, err);
+
+	if (r < 0)
+		return r;
+	r = stdio_open(svc, p, ct->id, NULL, err);
+	if (r < 0)
+		return r;
+	shim_stdio_child_fds(p->stdio, opts.stdio);
+	husk_debug("exec %s in %s", p->exec_id, ct->id);
+	r = husk_container_exec(ct->c, &opts, &p->child, &console, err);
+	if (r < 0)
+		return r;
+	p->started = true;
+	p->node.pid = p->child.pid;
+	p->node.start_time = p->child.start_time;
+	p->spec = husk_process_free(p->spec);
+	shim_exits_register(&svc->exits, &p->node);
+	return shim_stdio_start(p->stdio, console, err);
+}
+
+static void exec_start_failed(struct shim_process *p)
+{
+	/* A failed start ends the exec: pending Waits (issued before Start) get 255. */
+	p->start_failed = true;
+	p->exit_status = 255;
+	p->exited_ns = shim_now_ns();
+	shim_stdio_close(p->stdio);
+	p->stdio = NULL;
+	shim_process_answer_waiters(p);
+}
+
+static void task_start(struct shim_service *svc, struct shim_call *call,
+		       const ProtobufCMessage *msg)
+{
+	const Containerd__Task__V2__StartRequest *req = (const void *)msg;
+	Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
+	struct shim_container *ct;
+	struct shim_process *p;
+	struct husk_err err = {0};
+
+	if (shim_process_find(svc, req->id, req->exec_id, &ct, &p, &err) < 0) {
+		shim_call_fail(call, &err);
+		return;
+	}
+	if (p->exec_id) {
+		if (start_exec(svc, ct, p, &err) < 0) {
+			if (!p->started && !p->start_failed && err.kind != HUSK_ERR_PRECONDITION)
+				exec_start_failed(p);
+			shim_call_fail(call, &err);
+			return;
+		}
+		/* Before returning to the loop, so before the reaper can see its exit. */
+		publish_exec_started(svc, p);
+	} else {
+		if (husk_container_start(ct->c, &err) < 0) {
+			shim_call_fail(call, &err);
+			return;
+		}
+		ct->init.started = true;
+		Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
+		ev.container_id = ct->id;
+		ev.pid = (uint32_t)ct->init.node.pid;
+		shim_publish(svc->pub, &ev.base);
+		shim_log_info("started task %s", ct->id);
+	}
+	resp.pid = (uint32_t)p->node.pid;
+	shim_call_reply(call, &resp.base);
+}
+
+/* ---- Delete ---- */
+
+static int delete_check(const struct shim_container *ct, const struct shim_process *p,
+			struct husk_err *err)
+{
+	if (p->exec_id) {
+		if (p->started && !p->node.reaped)
+			return husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
+					    "cannot delete a running process");
+		return 0;
+	}
+	switch (husk_container_status(ct->c)) {
+	case HUSK_STATUS_RUNNING:
+		if (p->node.reaped)
+			break;
+		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
+				    "cannot delete a running process");
+	case HUSK_STATUS_PAUSED:
+		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
+				    "cannot delete a paused process");
+	default:
+		break;
+	}
+	/* The init's exit is held back while execs run; the task is not deletable yet. */
+	if (p->node.reaped && !p->node.published)
+		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
+				    "cannot delete a running process");
+	return 0;
+}
+
+static void task_delete(struct shim_service *svc, struct shim_call *call,
+			const ProtobufCMessage *msg)
+{
+	const Containerd__Task__V2__DeleteRequest *req = (const void *)msg;
+	struct shim_container *ct;
+	struct shim_process *p;
+	struct husk_err err = {0};
+
+	if (shim_process_find(svc, req->id, req->exec_id, &ct, &p, &err) < 0 ||
+	    delete_check(ct, p, &err) < 0) {
+		shim_call_fail(call, &err);
+		return;
+	}
+	if (p->pending_delete) {
+		(void)husk_err_set(&err, HUSK_ERR_PRECONDITION, 0, "delete already in progress");
+		shim_call_fail(call, &err);
+		return;
+	}
+	shim_process_delete(svc, p, call);
+}
+
+/* ---- the method table ---- */
+
+void shim_task_kill(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
+void shim_task_pids(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
+void shim_task_pause(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
+void shim_task_resume(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
+void shim_task_checkpoint(struct shim_service *svc, struct shim_call *call,
+			  const ProtobufCMessage *m);
+void shim_task_exec(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
+void shim_task_resize_pty(struct shim_service *svc, struct shim_call *call,
+			  const ProtobufCMessage *m);
+void shim_task_close_io(struct shim_service *svc, struct shim_call *call,
+			const ProtobufCMessage *m);
+void shim_task_update(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
+void shim_task_stats(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
+
+#define METHOD(n, type, f)                                               \
+	{                                                                \
+		n, &containerd__task__v2__##type##__descriptor, f, false \
+	}
+
+const struct shim_task_method shim_task_methods[] = {
+	METHOD("State", state_request, task_state),
+	METHOD("Create", create_task_request, task_create),
+	METHOD("Start", start_request, task_start),
+	METHOD("Delete", delete_request, task_delete),
+	METHOD("Pids", pids_request, shim_task_pids),
+	METHOD("Pause", pause_request, shim_task_pause),
+	METHOD("Resume", resume_request, shim_task_resume),
+	{"Checkpoint", &containerd__task__v2__checkpoint_task_request__descriptor,
+	 shim_task_checkpoint, true},
+	METHOD("Kill", kill_request, shim_task_kill),
+	METHOD("Exec", exec_process_request, shim_task_exec),
+	METHOD("ResizePty", resize_pty_request, shim_task_resize_pty),
+	METHOD("CloseIO", close_iorequest, shim_task_close_io),
+	METHOD("Update", update_task_request, shim_task_update),
+	METHOD("Wait", wait_request, task_wait),
+	METHOD("Stats", stats_request, shim_task_stats),
+	METHOD("Connect", connect_request, task_connect),
+	METHOD("Shutdown", shutdown_request, task_shutdown),
+};
+const size_t shim_n_task_methods = ARRAY_SIZE(shim_task_methods);
+
+void shim_task_dispatch(struct shim_service *svc, struct shim_call *call, const char *method,
+			const uint8_t *payload, size_t len)
+{
+	struct husk_err err = {0};
+
+	for (size_t i = 0; i < shim_n_task_methods; i++) {
+		const struct shim_task_method *m = &shim_task_methods[i];
+		if (strcmp(m->name, method) != 0)
+			continue;
+		ProtobufCMessage *req = protobuf_c_message_unpack(m->input, NULL, len, payload);
+		if (!req) {
+			(void)husk_err_set(&err, HUSK_ERR_INVALID, 0, "cannot decode %s request",
+					   method);
+			shim_call_fail(call, &err);
+			return;
+		}
+		m->fn(svc, call, req);
+		/* Handlers copy what they keep: no request outlives its call. */
+		protobuf_c_message_free_unpacked(req, NULL);
+		return;
+	}
+	(void)husk_err_set(&err, HUSK_ERR_UNIMPLEMENTED, 0, "method %s", method);
+	shim_call_fail(call, &err);
+}
