@@ -113,6 +113,11 @@ void shim_event_queue_kick(struct shim_event_queue *q)
 	shim_event_queue_retry(q);
 }
 
+const char *shim_event_queue_head_topic(const struct shim_event_queue *q)
+{
+	return q->head ? q->head->topic : NULL;
+}
+
 bool shim_event_queue_idle(const struct shim_event_queue *q)
 {
 	return !q->head && !q->in_flight;

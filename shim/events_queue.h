@@ -70,6 +70,9 @@ void shim_event_queue_retry(struct shim_event_queue *q);
 /* Try the head again now (e.g. the connection came back), cancelling the wait. */
 void shim_event_queue_kick(struct shim_event_queue *q);
 
+/* The topic of the event at the head (being sent or waiting for a retry); NULL if none. */
+const char *shim_event_queue_head_topic(const struct shim_event_queue *q);
+
 /* Nothing queued and nothing in flight. */
 bool shim_event_queue_idle(const struct shim_event_queue *q);
 

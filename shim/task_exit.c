@@ -452,15 +452,9 @@ void shim_process_delete(struct shim_service *svc, struct shim_process *p, struc
 
 void shim_service_done(struct shim_service *svc)
 {
-	while (svc->containers) {
-		struct shim_container *ct = svc->containers;
-		svc->containers = ct->next;
-		shim_container_free(ct);
-	}
-	while (svc->loggers) {
-		struct shim_logger *l = svc->loggers;
-		svc->loggers = l->next;
-		shim_child_close(&l->child);
-		free(l);
-	}
+	/* Containers keep running; their handles close and the structs go with them. */
+	while (svc->containers)
+		container_unlink(svc, svc->containers);
+	while (svc->loggers)
+		logger_free(svc->loggers);
 }

@@ -1,0 +1,228 @@
+/*
+ * `start`: containerd runs it in the bundle; it prints the address of the shim that serves
+ * this container's sandbox and exits. One shim per pod: if the sandbox's socket answers,
+ * that address is reused; otherwise the daemon is forked with the listener as fd 3.
+ * stdout carries only the address; nothing is printed to stderr on success (containerd
+ * reads the combined output as the answer).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include "address.h"
+#include "convert.h"
+#include "husk/cleanup.h"
+#include "husk/err.h"
+#include "husk/id.h"
+#include "husk/spec.h"
+#include "log.h"
+#include "shim_main.h"
+#include "shim_spawn.h"
+
+#ifndef PR_SCHED_CORE
+#define PR_SCHED_CORE 62
+#endif
+#define SCHED_CORE_CREATE	       1
+#define SCHED_CORE_SCOPE_PROCESS_GROUP 2
+
+static int group_id(const char *bundle, const char *id, char ret[HUSK_ID_MAX + 1],
+		    struct husk_err *err)
+{
+	struct husk_spec *spec = NULL;
+	int r = husk_spec_load(bundle, &spec, err);
+
+	if (r < 0)
+		return r;
+	/* io.containerd.runc.v2.group, else the CRI sandbox id, else the task id. */
+	r = husk_sandbox_id_from_spec(spec, id, ret, err);
+	husk_spec_free(spec);
+	return r;
+}
+
+/* A line in the bundle's log fifo, if containerd has it open; never on stderr. */
+static void open_log(const struct shim_flags *f)
+{
+	int fd = open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	shim_log_init(fd, f->debug, f->namespace_, f->id);
+}
+
+static void set_oom_score(pid_t pid)
+{
+	char path[64], buf[32];
+	_cleanup_close_ int self = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+	ssize_t n = self >= 0 ? read(self, buf, sizeof(buf) - 1) : -1;
+
+	if (n <= 0) {
+		shim_log_warn("read oom_score_adj failed, continuing");
+		return;
+	}
+	buf[n] = '\0';
+	/* containerd is our parent: its score + 1, so the OOM killer takes the shim first. */
+	int score = atoi(buf) + 1;
+	if (score > 1000)
+		score = 1000;
+	(void)snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	n = snprintf(buf, sizeof(buf), "%d", score);
+	if (fd < 0 || write(fd, buf, (size_t)n) != n)
+		shim_log_warn("set oom_score_adj %d of the shim: %m, keeping the inherited one",
+			      score);
+}
+
+/* runc Options.ShimCgroup: move the daemon there (v2 path, or each v1 hierarchy). */
+static void move_to_cgroup(pid_t pid, const char *cg)
+{
+	static const char *const roots[] = {"/sys/fs/cgroup",	     "/sys/fs/cgroup/unified",
+					    "/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu,cpuacct",
+					    "/sys/fs/cgroup/pids",   "/sys/fs/cgroup/systemd"};
+	char path[PATH_MAX], buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	bool moved = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s/cgroup.procs", roots[i], cg) >=
+		    (int)sizeof(path))
+			continue;
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && write(fd, buf, (size_t)n) == n)
+			moved = true;
+	}
+	if (!moved)
+		shim_log_warn("move the shim into cgroup '%s' failed, continuing", cg);
+}
+
+static void sched_core(pid_t pid)
+{
+	if (!getenv("SCHED_CORE"))
+		return;
+	if (prctl(PR_SCHED_CORE, SCHED_CORE_CREATE, pid, SCHED_CORE_SCOPE_PROCESS_GROUP, 0) < 0)
+		shim_log_warn("create a core scheduling cookie: %m, continuing");
+}
+
+static int spawn_daemon(const struct shim_flags *f, int listener, const char *bundle,
+			struct husk_child *ret, struct husk_err *err)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n < 0)
+		return husk_err_errno(err, errno, "readlink /proc/self/exe");
+	self[n] = '\0';
+	/* The runc shim's daemon command line: no action word, no -publish-binary. */
+	char *argv[] = {self,
+			(char *)"-namespace",
+			(char *)f->namespace_,
+			(char *)"-id",
+			(char *)f->id,
+			(char *)"-address",
+			(char *)(f->address ? f->address : ""),
+			f->debug ? (char *)"-debug" : NULL,
+			NULL};
+	struct shim_spawn sp = {
+		/* /proc/self/exe: the same binary even if the file was replaced meanwhile. */
+		.path = "/proc/self/exe", .argv = argv,	 .fds = {-1, -1, -1, listener}, .n_fds = 4,
+		.new_session = true,	  .cwd = bundle,
+	};
+	return shim_spawn(&sp, ret, err);
+}
+
+static int check_flags(const struct shim_flags *f, struct husk_err *err)
+{
+	if (!f->namespace_ || !*f->namespace_)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "-namespace is required");
+	if (!f->id || !*f->id)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "-id is required");
+	return husk_id_check(f->id, "container", err);
+}
+
+static int read_options(struct shim_options *o, struct husk_err *err)
+{
+	_cleanup_free_ uint8_t *in = NULL;
+	size_t len = 0;
+	int r = shim_read_all(STDIN_FILENO, 1 << 20, &in, &len);
+
+	if (r < 0)
+		return husk_err_errno(err, -r, "read options from stdin");
+	return shim_options_parse_any(in, len, o, err);
+}
+
+static int start(const struct shim_flags *f, char *address, size_t size, struct husk_err *err)
+{
+	char bundle[PATH_MAX];
+	char gid[HUSK_ID_MAX + 1];
+	struct shim_options o;
+	struct husk_child daemon = HUSK_CHILD_NULL;
+	int r = check_flags(f, err);
+
+	if (r < 0)
+		return r;
+	if (!getcwd(bundle, sizeof(bundle)))
+		return husk_err_errno(err, errno, "getcwd");
+	open_log(f);
+	if ((r = read_options(&o, err)) < 0)
+		return r;
+	if ((r = group_id(bundle, f->id, gid, err)) < 0 ||
+	    (r = shim_address_derive(NULL, f->address ? f->address : "", f->namespace_, gid,
+				     address, size, err)) < 0) {
+		shim_options_done(&o);
+		return r;
+	}
+	const char *path = shim_address_path(address);
+	_cleanup_close_ int listener = shim_socket_listen(path, err);
+	if (listener == -EADDRINUSE) {
+		/* The sandbox's shim is alive: containerd connects to it for this task too. */
+		shim_options_done(&o);
+		return shim_address_file_write(AT_FDCWD, address, err);
+	}
+	if (listener < 0) {
+		shim_options_done(&o);
+		return listener;
+	}
+	/* The daemon removes its socket on exit; the bundle's address file may be gone. */
+	if (setenv("HUSK_SHIM_SOCKET", path, 1) < 0) {
+		shim_options_done(&o);
+		(void)unlink(path);
+		return husk_err_errno(err, errno, "setenv");
+	}
+	r = spawn_daemon(f, listener, bundle, &daemon, err);
+	if (r == 0)
+		r = shim_address_file_write(AT_FDCWD, address, err);
+	if (r < 0) {
+		if (daemon.pid > 0)
+			shim_child_kill_and_reap(&daemon);
+		(void)unlink(path);
+		shim_options_done(&o);
+		return r;
+	}
+	sched_core(daemon.pid);
+	if (o.shim_cgroup)
+		move_to_cgroup(daemon.pid, o.shim_cgroup);
+	set_oom_score(daemon.pid);
+	/* Not waited for: it is reparented when we exit. */
+	shim_child_close(&daemon);
+	shim_options_done(&o);
+	return 0;
+}
+
+int shim_start_main(const struct shim_flags *f)
+{
+	char address[SHIM_ADDRESS_MAX];
+	struct husk_err err = {0};
+
+	if (start(f, address, sizeof(address), &err) < 0) {
+		fprintf(stderr, "start: %s\n", err.msg);
+		return 1;
+	}
+	if (shim_write_all(STDOUT_FILENO, address, strlen(address)) < 0)
+		return 1;
+	return 0;
+}
