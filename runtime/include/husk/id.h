@@ -16,7 +16,7 @@ struct husk_full_id {
 	char container[HUSK_ID_MAX + 1];
 };
 
-/* True when id matches ^[\w+-\.]+$ and is 1..HUSK_ID_MAX bytes. */
+/* True when id matches ^[\w+-\.]+$, is 1..HUSK_ID_MAX bytes and is not "." or "..". */
 bool husk_id_valid(const char *id);
 
 /* 0, or HUSK_ERR_INVALID "invalid container id '<id>'" (what names the kind: "container",
@@ -36,7 +36,16 @@ int husk_full_id_set(struct husk_full_id *ret, const char *sandbox, const char *
 int husk_sandbox_id_from_spec(const struct husk_spec *spec, const char *container_id,
 			      char ret[HUSK_ID_MAX + 1], struct husk_err *err);
 
-/* "<cid>_sandbox:<sid>" + suffix (".state", ".lock") into buf; -ENAMETOOLONG if it does not fit. */
+/*
+ * Longest file name husk_full_id_filename() builds: NAME_MAX (255) less room for the
+ * decoration of an atomic write's temp file.
+ */
+#define HUSK_FILENAME_MAX 223
+
+/*
+ * "<cid>_sandbox:<sid>" + suffix (".state", ".lock") into buf; -ENAMETOOLONG if it does not
+ * fit in size or is longer than HUSK_FILENAME_MAX.
+ */
 int husk_full_id_filename(const struct husk_full_id *id, const char *suffix, char *buf,
 			  size_t size);
 
