@@ -21,6 +21,8 @@ husk_criterion_test(NAME unit-shim-reaper SOURCES unit/test_shim_reaper.c
 if(TARGET husk::api)
 	husk_criterion_test(NAME unit-convert SOURCES unit/test_convert.c
 		LIBS husk_shim_core LABELS unit)
+	husk_criterion_test(NAME unit-metrics SOURCES unit/test_metrics.c
+		LIBS husk_shim_core LABELS unit)
 	# The task service against a fake runtime: its definitions come first and win.
 	husk_criterion_test(NAME unit-shim-task
 		SOURCES unit/test_shim_task.c unit/test_shim_task_fake.c
