@@ -33,39 +33,14 @@ void shim_task_resize_pty(struct shim_service *svc, struct shim_call *call,
 void shim_task_close_io(struct shim_service *svc, struct shim_call *call,
 			const ProtobufCMessage *m);
 void shim_task_update(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
-void shim_task_stats(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
-{
-	const Containerd__Task__V2__StatsRequest *req = (const void *)m;
-	Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
-	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-	struct shim_container *ct = NULL;
-	struct husk_err err = {0};
-	_cleanup_free_ struct husk_cgroup_stats *st = NULL;
-	_cleanup_free_ uint8_t *data = NULL;
-	const char *type = NULL;
-	size_t len = 0;
+void shim_task_stats(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
 
-	if (shim_process_find(svc, req->id, NULL, &ct, NULL, &err) < 0) {
-		shim_call_fail(call, &err);
-		return;
-	}
-	/* NotFound, never a made-up type: containerd skips NotFound quietly (protocol.md 3.6). */
-	st = calloc(1, sizeof(*st));
-	if (!st) {
-		(void)husk_err_errno(&err, ENOMEM, "stats");
-		shim_call_fail(call, &err);
-		return;
-	}
-	if (husk_container_stats(ct->c, st, &err) < 0 ||
-	    shim_metrics_pack(st, &type, &data, &len, &err) < 0) {
-		shim_call_fail(call, &err);
-		return;
-	}
-	any.type_url = (char *)type;
-	any.value.data = data;
-	any.value.len = len;
-	resp.stats = &any;
-	shim_call_reply(call, &resp.base);
+static void reply_or_fail(struct shim_call *call, int r, const struct husk_err *err)
+{
+	if (r < 0)
+		shim_call_fail(call, err);
+	else
+		shim_call_reply(call, NULL);
 }
 
 /* ---- Kill ---- */
@@ -345,10 +320,34 @@ void shim_task_update(struct shim_service *svc, struct shim_call *call, const Pr
 void shim_task_stats(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
 {
 	const Containerd__Task__V2__StatsRequest *req = (const void *)m;
+	Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	struct shim_container *ct = NULL;
 	struct husk_err err = {0};
+	_cleanup_free_ struct husk_cgroup_stats *st = NULL;
+	_cleanup_free_ uint8_t *data = NULL;
+	const char *type = NULL;
+	size_t len = 0;
 
+	if (shim_process_find(svc, req->id, NULL, &ct, NULL, &err) < 0) {
+		shim_call_fail(call, &err);
+		return;
+	}
 	/* NotFound, never a made-up type: containerd skips NotFound quietly (protocol.md 3.6). */
-	if (shim_process_find(svc, req->id, NULL, NULL, NULL, &err) == 0)
-		(void)husk_err_set(&err, HUSK_ERR_NOT_FOUND, 0, "cgroup does not exist");
-	shim_call_fail(call, &err);
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		(void)husk_err_errno(&err, ENOMEM, "stats");
+		shim_call_fail(call, &err);
+		return;
+	}
+	if (husk_container_stats(ct->c, st, &err) < 0 ||
+	    shim_metrics_pack(st, &type, &data, &len, &err) < 0) {
+		shim_call_fail(call, &err);
+		return;
+	}
+	any.type_url = (char *)type;
+	any.value.data = data;
+	any.value.len = len;
+	resp.stats = &any;
+	shim_call_reply(call, &resp.base);
 }
