@@ -1,0 +1,8 @@
+# Runtime core: ids, status machine, state files, registry, child processes, the husk CLI.
+# Suites that include runtime/src/ private headers (fs.h, state_file.h) add that directory.
+set(HUSK_RUNTIME_SRC_DIR ${PROJECT_SOURCE_DIR}/runtime/src)
+
+husk_criterion_test(NAME unit-id SOURCES unit/test_id.c LIBS husk::runtime LABELS unit)
+target_include_directories(test-unit-id PRIVATE ${HUSK_RUNTIME_SRC_DIR})
+
+husk_criterion_test(NAME unit-status SOURCES unit/test_status.c LIBS husk::runtime LABELS unit)
