@@ -1,0 +1,617 @@
+#include "native/plan.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "husk/cleanup.h"
+#include "husk/err.h"
+#include "husk/spec.h"
+#include "syscalls.h"
+
+/* ---- mount options ------------------------------------------------------------------ */
+
+struct mount_flag {
+	const char *name;
+	bool clear;
+	unsigned long flag;
+};
+
+static const struct mount_flag mount_flags[] = {
+	{"ro", false, MS_RDONLY},
+	{"rw", true, MS_RDONLY},
+	{"nosuid", false, MS_NOSUID},
+	{"suid", true, MS_NOSUID},
+	{"nodev", false, MS_NODEV},
+	{"dev", true, MS_NODEV},
+	{"noexec", false, MS_NOEXEC},
+	{"exec", true, MS_NOEXEC},
+	{"sync", false, MS_SYNCHRONOUS},
+	{"async", true, MS_SYNCHRONOUS},
+	{"dirsync", false, MS_DIRSYNC},
+	{"mand", false, MS_MANDLOCK},
+	{"nomand", true, MS_MANDLOCK},
+	{"noatime", false, MS_NOATIME},
+	{"atime", true, MS_NOATIME},
+	{"nodiratime", false, MS_NODIRATIME},
+	{"diratime", true, MS_NODIRATIME},
+	{"relatime", false, MS_RELATIME},
+	{"norelatime", true, MS_RELATIME},
+	{"strictatime", false, MS_STRICTATIME},
+	{"nostrictatime", true, MS_STRICTATIME},
+};
+
+struct mount_prop {
+	const char *name;
+	unsigned long flag;
+	bool rec;
+};
+
+static const struct mount_prop mount_props[] = {
+	{"shared", MS_SHARED, false},	      {"rshared", MS_SHARED, true},
+	{"slave", MS_SLAVE, false},	      {"rslave", MS_SLAVE, true},
+	{"private", MS_PRIVATE, false},	      {"rprivate", MS_PRIVATE, true},
+	{"unbindable", MS_UNBINDABLE, false}, {"runbindable", MS_UNBINDABLE, true},
+};
+
+static const struct mount_prop *prop_lookup(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mount_props); i++)
+		if (strcmp(mount_props[i].name, name) == 0)
+			return &mount_props[i];
+	return NULL;
+}
+
+static bool flag_lookup(const char *opt, unsigned long *flags)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mount_flags); i++) {
+		if (strcmp(mount_flags[i].name, opt) != 0)
+			continue;
+		if (mount_flags[i].clear)
+			*flags &= ~mount_flags[i].flag;
+		else
+			*flags |= mount_flags[i].flag;
+		return true;
+	}
+	return false;
+}
+
+static int data_append(char **data, const char *opt)
+{
+	size_t old = *data ? strlen(*data) : 0;
+	size_t n = strlen(opt);
+	char *p = realloc(*data, old + n + 2);
+
+	if (!p)
+		return -ENOMEM;
+	if (old)
+		p[old++] = ',';
+	memcpy(p + old, opt, n + 1);
+	*data = p;
+	return 0;
+}
+
+/* Split options into MS_* flags, propagation, bind/rbind and the fs data string. */
+static int options_apply(char *const *options, size_t n, struct husk_plan_mount *m)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *o = options[i];
+		const struct mount_prop *p = prop_lookup(o);
+		if (p) {
+			m->propagation = p->flag;
+			m->propagation_rec = p->rec;
+		} else if (strcmp(o, "bind") == 0) {
+			m->bind = true;
+		} else if (strcmp(o, "rbind") == 0) {
+			m->bind = true;
+			m->recursive = true;
+		} else if (!flag_lookup(o, &m->flags)) {
+			if (data_append(&m->data, o) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void plan_mount_done(struct husk_plan_mount *m)
+{
+	free(m->data);
+	free(m->source_owned);
+	*m = (struct husk_plan_mount){0};
+}
+
+static void plan_mounts_free(struct husk_plan_mount *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		plan_mount_done(&m[i]);
+	free(m);
+}
+
+bool husk__mount_type_in_init(const char *type)
+{
+	static const char *const types[] = {"proc",   "sysfs",	"mqueue",
+					    "devpts", "cgroup", "cgroup2"};
+
+	if (!type)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		if (strcmp(types[i], type) == 0)
+			return true;
+	return false;
+}
+
+/* One spec mount (or, with what = "rootfs[i]", one of containerd's) into a plan entry. */
+static int mount_build(const struct husk_mount *src, const char *bundle, const char *what,
+		       size_t idx, struct husk_plan_mount *m, struct husk_err *err)
+{
+	*m = (struct husk_plan_mount){0};
+	m->fstype = src->type;
+	m->source = src->source;
+	m->destination = src->destination;
+	if (options_apply(src->options, src->n_options, m) < 0)
+		return husk_err_errno(err, ENOMEM, "%s[%zu]", what, idx);
+	if (m->fstype && strcmp(m->fstype, "bind") == 0) {
+		m->bind = true;
+		m->fstype = NULL;
+	}
+	if (m->bind)
+		m->fstype = NULL;
+	else if (!m->fstype || !*m->fstype) {
+		plan_mount_done(m);
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "%s[%zu]: no type and not a bind mount", what, idx);
+	}
+	m->where = husk__mount_type_in_init(m->fstype) ? HUSK_MOUNT_IN_INIT : HUSK_MOUNT_IN_GOFER;
+	if (m->bind && (!m->source || !*m->source)) {
+		plan_mount_done(m);
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "%s[%zu]: bind mount without source",
+				    what, idx);
+	}
+	if (m->bind && m->source[0] != '/' && bundle) {
+		if (asprintf(&m->source_owned, "%s/%s", bundle, m->source) < 0) {
+			m->source_owned = NULL;
+			plan_mount_done(m);
+			return husk_err_errno(err, ENOMEM, "%s[%zu]", what, idx);
+		}
+		m->source = m->source_owned;
+	}
+	return 0;
+}
+
+/* ---- devices ------------------------------------------------------------------------ */
+
+static const struct {
+	const char *path;
+	unsigned major, minor;
+} default_devices[] = {
+	{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+	{"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+static int device_build(const struct husk_device *d, size_t idx, struct husk_plan_device *ret,
+			struct husk_err *err)
+{
+	mode_t type;
+
+	switch (d->type) {
+	case 'c':
+	case 'u':
+		type = S_IFCHR;
+		break;
+	case 'b':
+		type = S_IFBLK;
+		break;
+	case 'p':
+		type = S_IFIFO;
+		break;
+	default:
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "linux.devices[%zu]: unknown type '%c'", idx, d->type);
+	}
+	if (!d->path || strncmp(d->path, "/dev/", 5) != 0)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "linux.devices[%zu]: path must be under /dev", idx);
+	if (d->major < 0 || d->minor < 0 || d->major > 0xfff || d->minor > 0xfffff)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "linux.devices[%zu]: major/minor out of range", idx);
+	*ret = (struct husk_plan_device){
+		.path = d->path,
+		.mode = type | (mode_t)(d->file_mode.set ? (d->file_mode.v & 07777) : 0666),
+		.rdev = makedev((unsigned)d->major, (unsigned)d->minor),
+		.uid = d->uid.set ? (uid_t)d->uid.v : 0,
+		.gid = d->gid.set ? (gid_t)d->gid.v : 0,
+	};
+	return 0;
+}
+
+static int devices_build(const struct husk_linux *lx, struct husk_gofer_plan *p,
+			 struct husk_err *err)
+{
+	size_t n_spec = lx ? lx->n_devices : 0;
+	size_t n = 0;
+
+	p->devices = calloc(ARRAY_SIZE(default_devices) + n_spec, sizeof(*p->devices));
+	if (!p->devices)
+		return husk_err_errno(err, ENOMEM, "devices");
+	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+		bool overridden = false;
+		for (size_t j = 0; j < n_spec; j++)
+			if (lx->devices[j].path &&
+			    strcmp(lx->devices[j].path, default_devices[i].path) == 0)
+				overridden = true;
+		if (overridden)
+			continue;
+		p->devices[n++] = (struct husk_plan_device){
+			.path = default_devices[i].path,
+			.mode = S_IFCHR | 0666,
+			.rdev = makedev(default_devices[i].major, default_devices[i].minor),
+		};
+	}
+	for (size_t j = 0; j < n_spec; j++) {
+		int r = device_build(&lx->devices[j], j, &p->devices[n], err);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	p->n_devices = n;
+	return 0;
+}
+
+/* ---- gofer -------------------------------------------------------------------------- */
+
+int husk__gofer_plan_build(const struct husk_spec *spec, const char *bundle,
+			   const struct husk_mount *rootfs, size_t n_rootfs,
+			   struct husk_gofer_plan *ret, struct husk_err *err)
+{
+	struct husk_gofer_plan p = {.root = spec->root_path, .root_readonly = spec->root_readonly};
+	int r;
+
+	if (!p.root || p.root[0] != '/')
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "root.path: must be absolute");
+	if (n_rootfs) {
+		p.rootfs = calloc(n_rootfs, sizeof(*p.rootfs));
+		if (!p.rootfs)
+			return husk_err_errno(err, ENOMEM, "gofer plan");
+	}
+	for (size_t i = 0; i < n_rootfs; i++) {
+		r = mount_build(&rootfs[i], bundle, "rootfs", i, &p.rootfs[i], err);
+		if (r < 0)
+			goto fail;
+		p.rootfs[i].destination = p.root;
+		p.rootfs[i].where = HUSK_MOUNT_IN_GOFER;
+		p.n_rootfs = i + 1;
+	}
+	if (spec->n_mounts) {
+		p.mounts = calloc(spec->n_mounts, sizeof(*p.mounts));
+		if (!p.mounts) {
+			r = husk_err_errno(err, ENOMEM, "gofer plan");
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct husk_plan_mount m;
+		if (!spec->mounts[i].destination || spec->mounts[i].destination[0] != '/') {
+			r = husk_err_set(err, HUSK_ERR_INVALID, 0,
+					 "mounts[%zu].destination: must be absolute", i);
+			goto fail;
+		}
+		r = mount_build(&spec->mounts[i], bundle, "mounts", i, &m, err);
+		if (r < 0)
+			goto fail;
+		if (m.where == HUSK_MOUNT_IN_GOFER)
+			p.mounts[p.n_mounts++] = m;
+		else
+			plan_mount_done(&m);
+	}
+	r = devices_build(spec->linux_, &p, err);
+	if (r < 0)
+		goto fail;
+	*ret = p;
+	return 0;
+fail:
+	husk__gofer_plan_done(&p);
+	return r;
+}
+
+void husk__gofer_plan_done(struct husk_gofer_plan *plan)
+{
+	plan_mounts_free(plan->rootfs, plan->n_rootfs);
+	plan_mounts_free(plan->mounts, plan->n_mounts);
+	free(plan->devices);
+	*plan = (struct husk_gofer_plan){0};
+}
+
+/* ---- capabilities ------------------------------------------------------------------- */
+
+static int caps_mask(char *const *names, size_t n, const char *set, uint64_t *ret,
+		     struct husk_err *err)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		cap_value_t v;
+		if (cap_from_name(names[i], &v) < 0 || v < 0 || v >= 64)
+			return husk_err_set(err, HUSK_ERR_INVALID, 0,
+					    "process.capabilities.%s[%zu]: unknown capability '%s'",
+					    set, i, names[i]);
+		mask |= UINT64_C(1) << v;
+	}
+	*ret = mask;
+	return 0;
+}
+
+int husk__caps_plan_build(const struct husk_process *process, struct husk_caps_plan *ret,
+			  struct husk_err *err)
+{
+	const struct husk_capabilities *c = &process->capabilities;
+	struct husk_caps_plan p = {.set = true};
+	int r;
+
+	/* OCI: an absent capabilities object means the process gets none. */
+	if (!c->set) {
+		*ret = p;
+		return 0;
+	}
+	if ((r = caps_mask(c->bounding, c->n_bounding, "bounding", &p.bounding, err)) < 0 ||
+	    (r = caps_mask(c->effective, c->n_effective, "effective", &p.effective, err)) < 0 ||
+	    (r = caps_mask(c->inheritable, c->n_inheritable, "inheritable", &p.inheritable, err)) <
+		    0 ||
+	    (r = caps_mask(c->permitted, c->n_permitted, "permitted", &p.permitted, err)) < 0 ||
+	    (r = caps_mask(c->ambient, c->n_ambient, "ambient", &p.ambient, err)) < 0)
+		return r;
+	*ret = p;
+	return 0;
+}
+
+/* ---- process ------------------------------------------------------------------------ */
+
+static const char *const *strv_dup(char *const *v, size_t n)
+{
+	const char **a = calloc(n + 1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		a[i] = v[i];
+	return a;
+}
+
+int husk__proc_plan_build(const struct husk_process *process, struct husk_proc_plan *ret,
+			  struct husk_err *err)
+{
+	struct husk_proc_plan p = {0};
+	int r;
+
+	if (!process->n_args || !process->args[0] || !*process->args[0])
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "process.args: must not be empty");
+	if (!process->cwd || process->cwd[0] != '/')
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "process.cwd: must be absolute");
+	r = husk__caps_plan_build(process, &p.caps, err);
+	if (r < 0)
+		return r;
+	p.argv = strv_dup(process->args, process->n_args);
+	p.envp = strv_dup(process->env, process->n_env);
+	if (!p.argv || !p.envp) {
+		husk__proc_plan_done(&p);
+		return husk_err_errno(err, ENOMEM, "process plan");
+	}
+	p.cwd = process->cwd;
+	p.path = HUSK_DEFAULT_PATH;
+	for (size_t i = 0; i < process->n_env; i++)
+		if (strncmp(process->env[i], "PATH=", 5) == 0)
+			p.path = process->env[i] + 5;
+	p.uid = process->user.uid;
+	p.gid = process->user.gid;
+	p.groups = process->user.additional_gids;
+	p.n_groups = process->user.n_additional_gids;
+	p.set_umask = process->user.umask.set;
+	p.umask = (mode_t)(process->user.umask.v & 0777);
+	p.rlimits = process->rlimits;
+	p.n_rlimits = process->n_rlimits;
+	p.no_new_privs = process->no_new_privileges;
+	p.set_oom_score_adj = process->oom_score_adj.set;
+	p.oom_score_adj = (int)process->oom_score_adj.v;
+	if (p.set_oom_score_adj &&
+	    (process->oom_score_adj.v < -1000 || process->oom_score_adj.v > 1000)) {
+		husk__proc_plan_done(&p);
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "process.oomScoreAdj: %lld out of range [-1000, 1000]",
+				    (long long)process->oom_score_adj.v);
+	}
+	p.terminal = process->terminal;
+	p.console_rows =
+		process->console_height.set ? (unsigned short)process->console_height.v : 0;
+	p.console_cols = process->console_width.set ? (unsigned short)process->console_width.v : 0;
+	*ret = p;
+	return 0;
+}
+
+void husk__proc_plan_done(struct husk_proc_plan *plan)
+{
+	free((void *)plan->argv);
+	free((void *)plan->envp);
+	*plan = (struct husk_proc_plan){0};
+}
+
+/* ---- init --------------------------------------------------------------------------- */
+
+static const int ns_flags[_HUSK_NS_TYPE_MAX] = {
+	[HUSK_NS_PID] = CLONE_NEWPID,	    [HUSK_NS_NETWORK] = CLONE_NEWNET,
+	[HUSK_NS_MOUNT] = CLONE_NEWNS,	    [HUSK_NS_IPC] = CLONE_NEWIPC,
+	[HUSK_NS_UTS] = CLONE_NEWUTS,	    [HUSK_NS_USER] = CLONE_NEWUSER,
+	[HUSK_NS_CGROUP] = CLONE_NEWCGROUP, [HUSK_NS_TIME] = CLONE_NEWTIME,
+};
+
+static int namespaces_build(const struct husk_linux *lx, struct husk_init_plan *p,
+			    struct husk_err *err)
+{
+	unsigned seen = 0;
+
+	for (size_t i = 0; lx && i < lx->n_namespaces; i++) {
+		const struct husk_namespace *ns = &lx->namespaces[i];
+		if ((unsigned)ns->type >= _HUSK_NS_TYPE_MAX)
+			return husk_err_set(err, HUSK_ERR_INVALID, 0,
+					    "linux.namespaces[%zu]: unknown type", i);
+		if (seen & (1u << ns->type))
+			return husk_err_set(err, HUSK_ERR_INVALID, 0,
+					    "linux.namespaces[%zu]: duplicate namespace type", i);
+		seen |= 1u << ns->type;
+		if (!ns->path || !*ns->path) {
+			p->clone_flags |= (uint64_t)ns_flags[ns->type];
+			continue;
+		}
+		if (ns->path[0] != '/')
+			return husk_err_set(err, HUSK_ERR_INVALID, 0,
+					    "linux.namespaces[%zu].path: must be absolute", i);
+		/* A user namespace is joined first: it decides what the other joins may do. */
+		if (ns->type == HUSK_NS_USER) {
+			memmove(&p->joins[1], &p->joins[0], p->n_joins * sizeof(p->joins[0]));
+			p->joins[0] = (struct husk_plan_join){CLONE_NEWUSER, ns->path};
+		} else {
+			p->joins[p->n_joins] =
+				(struct husk_plan_join){ns_flags[ns->type], ns->path};
+		}
+		p->n_joins++;
+	}
+	if (!(seen & (1u << HUSK_NS_MOUNT)))
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "linux.namespaces: a mount namespace is required");
+	p->new_userns = p->clone_flags & CLONE_NEWUSER;
+	return 0;
+}
+
+static int propagation_parse(const char *s, unsigned long *ret, struct husk_err *err)
+{
+	if (!s || !*s) {
+		*ret = MS_REC | MS_PRIVATE;
+		return 0;
+	}
+	const struct mount_prop *p = prop_lookup(s);
+	if (!p)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "linux.rootfsPropagation: unknown value '%s'", s);
+	*ret = p->flag | (p->rec ? MS_REC : 0);
+	return 0;
+}
+
+static int init_mounts_build(const struct husk_spec *spec, struct husk_init_plan *p,
+			     struct husk_err *err)
+{
+	if (!spec->n_mounts)
+		return 0;
+	p->mounts = calloc(spec->n_mounts, sizeof(*p->mounts));
+	if (!p->mounts)
+		return husk_err_errno(err, ENOMEM, "init plan");
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct husk_plan_mount m;
+		if (!spec->mounts[i].destination || spec->mounts[i].destination[0] != '/')
+			return husk_err_set(err, HUSK_ERR_INVALID, 0,
+					    "mounts[%zu].destination: must be absolute", i);
+		int r = mount_build(&spec->mounts[i], NULL, "mounts", i, &m, err);
+		if (r < 0)
+			return r;
+		if (m.where == HUSK_MOUNT_IN_INIT)
+			p->mounts[p->n_mounts++] = m;
+		else
+			plan_mount_done(&m);
+	}
+	return 0;
+}
+
+static int init_linux_build(const struct husk_linux *lx, struct husk_init_plan *p,
+			    struct husk_err *err)
+{
+	int r = propagation_parse(lx->rootfs_propagation, &p->root_propagation, err);
+
+	if (r < 0)
+		return r;
+	p->uid_mappings = lx->uid_mappings;
+	p->n_uid_mappings = lx->n_uid_mappings;
+	p->gid_mappings = lx->gid_mappings;
+	p->n_gid_mappings = lx->n_gid_mappings;
+	if (p->new_userns && (!lx->n_uid_mappings || !lx->n_gid_mappings))
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "linux.uidMappings: a new user namespace needs uid and gid "
+				    "mappings");
+	p->masked_paths = (const char *const *)lx->masked_paths;
+	p->n_masked_paths = lx->n_masked_paths;
+	p->readonly_paths = (const char *const *)lx->readonly_paths;
+	p->n_readonly_paths = lx->n_readonly_paths;
+	p->sysctl = lx->sysctl;
+	p->n_sysctl = lx->n_sysctl;
+	if (lx->personality) {
+		const char *d = lx->personality->domain;
+		p->set_personality = true;
+		if (d && strcmp(d, "LINUX") == 0)
+			p->personality = PER_LINUX;
+		else if (d && strcmp(d, "LINUX32") == 0)
+			p->personality = PER_LINUX32;
+		else
+			return husk_err_set(err, HUSK_ERR_INVALID, 0,
+					    "linux.personality.domain: unknown value '%s'",
+					    d ? d : "");
+	}
+	return 0;
+}
+
+static bool has_uts(const struct husk_init_plan *p)
+{
+	if (p->clone_flags & CLONE_NEWUTS)
+		return true;
+	for (size_t i = 0; i < p->n_joins; i++)
+		if (p->joins[i].clone_flag == CLONE_NEWUTS)
+			return true;
+	return false;
+}
+
+int husk__init_plan_build(const struct husk_spec *spec, struct husk_init_plan *ret,
+			  struct husk_err *err)
+{
+	struct husk_init_plan p = {.root = spec->root_path,
+				   .root_propagation = MS_REC | MS_PRIVATE};
+	int r;
+
+	if (!spec->process)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "process: required to create");
+	if (!spec->linux_)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "linux: required by this runtime");
+	if (!p.root || p.root[0] != '/')
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "root.path: must be absolute");
+	r = namespaces_build(spec->linux_, &p, err);
+	if (r < 0)
+		return r;
+	r = init_linux_build(spec->linux_, &p, err);
+	if (r < 0)
+		return r;
+	p.hostname = spec->hostname && *spec->hostname ? spec->hostname : NULL;
+	p.domainname = spec->domainname && *spec->domainname ? spec->domainname : NULL;
+	if ((p.hostname || p.domainname) && !has_uts(&p))
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "hostname: setting it requires a uts namespace");
+	r = init_mounts_build(spec, &p, err);
+	if (r < 0)
+		goto fail;
+	r = husk__proc_plan_build(spec->process, &p.proc, err);
+	if (r < 0)
+		goto fail;
+	*ret = p;
+	return 0;
+fail:
+	husk__init_plan_done(&p);
+	return r;
+}
+
+void husk__init_plan_done(struct husk_init_plan *plan)
+{
+	plan_mounts_free(plan->mounts, plan->n_mounts);
+	husk__proc_plan_done(&plan->proc);
+	*plan = (struct husk_init_plan){0};
+}
