@@ -6,3 +6,10 @@ husk_criterion_test(NAME unit-id SOURCES unit/test_id.c LIBS husk::runtime LABEL
 target_include_directories(test-unit-id PRIVATE ${HUSK_RUNTIME_SRC_DIR})
 
 husk_criterion_test(NAME unit-status SOURCES unit/test_status.c LIBS husk::runtime LABELS unit)
+
+husk_criterion_test(NAME unit-state-file
+	SOURCES unit/test_state_file.c unit/state_test.c LIBS husk::runtime LABELS unit)
+target_include_directories(test-unit-state-file PRIVATE ${HUSK_RUNTIME_SRC_DIR})
+
+husk_criterion_test(NAME unit-registry
+	SOURCES unit/test_registry.c unit/state_test.c LIBS husk::runtime LABELS unit)

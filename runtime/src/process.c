@@ -1,0 +1,138 @@
+#include "husk/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "fs.h"
+#include "husk/cleanup.h"
+#include "husk/err.h"
+
+/* /proc/<pid>/stat is one line; comm is at most 16 bytes, so this is ample. */
+#define STAT_MAX 4096
+
+/* starttime is field 22; fields after comm start at 3. */
+#define STARTTIME_FIELD 22
+
+static int parse_start_time(const char *stat, uint64_t *ret)
+{
+	/* comm (field 2) is in parentheses and may itself hold spaces and ')'. */
+	const char *p = strrchr(stat, ')');
+	if (!p)
+		return -EINVAL;
+	p++;
+	for (int field = 3; field <= STARTTIME_FIELD; field++) {
+		if (*p != ' ')
+			return -EINVAL;
+		p++;
+		if (field == STARTTIME_FIELD)
+			break;
+		p = strchr(p, ' ');
+		if (!p)
+			return -EINVAL;
+	}
+	char num[32];
+	size_t n = strcspn(p, " \n");
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, p, n);
+	num[n] = '\0';
+	return husk__safe_atou64(num, ret);
+}
+
+int husk_proc_start_time(pid_t pid, uint64_t *ret, struct husk_err *err)
+{
+	if (pid <= 0)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "invalid pid %d", (int)pid);
+
+	char path[64];
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_free_ char *buf = NULL;
+	int r = husk__read_file_at(AT_FDCWD, path, STAT_MAX, &buf, NULL);
+	/* A process that exits between open and read makes read fail with ESRCH. */
+	if (r == -ENOENT || r == -ESRCH)
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, ESRCH, "process %d", (int)pid);
+	if (r < 0)
+		return husk_err_errno(err, -r, "read '%s'", path);
+	r = parse_start_time(buf, ret);
+	if (r < 0)
+		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "parse start time in '%s'", path);
+	return 0;
+}
+
+int husk_pidfd_open_checked(pid_t pid, uint64_t expected_start_time, struct husk_err *err)
+{
+	if (pid <= 0)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "invalid pid %d", (int)pid);
+
+	/* pidfds are always close-on-exec. */
+	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0) {
+		if (errno == ESRCH)
+			return husk_err_set(err, HUSK_ERR_NOT_FOUND, ESRCH, "process %d", (int)pid);
+		return husk_err_errno(err, errno, "pidfd_open %d", (int)pid);
+	}
+	if (expected_start_time != 0) {
+		/* The pidfd pins whichever process held the pid at open time; if that one has
+		 * the start time we recorded, it is ours and cannot be recycled any more. */
+		uint64_t st = 0;
+		int r = husk_proc_start_time(pid, &st, err);
+		if (r < 0)
+			return r;
+		if (st != expected_start_time)
+			return husk_err_set(err, HUSK_ERR_NOT_FOUND, ESRCH,
+					    "process %d (start time %llu, expected %llu)", (int)pid,
+					    (unsigned long long)st,
+					    (unsigned long long)expected_start_time);
+	}
+	return TAKE_FD(fd);
+}
+
+bool husk_proc_alive(pid_t pid, uint64_t expected_start_time)
+{
+	uint64_t st = 0;
+	if (pid <= 0 || husk_proc_start_time(pid, &st, NULL) < 0)
+		return false;
+	return expected_start_time == 0 || st == expected_start_time;
+}
+
+int husk_pidfd_signal(int pidfd, int sig, struct husk_err *err)
+{
+	if (pidfd < 0)
+		return husk_err_set(err, HUSK_ERR_INVALID, EBADF, "signal %d: no pidfd", sig);
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0)
+		return 0;
+	if (errno == ESRCH)
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, ESRCH, "process already finished");
+	return husk_err_errno(err, errno, "pidfd_send_signal %d", sig);
+}
+
+void husk_child_kill_and_reap(struct husk_child *child)
+{
+	if (child->pid > 0) {
+		int r = -1;
+		if (child->pidfd >= 0)
+			r = (int)syscall(SYS_pidfd_send_signal, child->pidfd, SIGKILL, NULL, 0);
+		/* Without a pidfd (pidfd_open refused: ENOSYS under valgrind) the pid of our
+		 * own unreaped child cannot have been recycled, so kill() hits the right one. */
+		if (r < 0 && child->pidfd < 0)
+			(void)kill(child->pid, SIGKILL);
+		while (waitpid(child->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	husk_child_release(child);
+}
+
+void husk_child_release(struct husk_child *child)
+{
+	child->pidfd = husk_safe_close(child->pidfd);
+	child->pid = 0;
+	child->start_time = 0;
+}
