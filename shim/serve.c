@@ -118,8 +118,19 @@ const char *shim_call_method(const struct shim_call *call)
 static void task_handler(struct ttrpc_call *tc, const struct ttrpc_request *req, void *userdata)
 {
 	struct daemon *d = userdata;
-	struct shim_call *call = calloc(1, sizeof(*call));
+	struct shim_call *call = NULL;
+	bool known = false;
 
+	for (size_t i = 0; i < shim_n_task_methods && !known; i++)
+		known = strcmp(shim_task_methods[i].name, req->method) == 0;
+	if (!known) {
+		/* Worded as Go's ttrpc server words it; containerd adds the class itself. */
+		char msg[160];
+		(void)snprintf(msg, sizeof(msg), "method %s", req->method);
+		(void)ttrpc_call_fail(tc, TTRPC_UNIMPLEMENTED, msg);
+		return;
+	}
+	call = calloc(1, sizeof(*call));
 	if (!call) {
 		(void)ttrpc_call_fail(tc, TTRPC_INTERNAL, "out of memory");
 		return;

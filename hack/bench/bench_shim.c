@@ -1,0 +1,288 @@
+/*
+ * bench-shim: drive one shim binary directly over ttrpc, as containerd does, with no
+ * containerd or ctr in the loop, and print latency percentiles:
+ *   lifecycle  Create + Start + Wait + Delete of a /bin/true container
+ *   exec       Exec + Start + Wait + Delete of /bin/true in a running container
+ * and the shim's Private_Dirty (smaps_rollup) idle and after the exec loop.
+ *
+ * usage: bench-shim SHIM BUNDLE WORKDIR [LIFECYCLES [EXECS]]
+ * BUNDLE holds rootfs/ (its config.json is written here). Output: "key value" lines.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/wait.h>
+
+#include "runtime/task/v2/shim.pb-c.h"
+#include "ttsync.h"
+
+#define TASK "containerd.task.v2.Task"
+#define NS   "bench"
+
+static struct ttsync s;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench-shim: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static void write_spec(const char *bundle, const char *args)
+{
+	char path[4096];
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/config.json", bundle);
+	f = fopen(path, "we");
+	if (!f)
+		die("write %s", path);
+	fprintf(f,
+		"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":%s,\"cwd\":\"/\","
+		"\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":0,\"gid\":0},"
+		"\"capabilities\":{\"bounding\":[\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],"
+		"\"permitted\":[\"CAP_KILL\"]}},"
+		"\"root\":{\"path\":\"rootfs\"},\"hostname\":\"bench\","
+		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
+		"\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},"
+		"{\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"network\"}]}}",
+		args);
+	if (fclose(f) != 0)
+		die("write %s", path);
+}
+
+/* `SHIM ... start` in the bundle; the address it prints, malloc'ed. */
+static char *start_shim(const char *shim, const char *bundle, const char *workdir, const char *id)
+{
+	int p[2];
+	char buf[512];
+	size_t len = 0;
+	int status = 0;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die("pipe");
+	pid_t pid = fork();
+	if (pid == 0) {
+		char addr[4096];
+		int null = open("/dev/null", O_RDWR);
+		(void)snprintf(addr, sizeof(addr), "%s/containerd.sock", workdir);
+		if (chdir(bundle) < 0)
+			_exit(126);
+		(void)dup2(null, 0);
+		(void)dup2(p[1], 1);
+		execl(shim, shim, "-namespace", NS, "-address", addr, "-publish-binary",
+		      "/usr/bin/containerd", "-id", id, "start", (char *)NULL);
+		_exit(127);
+	}
+	(void)close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	(void)close(p[0]);
+	buf[len] = '\0';
+	(void)waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strncmp(buf, "unix://", 7) != 0)
+		die("start failed: '%s'", buf);
+	return strdup(buf + 7);
+}
+
+static void must(const char *method, const ProtobufCMessage *req, struct ttsync_reply *r)
+{
+	int e = ttsync_call(&s, TASK, method, req, 30, r);
+
+	if (e < 0)
+		die("%s: %s", method, strerror(-e));
+	if (r->code != 0)
+		die("%s: %s", method, r->message);
+}
+
+static void simple(const char *method, const ProtobufCMessage *req)
+{
+	struct ttsync_reply r;
+
+	must(method, req, &r);
+	ttsync_reply_done(&r);
+}
+
+static void create_start(const char *id, const char *bundle)
+{
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+
+	cr.id = (char *)id;
+	cr.bundle = (char *)bundle;
+	simple("Create", &cr.base);
+	sr.id = (char *)id;
+	simple("Start", &sr.base);
+}
+
+static void wait_delete(const char *id, const char *exec_id)
+{
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Containerd__Task__V2__DeleteRequest dr = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
+
+	wr.id = (char *)id;
+	wr.exec_id = (char *)(exec_id ? exec_id : "");
+	simple("Wait", &wr.base);
+	dr.id = (char *)id;
+	dr.exec_id = (char *)(exec_id ? exec_id : "");
+	simple("Delete", &dr.base);
+}
+
+static void exec_cycle(const char *id, const char *exec_id)
+{
+	static const char spec[] =
+		"{\"args\":[\"/bin/true\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"
+		"\"user\":{\"uid\":0,\"gid\":0}}";
+	Containerd__Task__V2__ExecProcessRequest er =
+		CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+
+	any.type_url = (char *)"types.containerd.io/opencontainers/runtime-spec/1/Process";
+	any.value.data = (uint8_t *)spec;
+	any.value.len = sizeof(spec) - 1;
+	er.id = (char *)id;
+	er.exec_id = (char *)exec_id;
+	er.spec = &any;
+	simple("Exec", &er.base);
+	sr.id = (char *)id;
+	sr.exec_id = (char *)exec_id;
+	simple("Start", &sr.base);
+	wait_delete(id, exec_id);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *what, double *ms, size_t n)
+{
+	if (n == 0)
+		return;
+	qsort(ms, n, sizeof(ms[0]), cmp_double);
+	printf("%s_p50_ms %.3f\n%s_p90_ms %.3f\n%s_p99_ms %.3f\n", what, ms[n / 2], what,
+	       ms[n * 9 / 10], what, ms[n * 99 / 100]);
+}
+
+static long private_dirty_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Private_Dirty: %ld kB", &kb) == 1)
+			break;
+	(void)fclose(f);
+	return kb;
+}
+
+static pid_t shim_pid(const char *id)
+{
+	Containerd__Task__V2__ConnectRequest req = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+	struct ttsync_reply r;
+	pid_t pid;
+
+	req.id = (char *)id;
+	must("Connect", &req.base, &r);
+	Containerd__Task__V2__ConnectResponse *resp =
+		containerd__task__v2__connect_response__unpack(NULL, r.len, r.payload);
+	if (!resp)
+		die("Connect: bad response");
+	pid = (pid_t)resp->shim_pid;
+	containerd__task__v2__connect_response__free_unpacked(resp, NULL);
+	ttsync_reply_done(&r);
+	return pid;
+}
+
+int main(int argc, char **argv)
+{
+	char events[4096], id[64], eid[64];
+	size_t nl = argc > 4 ? strtoul(argv[4], NULL, 10) : 100;
+	size_t ne = argc > 5 ? strtoul(argv[5], NULL, 10) : 1000;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: %s SHIM BUNDLE WORKDIR [LIFECYCLES [EXECS]]\n", argv[0]);
+		return 2;
+	}
+	const char *shim = argv[1], *bundle = argv[2], *workdir = argv[3];
+	double *ms = calloc(nl > ne ? nl : ne, sizeof(double));
+	if (!ms)
+		return 1;
+	(void)snprintf(events, sizeof(events), "%s/events.sock", workdir);
+	(void)setenv("TTRPC_ADDRESS", events, 1);
+	if (ttsync_init(&s, events) < 0)
+		die("events server on %s", events);
+
+	/* One shim, as for a pod: the first container is long-running, exec target. */
+	write_spec(bundle, "[\"sleep\",\"100000\"]");
+	char *path = start_shim(shim, bundle, workdir, "main");
+	if (ttsync_connect(&s, path) < 0)
+		die("connect %s", path);
+	pid_t spid = shim_pid("main");
+	create_start("main", bundle);
+	long idle_kb = private_dirty_kb(spid);
+
+	write_spec(bundle, "[\"/bin/true\"]");
+	for (size_t i = 0; i < nl; i++) {
+		(void)snprintf(id, sizeof(id), "life%zu", i);
+		double t0 = ttsync_now();
+		create_start(id, bundle);
+		wait_delete(id, NULL);
+		ms[i] = (ttsync_now() - t0) * 1000;
+	}
+	report("lifecycle", ms, nl);
+
+	for (size_t i = 0; i < ne; i++) {
+		(void)snprintf(eid, sizeof(eid), "exec%zu", i);
+		double t0 = ttsync_now();
+		exec_cycle("main", eid);
+		ms[i] = (ttsync_now() - t0) * 1000;
+	}
+	report("exec", ms, ne);
+	long after_kb = private_dirty_kb(spid);
+	printf("private_dirty_idle_kb %ld\nprivate_dirty_after_execs_kb %ld\n", idle_kb, after_kb);
+
+	Containerd__Task__V2__KillRequest kr = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
+	kr.id = (char *)"main";
+	kr.signal = SIGKILL;
+	simple("Kill", &kr.base);
+	wait_delete("main", NULL);
+	Containerd__Task__V2__ShutdownRequest sh = CONTAINERD__TASK__V2__SHUTDOWN_REQUEST__INIT;
+	sh.id = (char *)"main";
+	struct ttsync_reply r;
+	/* The shim exits as it answers: a closed connection is as good as an answer here. */
+	(void)ttsync_call(&s, TASK, "Shutdown", &sh.base, 5, &r);
+	ttsync_reply_done(&r);
+	ttsync_done(&s);
+	free(path);
+	free(ms);
+	return 0;
+}

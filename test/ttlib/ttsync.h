@@ -1,0 +1,70 @@
+/*
+ * Synchronous ttrpc calls for test programs and benchmarks: a private uv loop, a client,
+ * and calls that run the loop until their reply arrives (or a deadline passes). Also a
+ * recording Events server, as containerd's, for shims that publish events.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <ttrpc/ttrpc.h>
+
+#include <protobuf-c/protobuf-c.h>
+#include <uv.h>
+
+#define TTSYNC_MAX_EVENTS 256
+
+struct ttsync_event {
+	char topic[64];
+	char type_url[96];
+	uint8_t value[512]; /* the event message (truncated beyond) */
+	size_t len;
+};
+
+struct ttsync {
+	uv_loop_t loop;
+	struct ttrpc_client *client;
+	struct ttrpc_server *events;
+	struct ttsync_event ev[TTSYNC_MAX_EVENTS];
+	size_t n_ev;
+	uint64_t n_ev_total; /* including those beyond TTSYNC_MAX_EVENTS */
+	char ns_seen[80];    /* Envelope.namespace of the last event */
+	bool bad_event;	     /* an envelope containerd would refuse (no timestamp, prefix) */
+};
+
+struct ttsync_reply {
+	bool done;
+	int error; /* local failure (-errno) */
+	uint32_t code;
+	char message[512];
+	uint8_t *payload; /* malloc'ed copy */
+	size_t len;
+};
+
+/* Init the loop; events_path non-NULL also serves Events.Forward there. 0 or -errno. */
+int ttsync_init(struct ttsync *s, const char *events_path);
+
+/* Connect the client to a socket path (replacing any previous client). */
+int ttsync_connect(struct ttsync *s, const char *path);
+
+/* Close everything (client, events server, loop). */
+void ttsync_done(struct ttsync *s);
+
+/* Run the loop until *flag or timeout_s passes; *flag's final value. */
+bool ttsync_run_until(struct ttsync *s, const bool *flag, double timeout_s);
+
+/* Run the loop until n events have arrived or timeout_s passes. */
+bool ttsync_wait_events(struct ttsync *s, size_t n, double timeout_s);
+
+/*
+ * One call; req may be NULL (empty message). Returns 0 with *ret filled (ret->code is the
+ * remote status), -ETIMEDOUT when no reply came in time, or the local error.
+ */
+int ttsync_call(struct ttsync *s, const char *service, const char *method,
+		const ProtobufCMessage *req, double timeout_s, struct ttsync_reply *ret);
+
+void ttsync_reply_done(struct ttsync_reply *r);
+
+/* Monotonic seconds. */
+double ttsync_now(void);
