@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "runtime/task/v2/shim.pb-c.h"
@@ -62,6 +63,40 @@ static void write_spec(const char *bundle, const char *args)
 		args);
 	if (fclose(f) != 0)
 		die("write %s", path);
+}
+
+static uv_pipe_t log_pipe;
+static char log_buf[16384];
+
+static void log_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+{
+	(void)h;
+	(void)size;
+	*buf = uv_buf_init(log_buf, sizeof(log_buf));
+}
+
+static void log_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	(void)buf;
+	if (n < 0)
+		(void)uv_read_stop(st);
+	else if (n > 0 && getenv("BENCH_SHIM_LOG"))
+		(void)fwrite(log_buf, 1, (size_t)n, stderr);
+}
+
+/* The bundle's log fifo, read (and dropped) as containerd reads it: the Go shims need it. */
+static void open_log(const char *bundle)
+{
+	char path[4096];
+
+	(void)snprintf(path, sizeof(path), "%s/log", bundle);
+	(void)unlink(path);
+	if (mkfifo(path, 0700) < 0)
+		die("mkfifo %s", path);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || uv_pipe_init(&s.loop, &log_pipe, 0) < 0 || uv_pipe_open(&log_pipe, fd) < 0 ||
+	    uv_read_start((uv_stream_t *)&log_pipe, log_alloc, log_read) < 0)
+		die("open %s", path);
 }
 
 /* `SHIM ... start` in the bundle; the address it prints, malloc'ed. */
@@ -243,6 +278,7 @@ int main(int argc, char **argv)
 
 	/* One shim, as for a pod: the first container is long-running, exec target. */
 	write_spec(bundle, "[\"sleep\",\"100000\"]");
+	open_log(bundle);
 	char *path = start_shim(shim, bundle, workdir, "main");
 	if (ttsync_connect(&s, path) < 0)
 		die("connect %s", path);
@@ -281,6 +317,7 @@ int main(int argc, char **argv)
 	/* The shim exits as it answers: a closed connection is as good as an answer here. */
 	(void)ttsync_call(&s, TASK, "Shutdown", &sh.base, 5, &r);
 	ttsync_reply_done(&r);
+	uv_close((uv_handle_t *)&log_pipe, NULL);
 	ttsync_done(&s);
 	free(path);
 	free(ms);
