@@ -383,6 +383,10 @@ int husk__cgroup_parse_blkio(const char *buf, size_t len, struct husk_cgroup_blk
 		int nw = 0;
 		while (nw < 3 && next_word(&p, end, &w[nw], &wn[nw]))
 			nw++;
+		const char *extra;
+		size_t extra_n;
+		if (next_word(&p, end, &extra, &extra_n))
+			nw = 4;
 		struct husk_cgroup_blkio_entry e;
 		memset(&e, 0, sizeof(e));
 		const char *op;

@@ -1,0 +1,8 @@
+# Cgroup suites. The unit ones reach the internal API (runtime/src) and use a fake cgroupfs
+# in a temp dir; the root ones make real cgroups under /husk-test-<pid>-* on this host.
+set(HUSK_CGROUP_UNIT_TESTS path parse plan fake)
+foreach(t IN LISTS HUSK_CGROUP_UNIT_TESTS)
+	husk_criterion_test(NAME unit-cgroup-${t} SOURCES unit/test_cgroup_${t}.c
+		LIBS husk::runtime LABELS unit)
+	target_include_directories(test-unit-cgroup-${t} PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
+endforeach()
