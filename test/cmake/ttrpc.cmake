@@ -11,3 +11,11 @@ husk_criterion_test(NAME unit-ttrpc-envelope SOURCES unit/test_ttrpc_envelope.c
 # Criterion's assert macros blow every clang-tidy size budget (see test/cmake/api.cmake).
 set_target_properties(test-unit-ttrpc-frame test-unit-ttrpc-envelope
 	PROPERTIES C_CLANG_TIDY "")
+husk_criterion_test(NAME unit-ttrpc-server
+	SOURCES unit/test_ttrpc_server.c unit/test_ttrpc_util.c
+	LIBS husk_ttrpc_internal LABELS unit)
+set_target_properties(test-unit-ttrpc-server PROPERTIES C_CLANG_TIDY "")
+husk_criterion_test(NAME unit-ttrpc-client
+	SOURCES unit/test_ttrpc_client.c unit/test_ttrpc_util.c
+	LIBS husk_ttrpc_internal LABELS unit)
+set_target_properties(test-unit-ttrpc-client PROPERTIES C_CLANG_TIDY "")
