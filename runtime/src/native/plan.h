@@ -110,6 +110,7 @@ struct husk_init_plan {
 	const struct husk_id_mapping *gid_mappings;
 	size_t n_gid_mappings;
 	const char *root;		/* where the tree is attached, then pivot_root */
+	bool root_readonly;		/* "/" made read-only after every mount */
 	struct husk_plan_mount *mounts; /* spec mounts done by the init (where == INIT) */
 	size_t n_mounts;
 	unsigned long root_propagation; /* for "/" after pivot_root (MS_REC included) */

@@ -1,0 +1,70 @@
+/*
+ * Engine dispatch behind the public lifecycle API (husk/container.h). container.c owns the
+ * generic part (ids, spec, state file, status machine, hooks); an engine owns the processes
+ * and the cgroup. The native engine is runtime/src/native/; an "oci" engine can be added
+ * with one more ops table.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/types.h>
+
+#include "husk/container.h"
+#include "husk/process.h"
+
+struct husk_spec;
+struct husk_state_handle;
+struct husk_state_root;
+struct husk_cgroup_stats;
+
+struct husk_runtime {
+	struct husk_state_root *root;
+	char *engine; /* "native" or "oci" */
+	char *oci_binary;
+	char *oci_root;
+	bool systemd_cgroup;
+};
+
+struct husk_container {
+	struct husk_runtime *rt;
+	const struct husk_engine_ops *ops;
+	struct husk_state_handle *state; /* holds the container's flock */
+	struct husk_spec *spec;		 /* NULL when the bundle's config.json is gone */
+	struct husk_child init;		 /* pidfd -1 when not ours or gone */
+	int console;			 /* pty master until taken, else -1 */
+	void *engine_data;		 /* the engine's */
+};
+
+struct husk_engine_ops {
+	const char *name;
+	/* Create everything after the state file exists (status Creating); on failure undo
+	 * everything it did. Sets c->init and the state's pids and cgroup path. */
+	int (*create)(struct husk_container *c, const struct husk_create_opts *opts,
+		      struct husk_err *err);
+	/* Attach to an existing container after husk_container_load(). */
+	int (*load)(struct husk_container *c, struct husk_err *err);
+	int (*start)(struct husk_container *c, struct husk_err *err);
+	int (*exec)(struct husk_container *c, const struct husk_exec_opts *opts,
+		    struct husk_child *ret_child, int *ret_console, struct husk_err *err);
+	int (*kill)(struct husk_container *c, int sig, bool all, struct husk_err *err);
+	int (*freeze)(struct husk_container *c, bool frozen, struct husk_err *err);
+	int (*update)(struct husk_container *c, const struct husk_resources *res,
+		      struct husk_err *err);
+	int (*pids)(struct husk_container *c, pid_t **ret_pids, size_t *ret_n,
+		    struct husk_err *err);
+	int (*stats)(struct husk_container *c, struct husk_cgroup_stats *ret, struct husk_err *err);
+	int (*oom_fd)(const struct husk_container *c);
+	int (*oom_check)(struct husk_container *c, bool *ret_oom, struct husk_err *err);
+	/* Kill what is left, wait for it, remove the cgroup. Idempotent. */
+	int (*destroy)(struct husk_container *c, struct husk_err *err);
+	/* Free engine_data (NULL allowed). */
+	void (*free)(struct husk_container *c);
+};
+
+extern const struct husk_engine_ops husk__native_engine;
+
+/* Save the state file; the container's lock is held. */
+int husk__container_save(struct husk_container *c, struct husk_err *err);

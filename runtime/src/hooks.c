@@ -1,0 +1,172 @@
+#include "hooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/wait.h>
+
+#include <jansson.h>
+
+#include "husk/cleanup.h"
+#include "husk/err.h"
+#include "husk/process.h"
+#include "native/spawn.h"
+
+static const char *const kind_names[_HUSK_HOOK_KIND_MAX] = {
+	[HUSK_HOOK_PRESTART] = "prestart",
+	[HUSK_HOOK_CREATE_RUNTIME] = "createRuntime",
+	[HUSK_HOOK_CREATE_CONTAINER] = "createContainer",
+	[HUSK_HOOK_START_CONTAINER] = "startContainer",
+	[HUSK_HOOK_POSTSTART] = "poststart",
+	[HUSK_HOOK_POSTSTOP] = "poststop",
+};
+
+static char *state_json(const struct husk_hook_state *s)
+{
+	json_t *o = json_object();
+	json_t *ann = json_object();
+
+	if (!o || !ann) {
+		json_decref(o);
+		json_decref(ann);
+		return NULL;
+	}
+	(void)json_object_set_new(o, "ociVersion",
+				  json_string(s->oci_version ? s->oci_version : "1.0.2"));
+	(void)json_object_set_new(o, "id", json_string(s->id));
+	(void)json_object_set_new(o, "status", json_string(s->status));
+	if (s->pid > 0)
+		(void)json_object_set_new(o, "pid", json_integer(s->pid));
+	(void)json_object_set_new(o, "bundle", json_string(s->bundle));
+	for (size_t i = 0; s->spec && i < s->spec->n_annotations; i++)
+		(void)json_object_set_new(ann, s->spec->annotations[i].key,
+					  json_string(s->spec->annotations[i].value));
+	(void)json_object_set_new(o, "annotations", ann);
+	char *text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+struct hook_arg {
+	const struct husk_hook *hook;
+	const char *const *argv;
+	const char *const *envp;
+};
+
+static int hook_main(void *arg)
+{
+	const struct hook_arg *a = arg;
+	int e;
+
+	execve(a->hook->path, (char *const *)a->argv, (char *const *)a->envp);
+	e = errno;
+	/* fd 3 is the close-on-exec error pipe: reached only when execve failed. */
+	(void)!write(3, &e, sizeof(e));
+	return 127;
+}
+
+static int wait_bounded(struct husk_child *ch, int timeout_s, int *ret_status)
+{
+	struct pollfd p = {.fd = ch->pidfd, .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_s * 1000);
+	while (r < 0 && errno == EINTR);
+	if (r == 0) {
+		husk_child_kill_and_reap(ch);
+		return -ETIMEDOUT;
+	}
+	int status = husk__wait_pid(ch->pid);
+	husk_child_release(ch);
+	if (status < 0)
+		return status;
+	*ret_status = status;
+	return 0;
+}
+
+static int run_one(const struct husk_hook *h, const char *input, struct husk_err *err)
+{
+	int in[2];
+	int ep[2];
+	const char *argv0[] = {h->path, NULL};
+	const char *env0[] = {NULL};
+	_cleanup_free_ const char **argv = NULL;
+	_cleanup_free_ const char **envp = NULL;
+
+	argv = calloc(h->n_args + 1, sizeof(*argv));
+	envp = calloc(h->n_env + 1, sizeof(*envp));
+	if (!argv || !envp)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->n_args; i++)
+		argv[i] = h->args[i];
+	for (size_t i = 0; i < h->n_env; i++)
+		envp[i] = h->env[i];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		int r = -errno;
+		(void)close(in[0]);
+		(void)close(in[1]);
+		return r;
+	}
+	_cleanup_close_ int in_r = in[0];
+	_cleanup_close_ int in_w = in[1];
+	_cleanup_close_ int ep_r = ep[0];
+	_cleanup_close_ int ep_w = ep[1];
+	struct husk_spawn_fd fds[] = {
+		{in_r, 0, false}, {-1, 1, false}, {-1, 2, false}, {ep_w, 3, true}};
+	struct husk_spawn_opts o = {.name = "husk:[hook]", .fds = fds, .n_fds = ARRAY_SIZE(fds)};
+	struct hook_arg a = {h, h->n_args ? argv : argv0, h->n_env ? envp : env0};
+	struct husk_child ch = HUSK_CHILD_NULL;
+	int r = husk__spawn(&o, hook_main, &a, &ch, err);
+
+	if (r < 0)
+		return r;
+	in_r = husk_safe_close(in_r);
+	ep_w = husk_safe_close(ep_w);
+	/* The state is small (well under a pipe's buffer); a hook that exits early is fine. */
+	(void)!write(in_w, input, strlen(input));
+	in_w = husk_safe_close(in_w);
+	int status = 0;
+	int timeout =
+		h->timeout.set && h->timeout.v > 0 ? (int)h->timeout.v : HUSK_HOOK_DEFAULT_TIMEOUT;
+	r = wait_bounded(&ch, timeout, &status);
+	if (r == -ETIMEDOUT)
+		return husk_err_set(err, HUSK_ERR_INTERNAL, ETIMEDOUT, "timed out after %ds",
+				    timeout);
+	if (r < 0)
+		return husk_err_errno(err, -r, "wait");
+	int e = 0;
+	if (read(ep_r, &e, sizeof(e)) == (ssize_t)sizeof(e))
+		return husk_err_errno(err, e, "exec");
+	if (WIFSIGNALED(status))
+		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "killed by signal %d",
+				    WTERMSIG(status));
+	if (WEXITSTATUS(status) != 0)
+		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "exited with status %d",
+				    WEXITSTATUS(status));
+	return 0;
+}
+
+int husk__hooks_run(const struct husk_spec *spec, enum husk_hook_kind kind,
+		    const struct husk_hook_state *state, struct husk_err *err)
+{
+	if (!spec || (unsigned)kind >= _HUSK_HOOK_KIND_MAX || spec->hooks.n[kind] == 0)
+		return 0;
+	_cleanup_free_ char *input = state_json(state);
+	if (!input)
+		return husk_err_errno(err, ENOMEM, "%s hooks: state", kind_names[kind]);
+	for (size_t i = 0; i < spec->hooks.n[kind]; i++) {
+		const struct husk_hook *h = &spec->hooks.list[kind][i];
+		int r = run_one(h, input, err);
+		if (r < 0)
+			return husk_err_prefix(err, "%s hook[%zu] '%s'", kind_names[kind], i,
+					       h->path);
+	}
+	return 0;
+}

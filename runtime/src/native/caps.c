@@ -1,0 +1,198 @@
+/*
+ * Child side of the process spec, shared by the init and exec: capabilities through libcap,
+ * then the flat setup list (rlimits, oom_score_adj, umask, cwd, user) and the final exec.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "husk/cleanup.h"
+#include "husk/spec.h"
+#include "native/native.h"
+#include "native/sync.h"
+#include "syscalls.h"
+
+static bool has(uint64_t mask, cap_value_t v)
+{
+	return v < 64 && (mask & (UINT64_C(1) << v));
+}
+
+int husk__caps_drop_bounding(const struct husk_caps_plan *caps)
+{
+	cap_value_t last = (cap_value_t)cap_max_bits();
+
+	if (!caps->set)
+		return 0;
+	for (cap_value_t v = 0; v < last; v++) {
+		if (has(caps->bounding, v))
+			continue;
+		if (cap_drop_bound(v) < 0 && errno != EINVAL)
+			return -errno;
+	}
+	return 0;
+}
+
+static int set_flag(cap_t c, cap_flag_t flag, uint64_t mask)
+{
+	cap_value_t last = (cap_value_t)cap_max_bits();
+
+	for (cap_value_t v = 0; v < last; v++) {
+		if (!has(mask, v))
+			continue;
+		if (cap_set_flag(c, flag, 1, &v, CAP_SET) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int husk__caps_apply(const struct husk_caps_plan *caps)
+{
+	int r;
+
+	if (!caps->set)
+		return 0;
+	cap_t c = cap_init();
+	if (!c)
+		return -errno;
+	if ((r = set_flag(c, CAP_EFFECTIVE, caps->effective)) < 0 ||
+	    (r = set_flag(c, CAP_PERMITTED, caps->permitted)) < 0 ||
+	    (r = set_flag(c, CAP_INHERITABLE, caps->inheritable)) < 0) {
+		(void)cap_free(c);
+		return r;
+	}
+	r = cap_set_proc(c) < 0 ? -errno : 0;
+	(void)cap_free(c);
+	if (r < 0)
+		return r;
+	if (cap_reset_ambient() < 0 && errno != EINVAL)
+		return -errno;
+	cap_value_t last = (cap_value_t)cap_max_bits();
+	for (cap_value_t v = 0; v < last; v++)
+		if (has(caps->ambient, v) && cap_set_ambient(v, CAP_SET) < 0)
+			return -errno;
+	return 0;
+}
+
+static int set_oom_score_adj(int sock, int value)
+{
+	char buf[16];
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return husk__sync_error(sock, errno, "oom_score_adj: open");
+	int n = snprintf(buf, sizeof(buf), "%d", value);
+	ssize_t w = write(fd, buf, (size_t)n);
+	int saved = errno;
+	(void)close(fd);
+	if (w == n)
+		return 0;
+	if (value < 0 && (saved == EACCES || saved == EPERM))
+		return husk__sync_error(sock, saved,
+					"oom_score_adj %d: lowering it needs CAP_SYS_RESOURCE, "
+					"which this runtime lacks",
+					value);
+	return husk__sync_error(sock, saved, "oom_score_adj %d", value);
+}
+
+static int set_user(int sock, const struct husk_proc_plan *p)
+{
+	/* Keep the permitted set across the uid change; capabilities are set right after. */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return husk__sync_error(sock, errno, "keep capabilities");
+	if (setgroups(p->n_groups, p->groups) < 0 && !(errno == EPERM && p->n_groups == 0))
+		return husk__sync_error(sock, errno, "setgroups");
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		return husk__sync_error(sock, errno, "setgid %u", (unsigned)p->gid);
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		return husk__sync_error(sock, errno, "setuid %u", (unsigned)p->uid);
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return husk__sync_error(sock, errno, "keep capabilities");
+	return 0;
+}
+
+int husk__proc_setup(int sock, const struct husk_proc_plan *p, void *seccomp)
+{
+	int r;
+
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			return husk__sync_error(sock, errno, "setrlimit %d",
+						p->rlimits[i].resource);
+	}
+	if (p->set_oom_score_adj && set_oom_score_adj(sock, p->oom_score_adj) < 0)
+		return -EPERM;
+	if (p->set_umask)
+		umask(p->umask);
+	else
+		umask(022);
+	if (chdir(p->cwd) < 0)
+		return husk__sync_error(sock, errno, "chdir '%s'", p->cwd);
+	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a filter: now. */
+	if (seccomp && !p->no_new_privs && (r = husk__seccomp_load(seccomp)) < 0)
+		return husk__sync_error(sock, r, "seccomp");
+	if ((r = husk__caps_drop_bounding(&p->caps)) < 0)
+		return husk__sync_error(sock, r, "drop bounding capabilities");
+	if (set_user(sock, p) < 0)
+		return -EPERM;
+	if ((r = husk__caps_apply(&p->caps)) < 0)
+		return husk__sync_error(sock, r, "set capabilities");
+	return 0;
+}
+
+/* Search PATH like execvp, but in the container and with the process's own PATH. */
+static int lookup(const struct husk_proc_plan *p, char *buf, size_t size)
+{
+	const char *name = p->argv[0];
+	int best = -ENOENT;
+
+	if (strchr(name, '/')) {
+		if (snprintf(buf, size, "%s", name) >= (int)size)
+			return -ENAMETOOLONG;
+		return access(buf, X_OK) < 0 ? -errno : 0;
+	}
+	for (const char *s = p->path; s && *s;) {
+		const char *colon = strchr(s, ':');
+		size_t len = colon ? (size_t)(colon - s) : strlen(s);
+		if (snprintf(buf, size, "%.*s/%s", (int)len, len ? s : ".", name) < (int)size) {
+			struct stat st;
+			if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+				if (access(buf, X_OK) == 0)
+					return 0;
+				best = -EACCES;
+			}
+		}
+		if (!colon)
+			break;
+		s = colon + 1;
+	}
+	return best;
+}
+
+int husk__proc_exec(int sock, const struct husk_proc_plan *p, void *seccomp)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return husk__sync_error(sock, errno, "no_new_privs");
+	r = lookup(p, path, sizeof(path));
+	if (r < 0)
+		return husk__sync_error(sock, r, "exec '%s'", p->argv[0]);
+	/* Only 0, 1 and 2 reach the process. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return husk__sync_error(sock, errno, "close_range");
+	if (seccomp && p->no_new_privs && (r = husk__seccomp_load(seccomp)) < 0)
+		return husk__sync_error(sock, r, "seccomp");
+	execve(path, (char *const *)p->argv, (char *const *)p->envp);
+	return husk__sync_error(sock, errno, "exec '%s'", p->argv[0]);
+}

@@ -1,0 +1,371 @@
+/*
+ * The native engine: gofer, init and exec children, cgroups through native/cgroup.h.
+ * The first container of a sandbox creates the namespaces its spec asks for; later ones
+ * join those their spec names by path (linux.namespaces[].path), which is how CRI shares a
+ * pod's namespaces; nothing else is kept per sandbox.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "husk/cleanup.h"
+#include "husk/err.h"
+#include "husk/log.h"
+#include "husk/spec.h"
+#include "husk/state.h"
+#include "native/cgroup.h"
+#include "native/native.h"
+
+#define CGROUP_TIMEOUT_MS 10000
+
+struct native {
+	struct husk_cgroup *cgroup; /* NULL: none (or gone) */
+	int init_sock;		    /* until start, else -1 */
+	void *seccomp;		    /* the container's filter, for exec */
+	bool seccomp_built;
+};
+
+static struct native *nat(const struct husk_container *c)
+{
+	return c->engine_data;
+}
+
+static struct husk_state *st(const struct husk_container *c)
+{
+	return husk_state_handle_state(c->state);
+}
+
+static int native_alloc(struct husk_container *c, struct husk_err *err)
+{
+	struct native *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return husk_err_errno(err, ENOMEM, "native engine");
+	n->init_sock = -1;
+	c->engine_data = n;
+	return 0;
+}
+
+static void native_free(struct husk_container *c)
+{
+	struct native *n = nat(c);
+
+	if (!n)
+		return;
+	husk__cgroup_free(n->cgroup);
+	n->init_sock = husk_safe_close(n->init_sock);
+	husk__seccomp_free(n->seccomp);
+	free(n);
+	c->engine_data = NULL;
+}
+
+static int cgroup_setup(struct husk_container *c, struct husk_err *err)
+{
+	struct husk_cgroup_host *host = NULL;
+	_cleanup_free_ char *own = NULL;
+	_cleanup_free_ char *path = NULL;
+	const struct husk_linux *lx = c->spec->linux_;
+	int r = husk__cgroup_host_get(&host, err);
+
+	if (r < 0)
+		return r;
+	r = husk__cgroup_own_path(husk__cgroup_host_mode(host), &own, err);
+	if (r < 0)
+		return r;
+	r = husk__cgroup_path_resolve(lx ? lx->cgroups_path : NULL, c->rt->systemd_cgroup,
+				      st(c)->id.container, own, &path, err);
+	if (r < 0)
+		return r;
+	r = husk__cgroup_create(host, path, &nat(c)->cgroup, err);
+	if (r < 0)
+		return r;
+	st(c)->cgroup_path = TAKE_PTR(path);
+	r = husk__container_save(c, err);
+	if (r < 0)
+		return r;
+	if (lx && lx->resources)
+		return husk__cgroup_apply(nat(c)->cgroup, lx->resources, err);
+	return 0;
+}
+
+static void cgroup_remove(struct husk_container *c)
+{
+	struct husk_err e = {0};
+
+	if (!nat(c)->cgroup)
+		return;
+	if (husk__cgroup_destroy(nat(c)->cgroup, CGROUP_TIMEOUT_MS, &e) < 0)
+		husk_warn("remove cgroup of %s: %s, continuing", st(c)->id.container, e.msg);
+	nat(c)->cgroup = husk__cgroup_free(nat(c)->cgroup);
+}
+
+static int run_hooks(struct husk_container *c, enum husk_hook_kind kind, struct husk_err *err)
+{
+	struct husk_hook_state hs = {
+		.oci_version = c->spec->oci_version,
+		.id = st(c)->id.container,
+		.status = "creating",
+		.pid = c->init.pid,
+		.bundle = st(c)->bundle,
+		.spec = c->spec,
+	};
+	return husk__hooks_run(c->spec, kind, &hs, err);
+}
+
+/* Gofer, init, hand-off, hooks: the container exists afterwards (status still Creating). */
+static int create_children(struct husk_container *c, const struct husk_create_opts *opts,
+			   const struct husk_init_plan *ip, struct husk_err *err)
+{
+	struct husk_gofer_plan gp;
+	_cleanup_close_ int tree = -1;
+	_cleanup_close_ int sock = -1;
+	_cleanup_close_ int console = -1;
+	_cleanup_child_ struct husk_child init = HUSK_CHILD_NULL;
+	struct husk_init_ctx ctx = {.plan = ip,
+				    .seccomp = nat(c)->seccomp,
+				    .io_uid = opts->io_uid,
+				    .io_gid = opts->io_gid,
+				    .stdio = {opts->stdio[0], opts->stdio[1], opts->stdio[2]}};
+	int r = husk__gofer_plan_build(c->spec, opts->bundle, opts->rootfs, opts->n_rootfs, &gp,
+				       err);
+
+	if (r < 0)
+		return r;
+	r = husk__gofer_run(&gp, &tree, err);
+	husk__gofer_plan_done(&gp);
+	if (r < 0)
+		return r;
+	r = husk__init_spawn(&ctx, &init, &sock, err);
+	if (r < 0)
+		return r;
+	/* Before the init goes on: its cgroup namespace is rooted at this cgroup. */
+	r = husk__cgroup_enter(nat(c)->cgroup, init.pid, err);
+	if (r < 0)
+		return r;
+	r = husk__init_handoff(sock, tree, ip->proc.terminal, &console, err);
+	if (r < 0)
+		return r;
+	st(c)->init_pid = init.pid;
+	st(c)->init_start_time = init.start_time;
+	c->init = init;
+	r = husk__container_save(c, err);
+	if (r >= 0)
+		r = run_hooks(c, HUSK_HOOK_PRESTART, err);
+	if (r >= 0)
+		r = run_hooks(c, HUSK_HOOK_CREATE_RUNTIME, err);
+	if (r >= 0)
+		r = run_hooks(c, HUSK_HOOK_CREATE_CONTAINER, err);
+	if (r < 0) {
+		c->init = HUSK_CHILD_NULL;
+		return r;
+	}
+	init = HUSK_CHILD_NULL;
+	nat(c)->init_sock = TAKE_FD(sock);
+	c->console = TAKE_FD(console);
+	return 0;
+}
+
+static int native_create(struct husk_container *c, const struct husk_create_opts *opts,
+			 struct husk_err *err)
+{
+	struct husk_init_plan ip;
+	int r = native_alloc(c, err);
+
+	if (r < 0)
+		return r;
+	r = husk__init_plan_build(c->spec, &ip, err);
+	if (r < 0)
+		return r;
+	r = husk__seccomp_build(c->spec->linux_ ? c->spec->linux_->seccomp : NULL, &nat(c)->seccomp,
+				err);
+	if (r >= 0)
+		r = cgroup_setup(c, err);
+	if (r >= 0)
+		r = create_children(c, opts, &ip, err);
+	husk__init_plan_done(&ip);
+	if (r < 0)
+		cgroup_remove(c);
+	return r;
+}
+
+static int native_load(struct husk_container *c, struct husk_err *err)
+{
+	struct husk_state *s = st(c);
+	struct husk_cgroup_host *host = NULL;
+	int r = native_alloc(c, err);
+
+	if (r < 0)
+		return r;
+	if (s->init_pid > 0 && !s->exited && s->status != HUSK_STATUS_STOPPED) {
+		int fd = husk_pidfd_open_checked(s->init_pid, s->init_start_time, NULL);
+		if (fd >= 0)
+			c->init = (struct husk_child){s->init_pid, fd, s->init_start_time};
+	}
+	if (s->cgroup_path && husk__cgroup_host_get(&host, NULL) >= 0 &&
+	    husk__cgroup_open(host, s->cgroup_path, &nat(c)->cgroup, NULL) < 0)
+		nat(c)->cgroup = NULL;
+	return 0;
+}
+
+static int native_start(struct husk_container *c, struct husk_err *err)
+{
+	if (nat(c)->init_sock < 0)
+		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
+				    "cannot start: the init is not waiting on this handle");
+	_cleanup_close_ int sock = TAKE_FD(nat(c)->init_sock);
+	return husk__init_release(sock, err);
+}
+
+static int native_exec(struct husk_container *c, const struct husk_exec_opts *opts,
+		       struct husk_child *ret_child, int *ret_console, struct husk_err *err)
+{
+	struct husk_proc_plan pp;
+
+	if (c->init.pidfd < 0)
+		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "the init is not running");
+	if (!nat(c)->seccomp && c->spec && c->spec->linux_ && c->spec->linux_->seccomp) {
+		int r = husk__seccomp_build(c->spec->linux_->seccomp, &nat(c)->seccomp, err);
+		if (r < 0)
+			return r;
+	}
+	int r = husk__proc_plan_build(opts->process, &pp, err);
+	if (r < 0)
+		return r;
+	struct husk_exec_ctx ctx = {.plan = &pp,
+				    .seccomp = nat(c)->seccomp,
+				    .init = &c->init,
+				    .cgroup = nat(c)->cgroup,
+				    .io_uid = opts->io_uid,
+				    .io_gid = opts->io_gid,
+				    .stdio = {opts->stdio[0], opts->stdio[1], opts->stdio[2]}};
+	r = husk__exec_spawn(&ctx, ret_child, ret_console, err);
+	husk__proc_plan_done(&pp);
+	return r;
+}
+
+static int need_cgroup(const struct husk_container *c, struct husk_err *err)
+{
+	if (!nat(c)->cgroup)
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "container %s has no cgroup",
+				    st(c)->id.container);
+	return 0;
+}
+
+static int native_kill(struct husk_container *c, int sig, bool all, struct husk_err *err)
+{
+	if (all) {
+		int r = need_cgroup(c, err);
+		if (r < 0)
+			return r;
+		r = husk__cgroup_kill_all(nat(c)->cgroup, sig, CGROUP_TIMEOUT_MS, err);
+		return r < 0 ? r : 0;
+	}
+	if (c->init.pidfd < 0)
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
+	return husk_pidfd_signal(c->init.pidfd, sig, err);
+}
+
+static int native_freeze(struct husk_container *c, bool frozen, struct husk_err *err)
+{
+	int r = need_cgroup(c, err);
+
+	return r < 0 ? r : husk__cgroup_freeze(nat(c)->cgroup, frozen, CGROUP_TIMEOUT_MS, err);
+}
+
+static int native_update(struct husk_container *c, const struct husk_resources *res,
+			 struct husk_err *err)
+{
+	int r = need_cgroup(c, err);
+
+	return r < 0 ? r : husk__cgroup_apply(nat(c)->cgroup, res, err);
+}
+
+static int native_pids(struct husk_container *c, pid_t **ret_pids, size_t *ret_n,
+		       struct husk_err *err)
+{
+	int r = need_cgroup(c, err);
+
+	return r < 0 ? r : husk__cgroup_pids(nat(c)->cgroup, ret_pids, ret_n, err);
+}
+
+static int native_stats(struct husk_container *c, struct husk_cgroup_stats *ret,
+			struct husk_err *err)
+{
+	int r = need_cgroup(c, err);
+
+	return r < 0 ? r : husk__cgroup_stats(nat(c)->cgroup, ret, err);
+}
+
+static int native_oom_fd(const struct husk_container *c)
+{
+	if (!nat(c)->cgroup)
+		return -1;
+	int fd = husk__cgroup_oom_fd(nat(c)->cgroup, NULL);
+	return fd < 0 ? -1 : fd;
+}
+
+static int native_oom_check(struct husk_container *c, bool *ret_oom, struct husk_err *err)
+{
+	if (!nat(c)->cgroup) {
+		*ret_oom = false;
+		return 0;
+	}
+	return husk__cgroup_oom_check(nat(c)->cgroup, ret_oom, err);
+}
+
+/* Wait (bounded) until the init has exited; it is reaped by whoever reaps our children. */
+static void wait_exited(const struct husk_child *init)
+{
+	struct pollfd p = {.fd = init->pidfd, .events = POLLIN};
+
+	if (init->pidfd >= 0)
+		(void)poll(&p, 1, CGROUP_TIMEOUT_MS);
+}
+
+static int native_destroy(struct husk_container *c, struct husk_err *err)
+{
+	struct husk_err e = {0};
+
+	nat(c)->init_sock = husk_safe_close(nat(c)->init_sock);
+	if (nat(c)->cgroup) {
+		bool frozen = false;
+		if (husk__cgroup_is_frozen(nat(c)->cgroup, &frozen, NULL) >= 0 && frozen)
+			(void)husk__cgroup_freeze(nat(c)->cgroup, false, CGROUP_TIMEOUT_MS, NULL);
+		if (husk__cgroup_kill_all(nat(c)->cgroup, SIGKILL, CGROUP_TIMEOUT_MS, &e) < 0)
+			husk_warn("kill %s: %s, continuing", st(c)->id.container, e.msg);
+	}
+	if (c->init.pidfd >= 0) {
+		(void)husk_pidfd_signal(c->init.pidfd, SIGKILL, NULL);
+		wait_exited(&c->init);
+	}
+	if (nat(c)->cgroup) {
+		int r = husk__cgroup_destroy(nat(c)->cgroup, CGROUP_TIMEOUT_MS, err);
+		if (r < 0)
+			return r;
+		nat(c)->cgroup = husk__cgroup_free(nat(c)->cgroup);
+	}
+	return 0;
+}
+
+const struct husk_engine_ops husk__native_engine = {
+	.name = "native",
+	.create = native_create,
+	.load = native_load,
+	.start = native_start,
+	.exec = native_exec,
+	.kill = native_kill,
+	.freeze = native_freeze,
+	.update = native_update,
+	.pids = native_pids,
+	.stats = native_stats,
+	.oom_fd = native_oom_fd,
+	.oom_check = native_oom_check,
+	.destroy = native_destroy,
+	.free = native_free,
+};

@@ -1,0 +1,457 @@
+/*
+ * The container init: cloned into the container's namespaces (through a stage process when
+ * some are joined by path), it attaches the gofer's tree, mounts what needs the container's
+ * namespaces, pivots, applies the linux and process spec, reports READY, and execs the
+ * process on START. The sync socket is fd 3 and O_CLOEXEC: its EOF is a successful exec.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+
+#include "husk/cleanup.h"
+#include "husk/err.h"
+#include "husk/process.h"
+#include "husk/spec.h"
+#include "native/native.h"
+#include "native/spawn.h"
+#include "native/sync.h"
+#include "syscalls.h"
+
+#define SYNC_FD 3
+
+/* ---- cgroup mount ----------------------------------------------------------------------- */
+
+/* cpu → cpu,cpuacct, as on the host. */
+static void link_controllers(int top, const char *ctrls)
+{
+	char copy[256];
+	char *save = NULL;
+	size_t len = strlen(ctrls);
+
+	if (len >= sizeof(copy))
+		return;
+	memcpy(copy, ctrls, len + 1);
+	for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save))
+		(void)symlinkat(ctrls, top, c);
+}
+
+/* v1 and hybrid hosts: a tmpfs with one mount per hierarchy the init belongs to (in its
+ * cgroup namespace, each shows the container's own cgroup as its root). */
+static int mount_cgroup_v1(int sock, int rootfd, const char *dest, int target, unsigned long flags)
+{
+	char buf[4096];
+	_cleanup_close_ int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return husk__sync_error(sock, errno, "read /proc/self/cgroup");
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return husk__sync_error(sock, errno, "read /proc/self/cgroup");
+	buf[n] = '\0';
+	if (husk__mount_on_fd("tmpfs", target, "tmpfs", flags & ~MS_RDONLY, "mode=755") < 0)
+		return husk__sync_error(sock, errno, "mount cgroup tmpfs");
+	/* Reopened: the tmpfs just mounted, not the directory under it. */
+	_cleanup_close_ int top = husk__open_in_root(rootfd, dest, false);
+	if (top < 0)
+		return husk__sync_error(sock, top, "cgroup tmpfs '%s'", dest);
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *ctrls = strchr(line, ':');
+		char *path = ctrls ? strchr(ctrls + 1, ':') : NULL;
+		if (!path)
+			continue;
+		*ctrls++ = '\0';
+		*path = '\0';
+		const char *name = *ctrls ? ctrls : "unified";
+		if (strncmp(name, "name=", 5) == 0)
+			name += 5;
+		_cleanup_close_ int dir = husk__open_in_root(top, name, false);
+		if (dir < 0)
+			return husk__sync_error(sock, dir, "cgroup mount point '%s'", name);
+		int r = *ctrls ? husk__mount_on_fd("cgroup", dir, "cgroup", flags, ctrls)
+			       : husk__mount_on_fd("cgroup2", dir, "cgroup2", flags, NULL);
+		if (r < 0)
+			return husk__sync_error(sock, r, "mount cgroup '%s'", name);
+		if (strchr(ctrls, ','))
+			link_controllers(top, ctrls);
+	}
+	if ((flags & MS_RDONLY) &&
+	    husk__mount_on_fd(NULL, top, NULL, MS_REMOUNT | flags, "mode=755") < 0)
+		return husk__sync_error(sock, errno, "remount cgroup tmpfs read-only");
+	return 0;
+}
+
+static int mount_cgroup(int sock, int rootfd, const struct husk_plan_mount *m)
+{
+	struct statfs sfs;
+	_cleanup_close_ int target = husk__open_in_root(rootfd, m->destination, false);
+
+	if (target < 0)
+		return husk__sync_error(sock, target, "mount point '%s'", m->destination);
+	if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		if (husk__mount_on_fd("cgroup2", target, "cgroup2", m->flags, NULL) < 0)
+			return husk__sync_error(sock, errno, "mount cgroup2 on '%s'",
+						m->destination);
+		return 0;
+	}
+	if (mount_cgroup_v1(sock, rootfd, m->destination, target, m->flags) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* ---- child side -------------------------------------------------------------------------- */
+
+static int init_mounts(int sock, int rootfd, const struct husk_init_plan *p)
+{
+	for (size_t i = 0; i < p->n_mounts; i++) {
+		const struct husk_plan_mount *m = &p->mounts[i];
+		if (strcmp(m->fstype, "cgroup") == 0 || strcmp(m->fstype, "cgroup2") == 0) {
+			if (mount_cgroup(sock, rootfd, m) < 0)
+				return -EIO;
+			continue;
+		}
+		_cleanup_close_ int target = husk__open_in_root(rootfd, m->destination, false);
+		if (target < 0)
+			return husk__sync_error(sock, target, "mount point '%s'", m->destination);
+		if (husk__mount_on_fd(m->source, target, m->fstype, m->flags, m->data) < 0)
+			return husk__sync_error(sock, errno, "mount %s on '%s'", m->fstype,
+						m->destination);
+	}
+	return 0;
+}
+
+static int do_pivot(int sock, const char *root)
+{
+	if (chdir(root) < 0)
+		return husk__sync_error(sock, errno, "chdir '%s'", root);
+	/* pivot_root(".", "."): the old root ends up on top of the new one, then goes. */
+	if (husk__pivot_root(".", ".") < 0)
+		return husk__sync_error(sock, errno, "pivot_root '%s'", root);
+	if (umount2(".", MNT_DETACH) < 0)
+		return husk__sync_error(sock, errno, "detach the old root");
+	if (chdir("/") < 0)
+		return husk__sync_error(sock, errno, "chdir /");
+	return 0;
+}
+
+static int mask_paths(int sock, const struct husk_init_plan *p)
+{
+	for (size_t i = 0; i < p->n_masked_paths; i++) {
+		const char *path = p->masked_paths[i];
+		struct stat st;
+		if (lstat(path, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return husk__sync_error(sock, errno, "masked path '%s'", path);
+		}
+		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0")
+					    : mount("/dev/null", path, NULL, MS_BIND, NULL);
+		if (r < 0)
+			return husk__sync_error(sock, errno, "mask '%s'", path);
+	}
+	return 0;
+}
+
+static int readonly_path(const char *path, unsigned flags)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	_cleanup_close_ int tree =
+		open_tree(AT_FDCWD, path,
+			  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+
+	(void)flags;
+	if (tree < 0)
+		return -errno;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return -errno;
+	if (move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+static int readonly_paths(int sock, const struct husk_init_plan *p)
+{
+	for (size_t i = 0; i < p->n_readonly_paths; i++) {
+		int r = readonly_path(p->readonly_paths[i], 0);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return husk__sync_error(sock, r, "read-only path '%s'",
+						p->readonly_paths[i]);
+	}
+	if (p->root_readonly) {
+		struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+		if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
+			return husk__sync_error(sock, errno, "make the root read-only");
+	}
+	return 0;
+}
+
+static int write_sysctl(int sock, const struct husk_kv *kv)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "/proc/sys/%s", kv->key) >= (int)sizeof(path) ||
+	    strstr(kv->key, ".."))
+		return husk__sync_error(sock, EINVAL, "sysctl '%s'", kv->key);
+	for (char *c = path + 10; *c; c++)
+		if (*c == '.')
+			*c = '/';
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return husk__sync_error(sock, errno, "sysctl '%s'", kv->key);
+	size_t len = strlen(kv->value);
+	ssize_t n = write(fd, kv->value, len);
+	int saved = errno;
+	(void)close(fd);
+	if (n != (ssize_t)len)
+		return husk__sync_error(sock, n < 0 ? saved : EIO, "sysctl '%s'", kv->key);
+	return 0;
+}
+
+static int linux_setup(int sock, const struct husk_init_plan *p)
+{
+	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
+		return husk__sync_error(sock, errno, "sethostname '%s'", p->hostname);
+	if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
+		return husk__sync_error(sock, errno, "setdomainname '%s'", p->domainname);
+	for (size_t i = 0; i < p->n_sysctl; i++)
+		if (write_sysctl(sock, &p->sysctl[i]) < 0)
+			return -EIO;
+	if (p->set_personality && personality(p->personality) < 0)
+		return husk__sync_error(sock, errno, "personality");
+	return 0;
+}
+
+static int attach_tree(int sock, const struct husk_init_plan *p)
+{
+	_cleanup_close_ int tree = -1;
+
+	if (husk__sync_expect(sock, HUSK_SYNC_TREE_FD, HUSK_CHILD_TIMEOUT_MS, "init", NULL, &tree,
+			      NULL) < 0 ||
+	    tree < 0)
+		return husk__sync_error(sock, EPROTO, "waiting for the rootfs tree");
+	if (p->new_userns) {
+		/* Mapped by the parent by now: become the namespace's root. */
+		(void)setresgid(0, 0, 0);
+		(void)setresuid(0, 0, 0);
+	}
+	/* After the parent moved us into the container's cgroup: that is the new root. */
+	if ((p->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return husk__sync_error(sock, errno, "unshare cgroup namespace");
+	/* Nothing mounted from here on may propagate to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return husk__sync_error(sock, errno, "make / a slave");
+	if (move_mount(tree, "", AT_FDCWD, p->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return husk__sync_error(sock, errno, "attach the rootfs tree on '%s'", p->root);
+	return 0;
+}
+
+static int init_main(void *arg)
+{
+	const struct husk_init_ctx *ctx = arg;
+	const struct husk_init_plan *p = ctx->plan;
+	int sock = SYNC_FD;
+
+	/* Nothing in the container may open the runtime binary through /proc/1/exe. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (attach_tree(sock, p) < 0)
+		return 127;
+	_cleanup_close_ int rootfd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return husk__sync_error(sock, errno, "open root '%s'", p->root), 127;
+	if (init_mounts(sock, rootfd, p) < 0 || do_pivot(sock, p->root) < 0)
+		return 127;
+	rootfd = husk_safe_close(rootfd);
+	if (mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
+		return husk__sync_error(sock, errno, "root propagation"), 127;
+	if (mask_paths(sock, p) < 0 || readonly_paths(sock, p) < 0 || linux_setup(sock, p) < 0)
+		return 127;
+	if (p->proc.terminal &&
+	    husk__console_setup(sock, &p->proc, ctx->io_uid ? ctx->io_uid : p->proc.uid,
+				ctx->io_gid ? ctx->io_gid : p->proc.gid) < 0)
+		return 127;
+	if (husk__proc_setup(sock, &p->proc, ctx->seccomp) < 0)
+		return 127;
+	if (husk__sync_send(sock, HUSK_SYNC_READY, 0, -1, NULL) < 0)
+		return 127;
+	/* Created: wait for start as long as it takes; EOF means the runtime gave up. */
+	if (husk__sync_expect(sock, HUSK_SYNC_START, -1, "init", NULL, NULL, NULL) < 0)
+		return 127;
+	(void)husk__proc_exec(sock, &p->proc, ctx->seccomp);
+	return 127;
+}
+
+/* The stage: joins the namespaces given by path, then clones the init as a sibling (our
+ * parent's child, so the caller's reaper sees it) and reports its pid. */
+static int stage_main(void *arg)
+{
+	const struct husk_init_ctx *ctx = arg;
+	const struct husk_init_plan *p = ctx->plan;
+	int sock = SYNC_FD;
+
+	for (size_t i = 0; i < p->n_joins; i++) {
+		int fd = open(p->joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return husk__sync_error(sock, errno, "open namespace '%s'",
+						p->joins[i].path),
+			       1;
+		int r = setns(fd, p->joins[i].clone_flag);
+		int saved = errno;
+		(void)close(fd);
+		if (r < 0)
+			return husk__sync_error(sock, saved, "join namespace '%s'",
+						p->joins[i].path),
+			       1;
+	}
+	pid_t pid =
+		husk__clone3(CLONE_PARENT | (p->clone_flags & ~(uint64_t)CLONE_NEWCGROUP), NULL);
+	if (pid < 0)
+		return husk__sync_error(sock, errno, "clone init"), 1;
+	if (pid == 0) {
+		(void)prctl(PR_SET_NAME, "husk:[init]", 0, 0, 0);
+		_exit(init_main(arg));
+	}
+	return husk__sync_send(sock, HUSK_SYNC_PID, pid, -1, NULL) < 0 ? 1 : 0;
+}
+
+/* ---- parent side ------------------------------------------------------------------------- */
+
+static int write_map(pid_t pid, const char *file, const struct husk_id_mapping *m, size_t n,
+		     struct husk_err *err)
+{
+	char path[64];
+	char buf[4096];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
+				 m[i].host_id, m[i].size);
+		if (w < 0 || (size_t)w >= sizeof(buf) - len)
+			return husk_err_set(err, HUSK_ERR_INVALID, 0, "linux.%s: too many entries",
+					    file);
+		len += (size_t)w;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		return husk_err_errno(err, errno, "write %s", path);
+	return 0;
+}
+
+/* Through the stage: its report gives the init's pid; the init is our child. */
+static int spawn_staged(const struct husk_spawn_opts *o, const struct husk_init_ctx *ctx, int sock,
+			struct husk_child *ret, struct husk_err *err)
+{
+	struct husk_child stage = HUSK_CHILD_NULL;
+	struct husk_sync_msg msg;
+	int r = husk__spawn(o, stage_main, (void *)ctx, &stage, err);
+
+	if (r < 0)
+		return r;
+	r = husk__sync_expect(sock, HUSK_SYNC_PID, HUSK_CHILD_TIMEOUT_MS, "init stage", &msg, NULL,
+			      err);
+	if (r < 0) {
+		husk_child_kill_and_reap(&stage);
+		return r;
+	}
+	int status = husk__wait_pid(stage.pid);
+	husk_child_release(&stage);
+	struct husk_child init = {.pid = msg.value, .pidfd = -1};
+	/* Our child (CLONE_PARENT) and unreaped: the pid cannot be recycled under us. */
+	init.pidfd = husk_pidfd_open_checked(init.pid, 0, err);
+	if (init.pidfd < 0)
+		return init.pidfd;
+	r = husk_proc_start_time(init.pid, &init.start_time, err);
+	if (r < 0 || status != 0) {
+		husk_child_kill_and_reap(&init);
+		return r < 0 ? r : husk_err_set(err, HUSK_ERR_INTERNAL, 0, "init stage failed");
+	}
+	*ret = init;
+	return 0;
+}
+
+int husk__init_spawn(const struct husk_init_ctx *ctx, struct husk_child *ret_child, int *ret_sock,
+		     struct husk_err *err)
+{
+	const struct husk_init_plan *p = ctx->plan;
+	int sv[2];
+	int r = husk__sync_pair(sv);
+
+	if (r < 0)
+		return husk_err_errno(err, -r, "init socketpair");
+	_cleanup_close_ int mine = sv[0];
+	_cleanup_close_ int theirs = sv[1];
+	bool tty = p->proc.terminal;
+	struct husk_spawn_fd fds[] = {{tty ? -1 : ctx->stdio[0], 0, false},
+				      {tty ? -1 : ctx->stdio[1], 1, false},
+				      {tty ? -1 : ctx->stdio[2], 2, false},
+				      {theirs, SYNC_FD, true}};
+	struct husk_spawn_opts o = {.fds = fds, .n_fds = ARRAY_SIZE(fds)};
+	_cleanup_child_ struct husk_child init = HUSK_CHILD_NULL;
+
+	if (p->n_joins) {
+		o.name = "husk:[stage]";
+		r = spawn_staged(&o, ctx, mine, &init, err);
+	} else {
+		o.name = "husk:[init]";
+		/* The cgroup namespace is unshared by the init once it is in its cgroup. */
+		o.clone_flags = p->clone_flags & ~(uint64_t)CLONE_NEWCGROUP;
+		r = husk__spawn(&o, init_main, (void *)ctx, &init, err);
+	}
+	if (r < 0)
+		return r;
+	theirs = husk_safe_close(theirs);
+	if (p->new_userns &&
+	    ((r = write_map(init.pid, "uid_map", p->uid_mappings, p->n_uid_mappings, err)) < 0 ||
+	     (r = write_map(init.pid, "gid_map", p->gid_mappings, p->n_gid_mappings, err)) < 0))
+		return r;
+	*ret_child = init;
+	init = HUSK_CHILD_NULL;
+	*ret_sock = TAKE_FD(mine);
+	return 0;
+}
+
+int husk__init_handoff(int sock, int tree, bool terminal, int *ret_console, struct husk_err *err)
+{
+	_cleanup_close_ int console = -1;
+	int r = husk__sync_send(sock, HUSK_SYNC_TREE_FD, 0, tree, NULL);
+
+	if (r < 0)
+		return husk_err_errno(err, -r, "init: send the rootfs tree");
+	if (terminal) {
+		r = husk__sync_expect(sock, HUSK_SYNC_CONSOLE_FD, HUSK_CHILD_TIMEOUT_MS, "init",
+				      NULL, &console, err);
+		if (r < 0)
+			return r;
+		if (console < 0)
+			return husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO, "init: no pty master");
+	}
+	r = husk__sync_expect(sock, HUSK_SYNC_READY, HUSK_CHILD_TIMEOUT_MS, "init", NULL, NULL,
+			      err);
+	if (r < 0)
+		return r;
+	*ret_console = TAKE_FD(console);
+	return 0;
+}
+
+int husk__init_release(int sock, struct husk_err *err)
+{
+	int r = husk__sync_send(sock, HUSK_SYNC_START, 0, -1, NULL);
+
+	if (r < 0)
+		return husk_err_errno(err, -r, "init: send start");
+	return husk__sync_expect(sock, HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS, "start", NULL, NULL,
+				 err);
+}

@@ -1,0 +1,121 @@
+/*
+ * The native engine's internals: the children (gofer, init, exec) and their helpers.
+ * Functions marked "child side" run after clone in a single-threaded child: they report
+ * failures over the sync socket and return -errno; they never return to the caller's code
+ * paths (the child exits with their result).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/types.h>
+
+#include "native/plan.h"
+
+struct husk_child;
+struct husk_err;
+struct husk_seccomp;
+
+/* How long the parent waits for a child's next message (bounded: no call blocks forever). */
+#define HUSK_CHILD_TIMEOUT_MS 30000
+
+/* ---- fs helpers (fs_root.c in gofer.c) ------------------------------------------------ */
+
+/*
+ * Open path inside the tree at rootfd (every component resolved with RESOLVE_IN_ROOT, so
+ * symlinks and ".." never leave it), creating missing components as directories inside the
+ * tree; the last one as a directory, or as an empty file when file is true. Returns an
+ * O_PATH fd or -errno. Child side, async-signal-safe.
+ */
+int husk__open_in_root(int rootfd, const char *path, bool file);
+
+/* mount(2) onto an O_PATH fd through /proc/self/fd (the fd's exact location). */
+int husk__mount_on_fd(const char *source, int targetfd, const char *fstype, unsigned long flags,
+		      const char *data);
+
+/* Bind (open_tree clone, attributes, move_mount) source onto targetfd. Child side. */
+int husk__bind_on_fd(const char *source, int targetfd, const struct husk_plan_mount *m);
+
+/* ---- gofer ---------------------------------------------------------------------------- */
+
+/*
+ * Spawn the gofer (own mount namespace, fds 0-2 on /dev/null, sync socket on 3), wait for
+ * its tree fd and reap it. On success *ret_tree is the detached tree (O_CLOEXEC, the
+ * caller's). The gofer never outlives this call.
+ */
+int husk__gofer_run(const struct husk_gofer_plan *plan, int *ret_tree, struct husk_err *err);
+
+/* ---- init ----------------------------------------------------------------------------- */
+
+struct husk_init_ctx {
+	const struct husk_init_plan *plan;
+	void *seccomp; /* scmp_filter_ctx built by the parent, NULL for none */
+	uid_t io_uid;  /* console owner */
+	gid_t io_gid;
+	int stdio[3]; /* borrowed; -1: /dev/null */
+};
+
+/*
+ * Spawn the init (directly, or through a stage that joins namespaces by path first; with a
+ * new user namespace the maps are written here). It then waits for its tree: the caller
+ * moves it into its cgroup first, then calls husk__init_handoff(). On success *ret_child is
+ * the init (the caller's) and *ret_sock its sync socket (the caller's).
+ */
+int husk__init_spawn(const struct husk_init_ctx *ctx, struct husk_child *ret_child, int *ret_sock,
+		     struct husk_err *err);
+
+/* Hand the tree (borrowed) over and wait until the init is set up; *ret_console is the pty
+ * master (the caller's) with a terminal, else -1. */
+int husk__init_handoff(int sock, int tree, bool terminal, int *ret_console, struct husk_err *err);
+
+/* Send START and wait for the exec: EOF is success; an exec failure comes back as error. */
+int husk__init_release(int sock, struct husk_err *err);
+
+/* ---- process setup shared by init and exec (child side) ------------------------------- */
+
+/* rlimits, oom_score_adj, umask, cwd, groups/gid/uid, capabilities (and seccomp now when
+ * no_new_privs is off: loading needs CAP_SYS_ADMIN then). */
+int husk__proc_setup(int sock, const struct husk_proc_plan *plan, void *seccomp);
+
+/* no_new_privs, executable lookup, seccomp (with no_new_privs), execve. Returns only on
+ * failure, after reporting it. */
+int husk__proc_exec(int sock, const struct husk_proc_plan *plan, void *seccomp);
+
+/* Open a pty in the current /dev/pts, make it the controlling terminal on 0,1,2 and send the
+ * master over sock (SYNC_CONSOLE_FD). Child side. */
+int husk__console_setup(int sock, const struct husk_proc_plan *plan, uid_t uid, gid_t gid);
+
+/* ---- capabilities and seccomp --------------------------------------------------------- */
+
+/* Drop the bounding set to caps->bounding. Child side. */
+int husk__caps_drop_bounding(const struct husk_caps_plan *caps);
+/* Set effective/permitted/inheritable, then ambient. Child side. */
+int husk__caps_apply(const struct husk_caps_plan *caps);
+
+/* Build a libseccomp filter (parent side, before spawning); *ret (scmp_filter_ctx) NULL when
+ * the spec has none. HUSK_ERR_INVALID for an unknown action/arch/op. */
+int husk__seccomp_build(const struct husk_seccomp *spec, void **ret, struct husk_err *err);
+void husk__seccomp_free(void *ctx);
+/* Load the filter into the calling process. Child side: -errno. */
+int husk__seccomp_load(void *ctx);
+
+/* ---- exec ----------------------------------------------------------------------------- */
+
+struct husk_cgroup;
+
+struct husk_exec_ctx {
+	const struct husk_proc_plan *plan;
+	void *seccomp;
+	const struct husk_child *init; /* whose namespaces are joined */
+	struct husk_cgroup *cgroup;    /* NULL: none */
+	uid_t io_uid;
+	gid_t io_gid;
+	int stdio[3];
+};
+
+/* Run a process inside the init's namespaces and cgroup. On success *ret_child is the
+ * caller's and *ret_console the pty master or -1. Exec failures are errors. */
+int husk__exec_spawn(const struct husk_exec_ctx *ctx, struct husk_child *ret_child,
+		     int *ret_console, struct husk_err *err);
