@@ -6,3 +6,7 @@ foreach(t IN LISTS HUSK_CGROUP_UNIT_TESTS)
 		LIBS husk::runtime LABELS unit)
 	target_include_directories(test-unit-cgroup-${t} PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
 endforeach()
+
+husk_criterion_test(NAME root-cgroup SOURCES root/test_cgroup.c LIBS husk::runtime
+	LABELS root TIMEOUT 300)
+target_include_directories(test-root-cgroup PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)

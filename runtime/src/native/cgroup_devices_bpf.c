@@ -3,6 +3,7 @@
  * rules, loaded and attached with the bpf(2) syscall directly (no libbpf).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,6 +57,12 @@ static uint32_t access_mask(const char *access)
 }
 
 #define ALL_ACCESS (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD)
+
+static bool matches_all(const struct husk_device_rule *r)
+{
+	return r->type == 'a' && !r->major.set && !r->minor.set &&
+	       access_mask(r->access[0] ? r->access : "rwm") == ALL_ACCESS;
+}
 
 /*
  * One rule: a block that falls through to the next block on mismatch and returns the rule's
@@ -138,13 +145,18 @@ int husk__cgroup_devices_bpf_build(const struct husk_device_rule *rules, size_t 
 	for (size_t i = 0; e == 0 && i < ARRAY_SIZE(prologue); i++)
 		e = emit(&p, prologue[i].code, prologue[i].dst, prologue[i].src, prologue[i].off,
 			 prologue[i].imm);
-	/* OCI: the last matching rule decides, so test the rules from the last one back. */
-	for (size_t i = n; e == 0 && i > 0; i--)
+	/* OCI: the last matching rule decides, so test the rules from the last one back. A
+	 * rule that matches everything ends the program: the verifier rejects code after it
+	 * as unreachable. */
+	bool catch_all = false;
+	for (size_t i = n; e == 0 && i > 0 && !catch_all; i--) {
 		e = emit_rule(&p, &rules[i - 1]);
+		catch_all = matches_all(&rules[i - 1]);
+	}
 	/* No rule matched: deny. */
-	if (e == 0)
+	if (e == 0 && !catch_all)
 		e = emit(&p, BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
-	if (e == 0)
+	if (e == 0 && !catch_all)
 		e = emit(&p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	if (e < 0) {
 		free(p.insns);

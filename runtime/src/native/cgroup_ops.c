@@ -230,7 +230,8 @@ int husk__cgroup_pids(struct husk_cgroup *cg, pid_t **ret_pids, size_t *ret_n, s
 		free(pids);
 		return husk_err_errno(err, -r, "read pids of cgroup '%s'", cg->path);
 	}
-	qsort(pids, n, sizeof(*pids), cmp_pid);
+	if (n > 1)
+		qsort(pids, n, sizeof(*pids), cmp_pid);
 	size_t u = 0;
 	for (size_t i = 0; i < n; i++)
 		if (u == 0 || pids[u - 1] != pids[i])
