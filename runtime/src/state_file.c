@@ -534,6 +534,32 @@ int husk_state_destroy(struct husk_state_handle *h, struct husk_err *err)
 	return 0;
 }
 
+int husk_state_lock_probe(struct husk_state_root *root, const struct husk_full_id *id)
+{
+	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	if (names_for(id, sname, lname, NULL) < 0)
+		return -ENAMETOOLONG;
+	return husk__lock_probe(root->dirfd, lname);
+}
+
+int husk_state_remove_files(struct husk_state_root *root, const struct husk_full_id *id,
+			    struct husk_err *err)
+{
+	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	int r = husk_full_id_set(&(struct husk_full_id){0}, id->sandbox, id->container, err);
+	r = r ?: names_for(id, sname, lname, err);
+	if (r < 0)
+		return r;
+	struct husk_state_handle *h = handle_new(root);
+	if (!h)
+		return husk_err_errno(err, ENOMEM, "remove container '%s'", id->container);
+	h->state.id = *id;
+	r = husk_state_lock(h, err);
+	r = r ?: husk_state_destroy(h, err);
+	husk_state_handle_free(h);
+	return r;
+}
+
 struct husk_state_handle *husk_state_handle_free(struct husk_state_handle *h)
 {
 	if (!h)

@@ -13,3 +13,15 @@ target_include_directories(test-unit-state-file PRIVATE ${HUSK_RUNTIME_SRC_DIR})
 
 husk_criterion_test(NAME unit-registry
 	SOURCES unit/test_registry.c unit/state_test.c LIBS husk::runtime LABELS unit)
+
+husk_criterion_test(NAME unit-state-faults
+	SOURCES unit/test_state_faults.c unit/state_test.c
+	LIBS husk::runtime -Wl,--wrap=fsync,--wrap=renameat,--wrap=write LABELS unit)
+
+husk_criterion_test(NAME root-process SOURCES root/test_process.c LIBS husk::runtime LABELS root)
+
+if(TARGET husk)
+	husk_criterion_test(NAME unit-cli
+		SOURCES unit/test_cli.c unit/state_test.c LIBS husk::runtime LABELS unit)
+	add_dependencies(test-unit-cli husk)
+endif()

@@ -86,6 +86,19 @@ int husk_state_save(struct husk_state_handle *h, struct husk_err *err);
 /* Remove the .state and .lock files (lock held); the handle stays valid to free. */
 int husk_state_destroy(struct husk_state_handle *h, struct husk_err *err);
 
+/*
+ * Whether a writer holds the lock of id, without waiting: 1 held, 0 free, -ENOENT when there
+ * is no lock file, other -errno on failure. For `husk debug`.
+ */
+int husk_state_lock_probe(struct husk_state_root *root, const struct husk_full_id *id);
+
+/*
+ * Remove the .state and .lock files of id whatever the state file holds (a corrupt one
+ * included), under the lock (blocking). Missing files are fine. For `husk delete --force`.
+ */
+int husk_state_remove_files(struct husk_state_root *root, const struct husk_full_id *id,
+			    struct husk_err *err);
+
 /* Release the lock and free. NULL allowed; returns NULL. */
 struct husk_state_handle *husk_state_handle_free(struct husk_state_handle *h);
 

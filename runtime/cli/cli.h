@@ -1,0 +1,95 @@
+/* The husk admin CLI: shared context, the command table's types and small helpers. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sys/types.h>
+
+#include "husk/err.h"
+#include "husk/state.h"
+
+/* Exit codes a shell user can rely on. */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_ERROR = 1, /* the command ran and failed */
+	CLI_EXIT_USAGE = 2, /* bad command line */
+};
+
+struct cli {
+	const char *root_path; /* --root, or /run/containerd/husk/<namespace> */
+	bool debug;	       /* --debug: library debug lines on stderr */
+};
+
+/* A command: argv[0] is the command's name; returns a CLI_EXIT_* code. */
+typedef int cli_command_fn(struct cli *cli, int argc, char **argv);
+
+struct cli_command {
+	const char *name;
+	const char *args;    /* usage after the name */
+	const char *summary; /* one line for `husk --help` */
+	cli_command_fn *run;
+};
+
+/* Commands (one file per group). */
+cli_command_fn cli_cmd_list;   /* cmd_list.c */
+cli_command_fn cli_cmd_state;  /* cmd_list.c */
+cli_command_fn cli_cmd_ps;     /* cmd_procs.c */
+cli_command_fn cli_cmd_kill;   /* cmd_procs.c */
+cli_command_fn cli_cmd_delete; /* cmd_delete.c */
+cli_command_fn cli_cmd_debug;  /* cmd_debug.c */
+
+/* "husk <cmd>: <msg>" on stderr; returns CLI_EXIT_ERROR. */
+int cli_fail(const char *cmd, const struct husk_err *err);
+
+/* "husk <cmd>: <msg>" plus the command's usage on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The command's usage line ("husk [--root DIR] kill ID [SIGNAL] [--all]"). */
+void cli_print_usage(FILE *f, const struct cli_command *c);
+const struct cli_command *cli_find_command(const char *name);
+
+/*
+ * Open the state root without creating it: HUSK_ERR_NOT_FOUND "state root '<p>' does not
+ * exist" when it is missing, so that read-only commands leave no directories behind.
+ */
+int cli_open_root(const struct cli *cli, struct husk_state_root **ret, struct husk_err *err);
+
+/* Find a container by id or unique prefix (no lock); errors as husk_state_find(). */
+int cli_find(const struct cli *cli, const char *id, bool lock, struct husk_state_root **ret_root,
+	     struct husk_state_handle **ret, struct husk_err *err);
+
+/* JSON string literal of s (quoted, escaped). */
+void cli_json_string(FILE *f, const char *s);
+
+/* RFC 3339 UTC with nanoseconds, or "-" for 0. */
+void cli_format_time(int64_t ns, char *buf, size_t size);
+
+/* A signal by number ("9") or name ("KILL", "SIGKILL", "sigkill"). -EINVAL if unknown. */
+int cli_parse_signal(const char *s, int *ret);
+
+/* The processes of a container (procs.c). */
+struct cli_procs {
+	pid_t *pids;
+	size_t n;
+	char *source; /* the cgroup.procs file read; NULL: no cgroup, init pid alone */
+};
+
+/*
+ * The container's pids: cgroup.procs of its cgroup_path on the first mounted v1 hierarchy
+ * that has it, else on the cgroup2 mount; with no cgroup, the init pid alone when it is
+ * alive (start time checked). Free with cli_procs_done().
+ */
+int cli_container_procs(const struct husk_state *s, struct cli_procs *ret, struct husk_err *err);
+void cli_procs_done(struct cli_procs *p);
+
+/* True when /proc/<pid>/cgroup puts pid in cgroup_path on some hierarchy. */
+bool cli_pid_in_cgroup(pid_t pid, const char *cgroup_path);
+
+/* rmdir the container's cgroup on every hierarchy that has it; warns on failures. */
+void cli_remove_cgroups(const char *cgroup_path);
+
+/* True when the container's init or gofer is alive (start times checked). */
+bool cli_container_live(const struct husk_state *s);
