@@ -24,6 +24,13 @@ static const struct cli_command commands[] = {
 	{"delete", "[--force] ID", "remove a stopped container (--force: kill it first)",
 	 cli_cmd_delete},
 	{"debug", "[ID]", "print everything known about the root or one container", cli_cmd_debug},
+	{"run", "[--detach] [--bundle DIR] ID", "create and start a container", cli_cmd_run},
+	{"exec", "ID [--] CMD [ARG...]", "run a process in a running container", cli_cmd_exec},
+	{"pause", "ID", "freeze a running container", cli_cmd_pause},
+	{"resume", "ID", "thaw a paused container", cli_cmd_resume},
+	{"stats", "ID", "print cgroup statistics as json", cli_cmd_stats},
+	{"update", "ID [--memory B] [--pids N] [--cpu-shares N]", "change resources",
+	 cli_cmd_update},
 };
 
 const struct cli_command *cli_find_command(const char *name)
