@@ -196,7 +196,9 @@ static void line_col(const char *buf, size_t at, int *ret_line, int *ret_col)
 
 static int json_error(const json_error_t *je, struct husk_err *err)
 {
-	if (json_error_code(je) == json_error_out_of_memory)
+	/* jansson leaves the text empty when an allocation failed with no error_set() (its
+	 * lexer buffer, json_object_set() inside the parser): that is OOM too. */
+	if (json_error_code(je) == json_error_out_of_memory || !je->text[0])
 		return husk_err_errno(err, ENOMEM, "parse JSON");
 	return husk_err_set(err, HUSK_ERR_INVALID, 0, "invalid JSON at line %d, column %d: %s",
 			    je->line, je->column, je->text);
