@@ -220,10 +220,11 @@ int husk__cgroup_stats(struct husk_cgroup *cg, struct husk_cgroup_stats *ret, st
 
 /*
  * OOM notification. The first call creates the fd (v1: an eventfd registered through
- * cgroup.event_control on memory.oom_control; v2: inotify IN_MODIFY on memory.events) and
- * records the current oom_kill counter as the baseline. The fd is non-blocking, owned by cg
- * (borrowed by the caller, valid until husk__cgroup_free()); poll it for POLLIN. No memory
- * controller: HUSK_ERR_PRECONDITION.
+ * cgroup.event_control on memory.oom_control; v2: inotify IN_MODIFY on memory.events). The
+ * fd is non-blocking, owned by cg (borrowed by the caller, valid until husk__cgroup_free());
+ * poll it for POLLIN. The oom_kill baseline is the counter when the handle was created or
+ * opened, so kills before that are never reported. No memory controller:
+ * HUSK_ERR_PRECONDITION.
  */
 int husk__cgroup_oom_fd(struct husk_cgroup *cg, struct husk_err *err);
 
