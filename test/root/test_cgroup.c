@@ -607,3 +607,53 @@ Test(cgroup_root, enter_moves_a_pid_and_open_finds_the_cgroup)
 	husk__cgroup_free(again);
 	husk__cgroup_free(cg);
 }
+
+/*
+ * The unified tree of this hybrid host has no controllers, but its core files
+ * (cgroup.freeze, cgroup.events, cgroup.kill, cgroup.procs) work: a host that sees only that
+ * mount is a controller-less v2 host, which runs the v2 freezer and kill paths for real.
+ */
+Test(cgroup_root, v2_freezer_and_cgroup_kill_on_the_unified_tree)
+{
+	static const char mi[] = "1 0 0:1 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+	struct husk_cgroup_host *v2 = NULL;
+	struct husk_cgroup *cg = NULL;
+	struct husk_err err = {0};
+	char path[128];
+
+	cr_assert(eq(int, husk__cgroup_host_open(mi, strlen(mi), "", &v2, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, husk__cgroup_host_mode(v2), HUSK_CGROUP_MODE_V2));
+	snprintf(path, sizeof(path), "%s/v2/inner", parent);
+	cr_assert(eq(int, husk__cgroup_create(v2, path, &cg, &err), 0), "%s", err.msg);
+	cr_expect(husk__cgroup_clone_fd(cg) >= 0);
+
+	volatile uint64_t *counter =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert(counter != MAP_FAILED);
+	pid_t pid = spawn_in(cg, count_forever, (void *)counter);
+	wait_counter_above(counter, 0);
+	cr_assert(eq(int, husk__cgroup_freeze(cg, true, 5000, &err), 0), "%s", err.msg);
+	bool frozen = false;
+	cr_assert(eq(int, husk__cgroup_is_frozen(cg, &frozen, &err), 0), "%s", err.msg);
+	cr_expect(frozen);
+	uint64_t c1 = *counter;
+	pause_ms(200);
+	cr_expect(eq(u64, (uint64_t)*counter, c1), "counter moved while frozen");
+	cr_assert(eq(int, husk__cgroup_freeze(cg, false, 5000, &err), 0), "%s", err.msg);
+	wait_counter_above(counter, c1);
+
+	/* SIGKILL goes through cgroup.kill. */
+	cr_assert(eq(int, husk__cgroup_kill_all(cg, SIGKILL, 5000, &err), 1), "%s", err.msg);
+	int st = wait_exit(pid);
+	cr_expect(holds(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL));
+	cr_assert(eq(int, husk__cgroup_destroy(cg, 5000, &err), 0), "%s", err.msg);
+	char *p = ctrl_file("unified", "v2", NULL);
+	cr_expect(exists(p), "the parent is not the container's");
+	free(p);
+	p = ctrl_file("unified", "v2/inner", NULL);
+	cr_expect(not(exists(p)));
+	free(p);
+	munmap((void *)counter, 4096);
+	husk__cgroup_free(cg);
+	husk__cgroup_host_free(v2);
+}
