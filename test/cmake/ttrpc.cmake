@@ -20,6 +20,10 @@ husk_criterion_test(NAME unit-ttrpc-client
 	LIBS husk_ttrpc_internal LABELS unit)
 set_target_properties(test-unit-ttrpc-client PROPERTIES C_CLANG_TIDY "")
 
+# Our echo server for hack/bench/bench-ttrpc.sh (not a test).
+add_executable(ttrpc-echo-server interop/echo_server.c)
+target_link_libraries(ttrpc-echo-server PRIVATE husk::ttrpc husk_strict)
+
 # Interop: the Go peer (test/interop/peer) is built with Debian's golang-go against
 # golang-github-containerd-ttrpc-dev in GOPATH mode, offline, with its cache in the build
 # tree.

@@ -102,9 +102,30 @@ static ssize_t feed_header(struct ttrpc__frame_reader *r, const uint8_t *buf, si
 		yield(r, TTRPC__FRAME_DATA, buf + n, ret);
 		return (ssize_t)(n + r->cur.length);
 	}
-	if (reserve(r, r->cur.length) < 0)
+	/* Memory follows the bytes that really arrive, not the length a peer announces. */
+	if (reserve(r, r->cur.length < TTRPC__KEEP_BUFFER ? r->cur.length : TTRPC__KEEP_BUFFER) < 0)
 		return -ENOMEM;
 	return (ssize_t)n;
+}
+
+/* Make room for need bytes of the current frame, doubling up to its length. */
+static int grow(struct ttrpc__frame_reader *r, size_t need)
+{
+	size_t cap = r->buf_cap;
+	uint8_t *p;
+
+	if (cap >= need)
+		return 0;
+	while (cap < need)
+		cap = cap < TTRPC__KEEP_BUFFER ? TTRPC__KEEP_BUFFER : 2 * cap;
+	if (cap > r->cur.length)
+		cap = r->cur.length;
+	p = realloc(r->buf, cap);
+	if (p == NULL)
+		return -ENOMEM;
+	r->buf = p;
+	r->buf_cap = cap;
+	return 0;
 }
 
 static ssize_t feed_body(struct ttrpc__frame_reader *r, const uint8_t *buf, size_t len,
@@ -122,6 +143,8 @@ static ssize_t feed_body(struct ttrpc__frame_reader *r, const uint8_t *buf, size
 	n = r->cur.length - r->buf_len;
 	if (n > len)
 		n = len;
+	if (grow(r, r->buf_len + n) < 0)
+		return -ENOMEM;
 	memcpy(r->buf + r->buf_len, buf, n);
 	r->buf_len += n;
 	if (r->buf_len == r->cur.length)

@@ -99,13 +99,13 @@ typedef void ttrpc_cancel_fn(struct ttrpc_call *call, void *userdata);
 typedef void ttrpc_server_closed_fn(struct ttrpc_server *server, void *userdata);
 
 struct ttrpc_server_options {
-	size_t max_connections;	     /* 0: 64. Beyond it new connections are closed at once. */
-	size_t max_calls_per_conn;   /* 0: 1024 in-flight calls per connection; beyond it a
-				      * request is answered ResourceExhausted */
-	size_t write_high_water;     /* 0: 8 MiB queued replies per connection; reading that
-				      * connection pauses above it and resumes below half */
-	bool require_same_user;	     /* close connections whose SO_PEERCRED uid/gid differ
-				      * from our euid/egid (Go's UnixSocketRequireSameUser) */
+	size_t max_connections;	   /* 0: 64. Beyond it new connections are closed at once. */
+	size_t max_calls_per_conn; /* 0: 1024 in-flight calls per connection; beyond it a
+				    * request is answered ResourceExhausted */
+	size_t write_high_water;   /* 0: 8 MiB queued replies per connection; reading that
+				    * connection pauses above it and resumes below half */
+	bool require_same_user;	   /* close connections whose SO_PEERCRED uid/gid differ
+				    * from our euid/egid (Go's UnixSocketRequireSameUser) */
 };
 
 /* A new server on loop (no socket yet). opts NULL: defaults. -ENOMEM. */
@@ -137,8 +137,8 @@ size_t ttrpc_server_connections(const struct ttrpc_server *server);
  * The server is freed after cb returns. Safe to call once; the listening socket file is
  * not unlinked (the owner of the path does that).
  */
-void ttrpc_server_close(struct ttrpc_server *server, uint64_t linger_ms,
-			ttrpc_server_closed_fn *cb, void *userdata);
+void ttrpc_server_close(struct ttrpc_server *server, uint64_t linger_ms, ttrpc_server_closed_fn *cb,
+			void *userdata);
 
 /*
  * End the call with a successful Response carrying payload (may be NULL/0 for an empty
@@ -175,7 +175,9 @@ struct ttrpc_client;
  *   callback), else the remote's error (status->message may be "").
  * - error < 0: a local failure: -ETIMEDOUT (the per-call timeout passed), -ECONNREFUSED /
  *   -ENOENT (could not connect), -ECONNRESET / -EPIPE (the peer went away), -ECANCELED
- *   (the client was closed), -EMSGSIZE (the response was larger than the limit).
+ *   (the client was closed), -EMSGSIZE (the response was larger than the limit; it was
+ *   dropped and the connection stays usable), -EPROTO (a frame other than a Response
+ *   arrived on the call's stream), -EBADMSG (the Response could not be decoded).
  *   status is NULL then.
  */
 typedef void ttrpc_response_fn(void *userdata, int error, const struct ttrpc_status *status,
