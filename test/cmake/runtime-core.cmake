@@ -58,3 +58,10 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/replay_main.c)
 		endif()
 	endforeach()
 endif()
+
+if(TARGET husk)
+	husk_criterion_test(NAME root-cli-cgroup
+		SOURCES root/test_cli_cgroup.c unit/state_test.c LIBS husk::runtime LABELS root)
+	target_include_directories(test-root-cli-cgroup PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
+	add_dependencies(test-root-cli-cgroup husk)
+endif()
