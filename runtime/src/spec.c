@@ -14,6 +14,7 @@
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/log.h"
+#include "mount_opts.h"
 #include "spec_internal.h"
 #include "spec_json.h"
 
@@ -68,7 +69,17 @@ static int parse_mount(json_t *obj, const char *path, void *item, struct husk_er
 	if ((r = husk__json_string(obj, path, "type", false, &m->type, err)) < 0 ||
 	    (r = husk__json_string(obj, path, "source", false, &m->source, err)) < 0)
 		return r;
-	return husk__json_strv(obj, path, "options", false, &m->options, &m->n_options, err);
+	if ((r = husk__json_strv(obj, path, "options", false, &m->options, &m->n_options, err)) < 0)
+		return r;
+	for (size_t i = 0; i < m->n_options; i++) {
+		const char *why = husk__mount_opt_invalid(m->options[i]);
+		if (why) {
+			char where[HUSK__JPATH_MAX];
+			husk__jpath_index(where, path, "options", i);
+			return husk__jerr(err, where, NULL, "%s", why);
+		}
+	}
+	return 0;
 }
 
 static int parse_hook(json_t *obj, const char *path, void *item, struct husk_err *err)

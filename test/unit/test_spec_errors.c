@@ -100,6 +100,10 @@ Test(spec_errors, mounts)
 		 "mounts[0].options: expected array"},
 		{SPEC("\"mounts\": [{\"destination\": \"/a\", \"options\": [\"ro\", null]}]"),
 		 "mounts[0].options[1]: expected string"},
+		{SPEC("\"mounts\": [{\"destination\": \"/a\", \"options\": [\"ro\", \"\"]}]"),
+		 "mounts[0].options[1]: empty option"},
+		{SPEC("\"mounts\": [{\"destination\": \"/a\", \"options\": [\"ro,nosuid\"]}]"),
+		 "mounts[0].options[0]: contains ','"},
 	};
 	RUN(cases);
 }
