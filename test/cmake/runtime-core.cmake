@@ -65,3 +65,5 @@ if(TARGET husk)
 	target_include_directories(test-root-cli-cgroup PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 	add_dependencies(test-root-cli-cgroup husk)
 endif()
+
+husk_criterion_test(NAME unit-id-spec SOURCES unit/test_id_spec.c LIBS husk::runtime LABELS unit)
