@@ -5,6 +5,14 @@
  * plus a count. Optional scalars use the husk_opt_* wrappers so that "absent" and "zero" stay
  * different (OCI gives them different meanings, e.g. memory.swap). Everything is freed by the
  * matching *_free() function; nothing points into the JSON text it was parsed from.
+ *
+ * Parsing rules (runtime/src/spec*.c):
+ * - JSON null is the same as an absent field (Go's encoding/json decodes it so).
+ * - Every char ** string array is also NULL-terminated (n + 1 slots), so args and env can go
+ *   to execve() as they are; an absent array is NULL with a count of 0.
+ * - Integers up to UINT64_MAX are exact (Go writes RLIM_INFINITY as 18446744073709551615).
+ * - Mount options are split into mount(2)/mount_setattr(2) terms by husk__mount_opts_parse()
+ *   in runtime/src/mount_opts.h (library-internal, used by the native engine's plan).
  */
 #pragma once
 
@@ -321,21 +329,28 @@ int husk_spec_parse(const char *json, size_t len, struct husk_spec **ret_spec,
 		    struct husk_err *err);
 
 /*
- * Read and parse <bundle>/config.json; root.path is made absolute against bundle.
- * Errors: HUSK_ERR_INVALID (bad content, path named), HUSK_ERR_NOT_FOUND (no config.json),
- * HUSK_ERR_INTERNAL (I/O).
+ * Read and parse <bundle>/config.json; root.path is made absolute against bundle (itself
+ * made absolute against the cwd when relative). Errors: HUSK_ERR_INVALID (bad content, path
+ * named, prefixed with the file: "'/b/config.json': process.args: expected array"),
+ * HUSK_ERR_NOT_FOUND (no config.json), HUSK_ERR_INTERNAL (I/O).
  */
 int husk_spec_load(const char *bundle, struct husk_spec **ret_spec, struct husk_err *err);
 
 /* Free a spec (NULL allowed); returns NULL. */
 struct husk_spec *husk_spec_free(struct husk_spec *spec);
 
-/* Parse a standalone OCI "process" object (the task API's Exec spec). Same error rules. */
+/*
+ * Parse a standalone OCI "process" object (the task API's Exec spec). Same error rules; paths
+ * start with "process" ("process.args[1]: expected string").
+ */
 int husk_process_parse(const char *json, size_t len, struct husk_process **ret_process,
 		       struct husk_err *err);
 struct husk_process *husk_process_free(struct husk_process *process);
 
-/* Parse a standalone OCI "linux.resources" object (the task API's Update payload). */
+/*
+ * Parse a standalone OCI "linux.resources" object (the task API's Update payload). Same error
+ * rules; paths start with "resources" ("resources.memory.limit: expected integer").
+ */
 int husk_resources_parse(const char *json, size_t len, struct husk_resources **ret_resources,
 			 struct husk_err *err);
 struct husk_resources *husk_resources_free(struct husk_resources *resources);
