@@ -97,7 +97,8 @@ static Containerd__Events__TaskExit *ev_exit(size_t i)
 
 /* ---- fixtures ---- */
 
-static void write_spec(const char *args_json)
+/* config.json with args and, inside "linux", the extra members given (or ""). */
+static void write_spec_ex(const char *args_json, const char *linux_extra)
 {
 	char path[4096];
 	FILE *f;
@@ -110,10 +111,15 @@ static void write_spec(const char *args_json)
 		"\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":0,\"gid\":0}},"
 		"\"root\":{\"path\":\"rootfs\"},\"hostname\":\"proto\","
 		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
-		"\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},"
+		"\"linux\":{%s\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},"
 		"{\"type\":\"uts\"},{\"type\":\"mount\"}]}}",
-		args_json);
+		args_json, linux_extra);
 	cr_assert(eq(int, fclose(f), 0));
+}
+
+static void write_spec(const char *args_json)
+{
+	write_spec_ex(args_json, "");
 }
 
 static void setup(void)
@@ -417,4 +423,183 @@ Test(proto, sigkill_reports_137_and_delete_after_shim_death)
 	free(out);
 	cr_assert(pid_gone((pid_t)pid, 10), "delete killed the container's init");
 	cr_assert(access(t.address + 7, F_OK) < 0, "the dead shim's socket is removed");
+}
+
+/* The topics received so far, in order, as one string ("/tasks/create /tasks/start ..."). */
+static char *topics(void)
+{
+	static char buf[4096];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t.s.n_ev && len < sizeof(buf) - 80; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? " " : "",
+					ev_topic(i));
+	return buf;
+}
+
+static size_t find_event(const char *topic, size_t from)
+{
+	for (size_t i = from; i < t.s.n_ev; i++)
+		if (strcmp(ev_topic(i), topic) == 0)
+			return i;
+	return (size_t)-1;
+}
+
+static void exec_start(const char *id, const char *exec_id, const char *args_json,
+		       struct ttsync_reply *wait)
+{
+	char spec[512];
+	Containerd__Task__V2__ExecProcessRequest er =
+		CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	int n = snprintf(spec, sizeof(spec),
+			 "{\"args\":%s,\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"
+			 "\"user\":{\"uid\":0,\"gid\":0}}",
+			 args_json);
+
+	any.type_url = (char *)"types.containerd.io/opencontainers/runtime-spec/1/Process";
+	any.value.data = (uint8_t *)spec;
+	any.value.len = (size_t)n;
+	er.id = (char *)id;
+	er.exec_id = (char *)exec_id;
+	er.spec = &any;
+	struct ttsync_reply r = call("Exec", &er.base);
+	cr_assert(eq(u32, r.code, 0), "Exec: %s", r.message);
+	ttsync_reply_done(&r);
+	/* containerd sends Wait(exec) before Start(exec) (protocol.md pitfall 1). */
+	wr.id = (char *)id;
+	wr.exec_id = (char *)exec_id;
+	cr_assert(eq(int,
+		     ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), wait),
+		     0));
+	sr.id = (char *)id;
+	sr.exec_id = (char *)exec_id;
+	r = call("Start", &sr.base);
+	cr_assert(eq(u32, r.code, 0), "Start exec: %s", r.message);
+	ttsync_reply_done(&r);
+}
+
+static uint32_t wait_status(struct ttsync_reply *w)
+{
+	cr_assert(ttsync_run_until(&t.s, &w->done, testutil_timeout(60)), "Wait answered");
+	cr_assert(eq(int, w->error, 0));
+	cr_assert(eq(u32, w->code, 0), "Wait: %s", w->message);
+	Containerd__Task__V2__WaitResponse *resp =
+		containerd__task__v2__wait_response__unpack(NULL, w->len, w->payload);
+	cr_assert(resp != NULL);
+	uint32_t st = resp->exit_status;
+	containerd__task__v2__wait_response__free_unpacked(resp, NULL);
+	ttsync_reply_done(w);
+	return st;
+}
+
+static void kill_task(const char *id, const char *exec_id, int sig, uint32_t want_code)
+{
+	Containerd__Task__V2__KillRequest kr = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
+
+	kr.id = (char *)id;
+	kr.exec_id = (char *)(exec_id ? exec_id : "");
+	kr.signal = (uint32_t)sig;
+	struct ttsync_reply r = call("Kill", &kr.base);
+	cr_assert(eq(u32, r.code, want_code), "Kill: %s", r.message);
+	ttsync_reply_done(&r);
+}
+
+static void delete_task(const char *id, const char *exec_id)
+{
+	Containerd__Task__V2__DeleteRequest dr = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
+
+	dr.id = (char *)id;
+	dr.exec_id = (char *)(exec_id ? exec_id : "");
+	struct ttsync_reply r = call("Delete", &dr.base);
+	cr_assert(eq(u32, r.code, 0), "Delete: %s", r.message);
+	ttsync_reply_done(&r);
+}
+
+Test(proto, exec_pause_events_and_exec_exits_first)
+{
+	uint32_t pid = 0;
+	struct ttsync_reply w1, w2, winit;
+	Containerd__Task__V2__PauseRequest pr = CONTAINERD__TASK__V2__PAUSE_REQUEST__INIT;
+	Containerd__Task__V2__ResumeRequest rr = CONTAINERD__TASK__V2__RESUME_REQUEST__INIT;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+
+	write_spec("[\"sleep\",\"1000\"]");
+	start_shim("p6");
+	create_start("p6", &pid);
+
+	exec_start("p6", "e1", "[\"sh\",\"-c\",\"exit 5\"]", &w1);
+	cr_assert(eq(u32, wait_status(&w1), 5), "the exec's own exit status");
+
+	pr.id = (char *)"p6";
+	struct ttsync_reply r = call("Pause", &pr.base);
+	cr_assert(eq(u32, r.code, 0), "Pause: %s", r.message);
+	ttsync_reply_done(&r);
+	rr.id = (char *)"p6";
+	r = call("Resume", &rr.base);
+	cr_assert(eq(u32, r.code, 0), "Resume: %s", r.message);
+	ttsync_reply_done(&r);
+
+	/* A long exec, then the init dies: the exec's exit is published first. */
+	exec_start("p6", "e2", "[\"sleep\",\"1000\"]", &w2);
+	wr.id = (char *)"p6";
+	cr_assert(eq(int,
+		     ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &winit),
+		     0));
+	kill_task("p6", NULL, SIGKILL, 0);
+	cr_assert(eq(u32, wait_status(&winit), 137));
+	cr_assert(eq(u32, wait_status(&w2), 137), "the exec dies with its container");
+
+	delete_task("p6", "e1");
+	delete_task("p6", "e2");
+	delete_task("p6", NULL);
+	cr_assert(ttsync_wait_events(&t.s, 12, testutil_timeout(10)), "events: %s", topics());
+	cr_assert(eq(str, topics(),
+		     "/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started "
+		     "/tasks/exit /tasks/paused /tasks/resumed /tasks/exec-added "
+		     "/tasks/exec-started /tasks/exit /tasks/exit /tasks/delete"));
+	Containerd__Events__TaskExit *x = ev_exit(4);
+	cr_assert(eq(str, x->id, "e1"), "TaskExit.id is the exec id for an exec");
+	cr_assert(eq(str, x->container_id, "p6"));
+	cr_assert(eq(u32, x->exit_status, 5));
+	containerd__events__task_exit__free_unpacked(x, NULL);
+	x = ev_exit(9);
+	cr_assert(eq(str, x->id, "e2"), "exec exits are published before the init's");
+	containerd__events__task_exit__free_unpacked(x, NULL);
+	x = ev_exit(10);
+	cr_assert(eq(str, x->id, "p6"));
+	cr_assert(eq(u32, x->pid, pid));
+	containerd__events__task_exit__free_unpacked(x, NULL);
+	shutdown_shim();
+}
+
+Test(proto, oom_is_published_before_the_exit)
+{
+	uint32_t pid = 0;
+	struct ttsync_reply w;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	char cg[128];
+
+	/* A shell doubling a string until the 16 MiB limit kills it. */
+	(void)snprintf(cg, sizeof(cg),
+		       "\"cgroupsPath\":\"/husk-proto-oom-%d\",\"resources\":{\"memory\":"
+		       "{\"limit\":16777216,\"swap\":16777216}},",
+		       (int)getpid());
+	write_spec_ex("[\"sh\",\"-c\",\"x=0123456789; while :; do x=$x$x; done\"]", cg);
+	start_shim("p7");
+	create_start("p7", &pid);
+	wr.id = (char *)"p7";
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	cr_assert(eq(u32, wait_status(&w), 137), "an OOM kill is a SIGKILL");
+	delete_task("p7", NULL);
+	cr_assert(ttsync_wait_events(&t.s, 5, testutil_timeout(10)), "events: %s", topics());
+	size_t oom = find_event("/tasks/oom", 0);
+	size_t exit_ = find_event("/tasks/exit", 0);
+	cr_assert(oom != (size_t)-1, "an OOM event: %s", topics());
+	cr_assert(lt(sz, oom, exit_), "/tasks/oom before /tasks/exit: %s", topics());
+	shutdown_shim();
 }

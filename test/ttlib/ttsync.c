@@ -160,6 +160,18 @@ static void on_reply(void *userdata, int error, const struct ttrpc_status *statu
 int ttsync_call(struct ttsync *s, const char *service, const char *method,
 		const ProtobufCMessage *req, double timeout_s, struct ttsync_reply *ret)
 {
+	int r = ttsync_call_async(s, service, method, req, timeout_s, ret);
+
+	if (r < 0)
+		return r;
+	if (!ttsync_run_until(s, &ret->done, timeout_s + 30))
+		abort();
+	return ret->error;
+}
+
+int ttsync_call_async(struct ttsync *s, const char *service, const char *method,
+		      const ProtobufCMessage *req, double timeout_s, struct ttsync_reply *ret)
+{
 	uint8_t stack[4096];
 	uint8_t *buf = stack;
 	size_t len = req ? protobuf_c_message_get_packed_size(req) : 0;
@@ -175,11 +187,7 @@ int ttsync_call(struct ttsync *s, const char *service, const char *method,
 			      (uint64_t)(timeout_s * 1000) + 1, on_reply, ret);
 	if (buf != stack)
 		free(buf);
-	if (r < 0)
-		return r;
-	if (!ttsync_run_until(s, &ret->done, timeout_s + 30))
-		abort();
-	return ret->error;
+	return r;
 }
 
 void ttsync_reply_done(struct ttsync_reply *r)

@@ -64,6 +64,14 @@ bool ttsync_wait_events(struct ttsync *s, size_t n, double timeout_s);
 int ttsync_call(struct ttsync *s, const char *service, const char *method,
 		const ProtobufCMessage *req, double timeout_s, struct ttsync_reply *ret);
 
+/*
+ * Send a call and return at once; ret->done turns true when it ends (run the loop, e.g.
+ * ttsync_run_until(s, &ret->done, …)). ret must stay valid until then: the call's own
+ * timeout (timeout_s) guarantees that it ends.
+ */
+int ttsync_call_async(struct ttsync *s, const char *service, const char *method,
+		      const ProtobufCMessage *req, double timeout_s, struct ttsync_reply *ret);
+
 void ttsync_reply_done(struct ttsync_reply *r);
 
 /* Monotonic seconds. */
