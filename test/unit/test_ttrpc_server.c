@@ -1,5 +1,6 @@
 /* The server over a real unix socket, driven by our client and by a raw socket. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -556,5 +558,61 @@ Test(ttrpc_server, adopt_serves_a_listening_fd)
 	cr_assert(eq(u32, r.code, TTRPC_UNIMPLEMENTED));
 	ttrpc_client_close(c, NULL, NULL);
 	ttrpc_server_close(s2, 0, NULL, NULL);
+	tt_env_teardown(&e);
+}
+
+static void on_sigchld(uv_signal_t *s, int signo)
+{
+	(void)s;
+	(void)signo;
+}
+
+/* Go's UnixSocketRequireSameUser: our own uid is served, another uid is hung up on. */
+Test(ttrpc_server, require_same_user)
+{
+	struct tt_env e;
+	struct ttrpc_server_options opts = {.require_same_user = true};
+	struct tt_raw_reply rep;
+
+	tt_env_setup(&e, &opts);
+	int fd = tt_raw_connect(e.path);
+	tt_raw_request(&e.loop, fd, 1, TT_SERVICE, "Echo", "me", 2, 0);
+	cr_assert(tt_raw_read(&e.loop, fd, &rep));
+	cr_assert(eq(u32, rep.code, 0));
+	tt_raw_reply_free(&rep);
+	(void)close(fd);
+	if (geteuid() != 0) {
+		tt_env_teardown(&e);
+		cr_skip_test("another uid needs root");
+	}
+	/* let nobody reach the socket, then connect as nobody */
+	cr_assert(eq(int, chmod(e.dir, 0755), 0));
+	cr_assert(eq(int, chmod(e.path, 0666), 0));
+	/* SIGCHLD wakes the loop when the child is done (installed before the fork) */
+	uv_signal_t sigchld;
+	cr_assert(eq(int, uv_signal_init(&e.loop, &sigchld), 0));
+	cr_assert(eq(int, uv_signal_start(&sigchld, on_sigchld, SIGCHLD), 0));
+	pid_t pid = fork();
+	cr_assert(ge(int, pid, 0));
+	if (pid == 0) {
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(10);
+		int cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_un addr;
+		uint8_t b;
+		tt_sockaddr(&addr, e.path);
+		if (connect(cfd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+			_exit(11);
+		/* the server closes without answering: EOF (or a reset) */
+		ssize_t n = recv(cfd, &b, 1, 0);
+		_exit(n <= 0 ? 0 : 12);
+	}
+	int status = -1;
+	while (waitpid(pid, &status, WNOHANG) == 0)
+		(void)uv_run(&e.loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&sigchld, NULL);
+	bool exited = WIFEXITED(status);
+	cr_assert(exited);
+	cr_assert(eq(int, WEXITSTATUS(status), 0));
 	tt_env_teardown(&e);
 }

@@ -23,8 +23,13 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->rbuf, c->rbuf != NULL ? TTRPC__READ_BUFFER : 0);
 }
 
+static void flush(struct ttrpc__conn *c);
+
 static void feed(struct ttrpc__conn *c, const uint8_t *p, size_t len)
 {
+	/* Replies made while handling this read are written together afterwards: one writev
+	 * instead of a write per reply. */
+	c->corked = true;
 	while (len > 0 && !c->closing && !c->failed) {
 		struct ttrpc__frame f;
 		ssize_t n = ttrpc__frame_reader_feed(&c->reader, p, len, &f);
@@ -37,6 +42,8 @@ static void feed(struct ttrpc__conn *c, const uint8_t *p, size_t len)
 		if (f.kind != TTRPC__FRAME_NONE)
 			c->ops->frame(c, &f);
 	}
+	c->corked = false;
+	flush(c);
 }
 
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -97,8 +104,21 @@ struct ttrpc__wbuf *ttrpc__wbuf_new(size_t data_len)
 	if (w == NULL)
 		return NULL;
 	w->conn = NULL;
+	w->next = NULL;
 	w->len = TTRPC__HEADER_LEN + data_len;
 	return w;
+}
+
+/* Forget a chain of frames that was queued (written, dropped or failed). */
+static void release_chain(struct ttrpc__conn *c, struct ttrpc__wbuf *w)
+{
+	while (w != NULL) {
+		struct ttrpc__wbuf *next = w->next;
+		c->queued -= w->len;
+		c->n_queued--;
+		free(w);
+		w = next;
+	}
 }
 
 static void write_cb(uv_write_t *req, int status)
@@ -106,9 +126,7 @@ static void write_cb(uv_write_t *req, int status)
 	struct ttrpc__wbuf *w = (struct ttrpc__wbuf *)req;
 	struct ttrpc__conn *c = w->conn;
 
-	c->queued -= w->len;
-	c->n_queued--;
-	free(w);
+	release_chain(c, w);
 	/* UV_ECANCELED: the handle is closing and the write was dropped on purpose. */
 	if (status < 0 && status != UV_ECANCELED) {
 		report(c, status);
@@ -122,6 +140,41 @@ static void write_cb(uv_write_t *req, int status)
 		c->ops->drained(c);
 }
 
+/* Write the chain starting at head (n frames) with one request. */
+static int write_chain(struct ttrpc__conn *c, struct ttrpc__wbuf *head, size_t n)
+{
+	uv_buf_t bufs[TTRPC__CORK_MAX];
+	size_t i = 0;
+	int r;
+
+	for (struct ttrpc__wbuf *w = head; w != NULL && i < n; w = w->next)
+		bufs[i++] = uv_buf_init((char *)w->frame, (unsigned int)w->len);
+	head->conn = c;
+	r = uv_write(&head->req, (uv_stream_t *)&c->pipe, bufs, (unsigned int)i, write_cb);
+	if (r < 0)
+		release_chain(c, head);
+	return r;
+}
+
+static void flush(struct ttrpc__conn *c)
+{
+	struct ttrpc__wbuf *head = c->cork_head;
+	size_t n = c->n_cork;
+	int r;
+
+	c->cork_head = c->cork_tail = NULL;
+	c->n_cork = 0;
+	if (head == NULL)
+		return;
+	if (c->closing || c->failed) {
+		release_chain(c, head);
+		return;
+	}
+	r = write_chain(c, head, n);
+	if (r < 0)
+		report(c, r);
+}
+
 int ttrpc__conn_send(struct ttrpc__conn *c, uint32_t stream_id, uint8_t type, struct ttrpc__wbuf *w)
 {
 	struct ttrpc__frame_header h = {
@@ -129,7 +182,6 @@ int ttrpc__conn_send(struct ttrpc__conn *c, uint32_t stream_id, uint8_t type, st
 		.stream_id = stream_id,
 		.type = type,
 	};
-	uv_buf_t buf;
 	int r;
 
 	if (c->closing || c->failed) {
@@ -137,15 +189,22 @@ int ttrpc__conn_send(struct ttrpc__conn *c, uint32_t stream_id, uint8_t type, st
 		return -ECONNRESET;
 	}
 	ttrpc__frame_header_format(&h, w->frame);
-	w->conn = c;
-	buf = uv_buf_init((char *)w->frame, (unsigned int)w->len);
-	r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, write_cb);
-	if (r < 0) {
-		free(w);
-		return r;
-	}
+	w->next = NULL;
 	c->queued += w->len;
 	c->n_queued++;
+	if (c->corked) {
+		if (c->cork_tail != NULL)
+			c->cork_tail->next = w;
+		else
+			c->cork_head = w;
+		c->cork_tail = w;
+		if (++c->n_cork == TTRPC__CORK_MAX)
+			flush(c);
+	} else {
+		r = write_chain(c, w, 1);
+		if (r < 0)
+			return r;
+	}
 	if (c->high_water > 0 && c->queued > c->high_water && !c->paused) {
 		c->paused = true;
 		(void)apply_reading(c);
@@ -168,6 +227,7 @@ void ttrpc__conn_close(struct ttrpc__conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	flush(c); /* drops what is still corked */
 	(void)apply_reading(c);
 	uv_close((uv_handle_t *)&c->pipe, close_cb);
 }

@@ -18,6 +18,10 @@
 /* libuv's read buffer, one per connection, reused for every read. */
 #define TTRPC__READ_BUFFER (64u << 10)
 
+/* Frames sent while one read is being handled go out together, in one writev of at most
+ * this many frames. */
+#define TTRPC__CORK_MAX 64
+
 struct ttrpc__conn;
 
 struct ttrpc__conn_ops {
@@ -36,7 +40,8 @@ struct ttrpc__conn_ops {
 struct ttrpc__wbuf {
 	uv_write_t req;
 	struct ttrpc__conn *conn;
-	size_t len; /* header + data */
+	struct ttrpc__wbuf *next; /* the rest of the frames written by the same request */
+	size_t len;		  /* header + data */
 	uint8_t frame[];
 };
 
@@ -49,6 +54,10 @@ struct ttrpc__conn {
 	size_t n_queued;
 	size_t high_water;
 	size_t low_water;
+	struct ttrpc__wbuf *cork_head; /* frames held while a read is being handled */
+	struct ttrpc__wbuf *cork_tail;
+	size_t n_cork;
+	bool corked;
 	bool want_read; /* the owner asked for reading */
 	bool reading;	/* uv_read_start is in effect */
 	bool paused;	/* back-pressure stopped reading */
