@@ -28,36 +28,8 @@ endif()
 
 # Fuzz targets of the core (state codec, ids): the corpus replays as a unit test through
 # test/fuzz/replay_main.c; libFuzzer binaries with HUSK_FUZZ_LIBFUZZER (see fuzz.cmake).
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/replay_main.c)
-	foreach(name state id)
-		set(src ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_${name}.c)
-		set(corpus ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${name})
-		add_executable(fuzz-replay-${name} ${src} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/replay_main.c)
-		target_link_libraries(fuzz-replay-${name} PRIVATE husk::runtime husk_strict_tests)
-		add_test(NAME fuzz-replay-${name} COMMAND fuzz-replay-${name} ${corpus})
-		set_tests_properties(fuzz-replay-${name} PROPERTIES
-			TIMEOUT 120
-			LABELS unit
-			ENVIRONMENT "ASAN_OPTIONS=abort_on_error=1:detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1"
-			FAIL_REGULAR_EXPRESSION "${HUSK_SANITIZER_FAIL_REGEX}")
-		if(VALGRIND AND NOT HUSK_SANITIZE)
-			add_test(NAME valgrind-fuzz-replay-${name}
-				COMMAND ${VALGRIND} --leak-check=full
-					--errors-for-leak-kinds=definite,indirect --error-exitcode=99
-					--suppressions=${CMAKE_CURRENT_SOURCE_DIR}/valgrind.supp
-					$<TARGET_FILE:fuzz-replay-${name}> ${corpus})
-			set_tests_properties(valgrind-fuzz-replay-${name} PROPERTIES
-				TIMEOUT 600 LABELS valgrind
-				FAIL_REGULAR_EXPRESSION "ERROR SUMMARY: [1-9]")
-		endif()
-		if(HUSK_FUZZ_LIBFUZZER)
-			add_executable(fuzz-${name} ${src})
-			target_compile_options(fuzz-${name} PRIVATE -fsanitize=fuzzer)
-			target_link_options(fuzz-${name} PRIVATE -fsanitize=fuzzer)
-			target_link_libraries(fuzz-${name} PRIVATE husk::runtime husk_strict_tests)
-		endif()
-	endforeach()
-endif()
+husk_fuzz_target(NAME state LIBS husk::runtime)
+husk_fuzz_target(NAME id LIBS husk::runtime)
 
 if(TARGET husk)
 	husk_criterion_test(NAME root-cli-cgroup
