@@ -36,6 +36,8 @@ static const struct husk_engine_ops *engine_find(const char *name, struct husk_e
 {
 	if (!name || strcmp(name, "native") == 0)
 		return &husk__native_engine;
+	if (strcmp(name, "oci") == 0)
+		return &husk__oci_engine;
 	(void)husk_err_set(err, HUSK_ERR_UNIMPLEMENTED, 0, "engine '%s' is not available", name);
 	return NULL;
 }

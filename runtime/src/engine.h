@@ -65,6 +65,7 @@ struct husk_engine_ops {
 };
 
 extern const struct husk_engine_ops husk__native_engine;
+extern const struct husk_engine_ops husk__oci_engine;
 
 /* Save the state file; the container's lock is held. */
 int husk__container_save(struct husk_container *c, struct husk_err *err);

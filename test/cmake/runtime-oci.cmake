@@ -9,3 +9,6 @@ target_include_directories(test-unit-oci-argv PRIVATE ${HUSK_OCI_SRC})
 husk_criterion_test(NAME unit-oci-state SOURCES unit/test_oci_state.c LIBS husk::runtime
 	PkgConfig::JANSSON LABELS unit)
 target_include_directories(test-unit-oci-state PRIVATE ${HUSK_OCI_SRC})
+
+husk_criterion_test(NAME root-oci-engine SOURCES root/test_oci_engine.c
+	LIBS husk::runtime PkgConfig::JANSSON LABELS root JOBS 2 TIMEOUT 600)
