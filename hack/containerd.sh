@@ -214,8 +214,8 @@ delete_all() {
 shim_pids() {
 	local p
 	for p in /proc/[0-9]*; do
-		tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$sock" || continue
-		tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -n1 | grep -q 'containerd-shim' || continue
+		tr '\0' '\n' 2>/dev/null <"$p/cmdline" | grep -qxF -- "$sock" || continue
+		tr '\0' '\n' 2>/dev/null <"$p/cmdline" | head -n1 | grep -q 'containerd-shim' || continue
 		echo "${p#/proc/}"
 	done
 }

@@ -135,7 +135,7 @@ static char *start_shim(const char *shim, const char *bundle, const char *workdi
 	buf[len] = '\0';
 	(void)waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strncmp(buf, "unix://", 7) != 0)
-		die("start failed: '%s'", buf);
+		die("start failed (status 0x%x): '%s'", status, buf);
 	return strdup(buf + 7);
 }
 
@@ -206,6 +206,22 @@ static void exec_cycle(const char *id, const char *exec_id)
 	wait_delete(id, exec_id);
 }
 
+/* BENCH_SHIM_STRACE=FILE: trace the shim daemon (strace -f -tt -T) from here on. */
+static void attach_strace(pid_t pid)
+{
+	const char *out = getenv("BENCH_SHIM_STRACE");
+	char p[32];
+
+	if (!out || !*out)
+		return;
+	(void)snprintf(p, sizeof(p), "%d", (int)pid);
+	if (fork() == 0) {
+		execlp("strace", "strace", "-f", "-tt", "-T", "-o", out, "-p", p, (char *)NULL);
+		_exit(127);
+	}
+	(void)sleep(1); /* strace needs a moment to attach */
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -267,12 +283,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s SHIM BUNDLE WORKDIR [LIFECYCLES [EXECS]]\n", argv[0]);
 		return 2;
 	}
-	const char *shim = argv[1], *bundle = argv[2], *workdir = argv[3];
+	/* Absolute: the shim runs with the bundle as its cwd. */
+	char *shim = realpath(argv[1], NULL);
+	const char *bundle = argv[2], *workdir = argv[3];
+	if (!shim)
+		die("%s: %s", argv[1], strerror(errno));
 	double *ms = calloc(nl > ne ? nl : ne, sizeof(double));
 	if (!ms)
 		return 1;
 	(void)snprintf(events, sizeof(events), "%s/events.sock", workdir);
 	(void)setenv("TTRPC_ADDRESS", events, 1);
+	(void)unlink(events);
 	if (ttsync_init(&s, events) < 0)
 		die("events server on %s", events);
 
@@ -283,6 +304,7 @@ int main(int argc, char **argv)
 	if (ttsync_connect(&s, path) < 0)
 		die("connect %s", path);
 	pid_t spid = shim_pid("main");
+	attach_strace(spid);
 	create_start("main", bundle);
 	long idle_kb = private_dirty_kb(spid);
 
@@ -320,6 +342,7 @@ int main(int argc, char **argv)
 	uv_close((uv_handle_t *)&log_pipe, NULL);
 	ttsync_done(&s);
 	free(path);
+	free(shim);
 	free(ms);
 	return 0;
 }
