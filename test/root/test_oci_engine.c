@@ -157,6 +157,21 @@ static void delete_free(struct husk_container *c, bool force)
 	husk_container_free(c);
 }
 
+/* A forced delete of a live container kills the init and, ours, reaps it with its exit. */
+static void force_delete_reaps(struct husk_container *c)
+{
+	struct husk_err err = {0};
+	pid_t init = husk_container_init(c)->pid;
+	int code = -1;
+
+	cr_assert(eq(int, husk_container_delete(c, true, &err), 0), "%s", err.msg);
+	cr_assert(husk_container_exit(c, &code, NULL));
+	cr_assert(eq(int, code, 128 + SIGKILL));
+	husk_container_free(c);
+	cr_assert(eq(int, (int)waitpid(init, NULL, WNOHANG), -1));
+	cr_assert(eq(int, errno, ECHILD));
+}
+
 /* Read everything until EOF (the write end is closed first). */
 static void read_out(struct obox *b, char *out, size_t size)
 {
@@ -423,11 +438,7 @@ Test(oci_runc, pause_resume_and_update)
 	cr_assert(eq(int, husk_container_pause(c, &err), 0), "%s", err.msg);
 	cr_assert(lt(int, husk_container_delete(c, false, &err), 0));
 	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_PRECONDITION));
-	pid_t init = husk_container_init(c)->pid;
-	delete_free(c, true);
-	int status = 0;
-	cr_assert(eq(int, (int)waitpid(init, &status, 0), (int)init));
-	cr_assert(eq(int, WIFSIGNALED(status) ? WTERMSIG(status) : -1, SIGKILL));
+	force_delete_reaps(c);
 	assert_all_gone(&b);
 	obox_done(&b);
 }
@@ -553,10 +564,8 @@ Test(oci_runc, load_and_delete_after_the_creator_died)
 	cr_assert(eq(sz, n, 1));
 	cr_assert(eq(int, (int)pids[0], (int)init));
 	free(pids);
-	delete_free(c, true);
 	/* The init was reparented to us (the subreaper) when the creator died. */
-	cr_assert(eq(int, (int)waitpid(init, &status, 0), (int)init));
-	cr_assert(eq(int, WIFSIGNALED(status) ? WTERMSIG(status) : -1, SIGKILL));
+	force_delete_reaps(c);
 	assert_all_gone(&b);
 	obox_done(&b);
 }
@@ -579,14 +588,6 @@ Test(oci_runc, delete_is_idempotent_when_the_runtime_state_is_gone)
 }
 
 /* ---- runsc ---- */
-
-/* runsc's gofer is our orphan too; a zombie of it would stall `runsc delete` (the shim's
- * reaper collects such strays as they exit). Wait until every child is gone. */
-static void reap_helpers(void)
-{
-	while (waitpid(-1, NULL, 0) > 0)
-		;
-}
 
 static bool runsc_wrapper(struct obox *b, const char *tag)
 {
@@ -619,7 +620,6 @@ Test(oci_runsc, create_start_exit_status_and_delete)
 		cr_skip_test("runsc is not installed");
 	struct husk_container *c = obox_run(&b, "echo hello from gvisor; exit 3");
 	cr_assert(eq(int, reap_init(c), 3));
-	reap_helpers();
 	delete_free(c, false);
 	read_out(&b, out, sizeof(out));
 	cr_assert(eq(str, out, "hello from gvisor\n"));
@@ -650,8 +650,19 @@ Test(oci_runsc, exec_kill_and_delete)
 	cr_assert(eq(int, husk_container_kill(c, SIGKILL, false, &err), 0), "%s", err.msg);
 	int code = reap_init(c);
 	cr_assert(eq(int, code, 128 + SIGKILL));
-	reap_helpers();
 	delete_free(c, false);
+	assert_all_gone(&b);
+	obox_done(&b);
+}
+
+Test(oci_runsc, force_delete_of_a_running_container)
+{
+	struct obox b;
+
+	if (!runsc_wrapper(&b, "rsforce"))
+		cr_skip_test("runsc is not installed");
+	struct husk_container *c = obox_run(&b, "exec sleep 1000");
+	force_delete_reaps(c);
 	assert_all_gone(&b);
 	obox_done(&b);
 }

@@ -507,3 +507,18 @@ Test(oci_json, engine_data_round_trip_and_errors)
 	cr_assert(lt(int, husk__oci_data_parse("[]", &back, &err), 0));
 	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_INVALID));
 }
+
+Test(oci_state, helper_pid_from_runsc_state)
+{
+	const char *runsc = "{\"id\":\"r2\",\"goferPid\":29704,\"status\":\"created\"}";
+	pid_t pid = 0;
+
+	cr_assert(eq(int, husk__oci_helper_pid_parse(runsc, strlen(runsc), &pid), 1));
+	cr_assert(eq(int, (int)pid, 29704));
+	pid = 7;
+	cr_assert(eq(int, husk__oci_helper_pid_parse("{\"id\":\"c\"}", 10, &pid), 0));
+	cr_assert(eq(int, husk__oci_helper_pid_parse("{\"goferPid\":0}", 14, &pid), 0));
+	cr_assert(eq(int, husk__oci_helper_pid_parse("{\"goferPid\":\"1\"}", 16, &pid), 0));
+	cr_assert(eq(int, husk__oci_helper_pid_parse("not json", 8, &pid), 0));
+	cr_assert(eq(int, (int)pid, 7));
+}

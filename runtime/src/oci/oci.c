@@ -638,6 +638,27 @@ static void cgroup_find(struct husk_container *c, pid_t pid)
 	st(c)->cgroup_path = TAKE_PTR(path);
 }
 
+/* The runtime's helper that outlives its create (runsc's gofer), kept as the state's gofer:
+ * our orphan like the init, and one whose zombie would stall the runtime's delete. */
+static void helper_find(struct husk_container *c)
+{
+	char name[2 * HUSK_ID_MAX + 32];
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	pid_t pid = 0;
+	uint64_t start = 0;
+
+	(void)snprintf(name, sizeof(name), "%s_sandbox:%s.state", cid(c), cid(c));
+	path = path_join(oc(c)->d.root, name);
+	if (!path || husk__read_file_at(AT_FDCWD, path, HUSK_STATE_MAX_SIZE, &text, &len) < 0 ||
+	    husk__oci_helper_pid_parse(text, len, &pid) <= 0 ||
+	    husk_proc_start_time(pid, &start, NULL) < 0)
+		return;
+	st(c)->gofer_pid = pid;
+	st(c)->gofer_start_time = start;
+}
+
 /* ---- create ------------------------------------------------------------------------- */
 
 static bool spec_terminal(const struct husk_container *c)
@@ -688,6 +709,7 @@ static int create_run(struct husk_container *c, const struct husk_create_opts *o
 	st(c)->init_pid = c->init.pid;
 	st(c)->init_start_time = c->init.start_time;
 	cgroup_find(c, c->init.pid);
+	helper_find(c);
 	return husk__container_save(c, err);
 }
 
@@ -940,10 +962,63 @@ static void wait_exited(const struct husk_child *init)
 		(void)wait_readable(init->pidfd, OCI_WAIT_EXIT_MS);
 }
 
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+/*
+ * A live init is killed and, when it is our child, reaped here with its exit recorded
+ * (husk_container_exit() reports it): runsc's delete waits until the sandbox (the init) is
+ * gone, and a zombie of ours would never go while we wait for the runtime.
+ */
+static void kill_and_reap_init(struct husk_container *c)
+{
+	siginfo_t si;
+
+	if (c->init.pidfd < 0 || init_exited(c))
+		return;
+	(void)oci_call(c,
+		       (struct husk_oci_call){.cmd = HUSK_OCI_KILL, .signal = SIGKILL, .all = true},
+		       NULL);
+	if (!init_exited(c))
+		(void)husk_pidfd_signal(c->init.pidfd, SIGKILL, NULL);
+	wait_exited(&c->init);
+	memset(&si, 0, sizeof(si));
+	if (waitid((idtype_t)P_PIDFD, (id_t)c->init.pidfd, &si, WEXITED | WNOHANG) < 0 ||
+	    si.si_pid != c->init.pid)
+		return;
+	int status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0)
+					      : W_EXITCODE(0, si.si_status);
+	struct husk_err e = {0};
+	if (husk_container_set_exited(c, status, 0, &e) < 0)
+		husk_warn("record exit of %s: %s, continuing", cid(c), e.msg);
+}
+
+/* Once the init is gone, the helper exits too: reap it if it is ours (else whoever's). */
+static void reap_helper(struct husk_container *c)
+{
+	struct husk_state *s = st(c);
+	siginfo_t si;
+
+	if (s->gofer_pid <= 0 || (c->init.pidfd >= 0 && !init_exited(c)))
+		return;
+	_cleanup_close_ int fd = husk_pidfd_open_checked(s->gofer_pid, s->gofer_start_time, NULL);
+	if (fd >= 0) {
+		(void)wait_readable(fd, OCI_WAIT_EXIT_MS);
+		memset(&si, 0, sizeof(si));
+		(void)waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG);
+	}
+	s->gofer_pid = 0;
+	s->gofer_start_time = 0;
+}
+
 static int oci_destroy(struct husk_container *c, struct husk_err *err)
 {
 	struct oci *o = oc(c);
 	struct husk_err e = {0};
+
+	kill_and_reap_init(c);
+	reap_helper(c);
 	int r = oci_call(c, (struct husk_oci_call){.cmd = HUSK_OCI_DELETE, .force = true}, &e);
 
 	if (r < 0 && !msg_gone(&e)) {

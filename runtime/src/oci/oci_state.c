@@ -508,3 +508,17 @@ int husk__oci_cgroup_from_proc(const char *text, size_t len, bool v2, char **ret
 	*ret_path = p;
 	return 0;
 }
+
+/* ---- a runtime's helper pid --------------------------------------------------------- */
+
+int husk__oci_helper_pid_parse(const char *json, size_t len, pid_t *ret)
+{
+	json_error_t je;
+	_cleanup_json_ json_t *root = json_loadb(json, len, 0, &je);
+	json_t *v = root ? json_object_get(root, "goferPid") : NULL;
+
+	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > INT32_MAX)
+		return 0;
+	*ret = (pid_t)json_integer_value(v);
+	return 1;
+}

@@ -60,3 +60,10 @@ int husk__oci_log_last_error(const char *buf, size_t len, char *out, size_t size
  */
 int husk__oci_cgroup_from_proc(const char *text, size_t len, bool v2, char **ret_path,
 			       struct husk_err *err);
+
+/*
+ * The pid of a runtime's long-lived helper from its own state file, when it records one
+ * (runsc: "goferPid" in <root>/<id>_sandbox:<id>.state). 1 and *ret set when found and
+ * positive, 0 otherwise (not JSON, absent, not a pid): the helper is optional.
+ */
+int husk__oci_helper_pid_parse(const char *json, size_t len, pid_t *ret);
