@@ -60,8 +60,8 @@ static void call_free(struct shim_call *call)
 void shim_call_reply(struct shim_call *call, const ProtobufCMessage *resp)
 {
 	uint8_t stack[1024];
-	uint8_t *buf = stack;
 	size_t len = resp ? protobuf_c_message_get_packed_size(resp) : 0;
+	uint8_t *buf = len ? stack : NULL;
 
 	if (len > sizeof(stack)) {
 		buf = malloc(len);
@@ -71,7 +71,7 @@ void shim_call_reply(struct shim_call *call, const ProtobufCMessage *resp)
 			return;
 		}
 	}
-	if (resp)
+	if (buf)
 		(void)protobuf_c_message_pack(resp, buf);
 	int r = ttrpc_call_reply(call->tc, buf, len);
 	if (r < 0)

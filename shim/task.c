@@ -406,7 +406,7 @@ static void task_create(struct shim_service *svc, struct shim_call *call,
 	struct shim_container *ct = NULL;
 	struct husk_err err = {0};
 
-	if (create(svc, req, &ct, &err) < 0) {
+	if (create(svc, req, &ct, &err) < 0 || !ct) {
 		shim_call_fail(call, &err);
 		return;
 	}

@@ -137,12 +137,12 @@ static int exec_add(struct shim_container *ct, const Containerd__Task__V2__ExecP
 void shim_task_exec(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
 {
 	const Containerd__Task__V2__ExecProcessRequest *req = (const void *)m;
-	struct shim_container *ct;
-	struct shim_process *p;
+	struct shim_container *ct = NULL;
+	struct shim_process *p = NULL;
 	struct husk_err err = {0};
 
 	if (shim_process_find(svc, req->id, NULL, &ct, NULL, &err) < 0 ||
-	    exec_add(ct, req, &p, &err) < 0) {
+	    exec_add(ct, req, &p, &err) < 0 || !p) {
 		shim_call_fail(call, &err);
 		return;
 	}
