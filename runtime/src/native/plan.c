@@ -576,6 +576,7 @@ int husk__init_plan_build(const struct husk_spec *spec, struct husk_init_plan *r
 			  struct husk_err *err)
 {
 	struct husk_init_plan p = {.root = spec->root_path,
+				   .root_readonly = spec->root_readonly,
 				   .root_propagation = MS_REC | MS_PRIVATE};
 	int r;
 
