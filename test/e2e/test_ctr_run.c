@@ -3,8 +3,11 @@
  * stdin, a real terminal, --rootfs and image rootfs, SIGKILL. Every test ends with the
  * fixture's leak checks (processes, sockets, mounts, cgroups, state, sanitizer reports).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/stat.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -154,4 +157,54 @@ E2E_TEST(ctr_run, sigkill_reports_137)
 	_cleanup_res_ struct e2e_res r = e2e_proc_finish(p, testutil_timeout(30));
 	cr_assert(eq(int, r.status, 137), "ctr run: %s", r.err);
 	cr_assert(e2e_wait_task_status(cd, id, NULL, 10));
+}
+
+E2E_TEST(ctr_run, log_uri_file)
+{
+	const char *id = e2e_id(cd, "logfile");
+	char uri[4200], path[4200];
+
+	(void)snprintf(path, sizeof(path), "%s/%s.log", cd->dir, id);
+	(void)snprintf(uri, sizeof(uri), "file://%s", path);
+	_cleanup_res_ struct e2e_res r =
+		e2e_ctr(cd, NULL, E2E_RUN(cd), "--rm", "--log-uri", uri, cd->image, id, "sh", "-c",
+			"echo to-file; echo err-to-file >&2", NULL);
+
+	cr_assert(eq(int, r.status, 0), "ctr run --log-uri file: %s", r.err);
+	char *log = testutil_read_file(path);
+	cr_assert(log != NULL, "the file:// log exists");
+	cr_assert(strstr(log, "to-file\n") != NULL && strstr(log, "err-to-file\n") != NULL,
+		  "both streams in the file: '%s'", log);
+	free(log);
+}
+
+E2E_TEST(ctr_run, log_uri_binary)
+{
+	const char *id = e2e_id(cd, "logbin");
+	char uri[4200], script[4200], out[4300], err[4300];
+
+	/* containerd's binary logger protocol: stdout on fd 3, stderr on fd 4, ready on fd 5. */
+	(void)snprintf(script, sizeof(script), "%s/logger.sh", cd->dir);
+	(void)snprintf(out, sizeof(out), "%s/%s.out", cd->dir, id);
+	(void)snprintf(err, sizeof(err), "%s/%s.err", cd->dir, id);
+	char *body = NULL;
+	cr_assert(asprintf(&body, "#!/bin/sh\nexec 5>&-\ncat <&3 >'%s' &\ncat <&4 >'%s' &\nwait\n",
+			   out, err) > 0);
+	testutil_write_file(script, body);
+	free(body);
+	cr_assert(eq(int, chmod(script, 0755), 0));
+	(void)snprintf(uri, sizeof(uri), "binary://%s", script);
+	_cleanup_res_ struct e2e_res r =
+		e2e_ctr(cd, NULL, E2E_RUN(cd), "--rm", "--log-uri", uri, cd->image, id, "sh", "-c",
+			"echo to-binary; echo err-to-binary >&2", NULL);
+
+	cr_assert(eq(int, r.status, 0), "ctr run --log-uri binary: %s", r.err);
+	/* The logger has exited (ctr run --rm deleted the task, which waits for it). */
+	char *o = testutil_read_file(out);
+	char *e = testutil_read_file(err);
+	cr_assert(o != NULL && e != NULL, "the logger wrote both files");
+	cr_assert(eq(str, o, "to-binary\n"));
+	cr_assert(eq(str, e, "err-to-binary\n"));
+	free(o);
+	free(e);
 }
