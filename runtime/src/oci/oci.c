@@ -220,7 +220,7 @@ static void work_remove(const struct oci *o)
 	if (!d)
 		return;
 	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			(void)unlinkat(dirfd(d), de->d_name, 0);
 	(void)rmdir(o->d.work);
 }
@@ -375,9 +375,18 @@ static int run_failed(const struct oci *o, struct run *run, off_t log_at, int st
 			    msg);
 }
 
-static int spawn_and_wait(const struct oci *o, struct husk_oci_argv *argv, struct run *run, int in,
-			  int *outp, int *errp, struct husk_err *err)
+struct run_fds {
+	int in; /* borrowed */
+	int out[2];
+	int err[2];
+};
+
+static int spawn_and_wait(const struct oci *o, struct husk_oci_argv *argv, struct run *run,
+			  struct run_fds *rf, struct husk_err *err)
 {
+	int *outp = rf->out;
+	int *errp = rf->err;
+	int in = rf->in;
 	struct husk_child ch = HUSK_CHILD_NULL;
 	struct husk_spawn_fd fds[3] = {
 		{.fd = in, .target = 0},
@@ -426,8 +435,9 @@ static int oci_run(struct husk_container *c, struct run *run, struct husk_err *e
 				    .log_json = true,
 				    .systemd_cgroup = o->d.systemd_cgroup};
 	struct husk_oci_argv argv = {0};
-	int outp[2] = {-1, -1};
-	int errp[2] = {-1, -1};
+	struct run_fds rf = {.in = run->stdio[0], .out = {-1, -1}, .err = {-1, -1}};
+	int *outp = rf.out;
+	int *errp = rf.err;
 	_cleanup_close_ int memfd = -1;
 
 	run->call.id = cid(c);
@@ -436,12 +446,11 @@ static int oci_run(struct husk_container *c, struct run *run, struct husk_err *e
 		return r;
 	husk_debug("oci: %s %s %s", o->d.binary, husk__oci_cmd_to_string(run->call.cmd), cid(c));
 	if (run->input)
-		r = memfd = memfd_with(run->input, err);
+		r = rf.in = memfd = memfd_with(run->input, err);
 	if (r >= 0 && run->capture && (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0))
 		r = husk_err_errno(err, errno, "pipe");
 	if (r >= 0)
-		r = spawn_and_wait(o, &argv, run, run->input ? memfd : run->stdio[0], outp, errp,
-				   err);
+		r = spawn_and_wait(o, &argv, run, &rf, err);
 	for (int i = 0; i < 2; i++) {
 		outp[i] = husk_safe_close(outp[i]);
 		errp[i] = husk_safe_close(errp[i]);
@@ -906,10 +915,17 @@ static int exec_files_write(struct husk_container *c, const struct husk_process 
 	return 0;
 }
 
+struct exec_call {
+	struct exec_files files;
+	struct console cs;
+};
+
 static int exec_run(struct husk_container *c, const struct husk_exec_opts *opts,
-		    struct exec_files *f, struct console *cs, struct husk_child *ret_child,
-		    int *ret_console, struct husk_err *err)
+		    struct exec_call *x, struct husk_child *ret_child, int *ret_console,
+		    struct husk_err *err)
 {
+	struct exec_files *f = &x->files;
+	struct console *cs = &x->cs;
 	bool tty = opts->process->terminal;
 	struct run run = {.call = {.cmd = HUSK_OCI_EXEC,
 				   .process = f->process,
@@ -941,16 +957,15 @@ static int exec_run(struct husk_container *c, const struct husk_exec_opts *opts,
 static int oci_exec(struct husk_container *c, const struct husk_exec_opts *opts,
 		    struct husk_child *ret_child, int *ret_console, struct husk_err *err)
 {
-	struct exec_files f = {0};
-	struct console cs = {.fd = -1};
-	int r = exec_files_write(c, opts->process, &f, err);
+	struct exec_call x = {.cs = {.fd = -1}};
+	int r = exec_files_write(c, opts->process, &x.files, err);
 
 	if (r >= 0 && opts->process->terminal)
-		r = console_listen(&cs, err);
+		r = console_listen(&x.cs, err);
 	if (r >= 0)
-		r = exec_run(c, opts, &f, &cs, ret_child, ret_console, err);
-	console_done(&cs);
-	exec_files_done(&f);
+		r = exec_run(c, opts, &x, ret_child, ret_console, err);
+	console_done(&x.cs);
+	exec_files_done(&x.files);
 	return r;
 }
 

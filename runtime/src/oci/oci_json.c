@@ -191,7 +191,7 @@ static int devices(json_t *o, const struct husk_resources *res)
 	int r = child(o, "devices", json_array, &a);
 	for (size_t i = 0; r >= 0 && i < res->n_devices; i++) {
 		const struct husk_device_rule *d = &res->devices[i];
-		char type[2] = {d->type ? d->type : 'a', '\0'};
+		char type[2] = {(char)(d->type ? d->type : 'a'), '\0'};
 		json_t *e = json_object();
 		r = push(a, e);
 		r = r ?: put(e, "allow", json_boolean(d->allow));

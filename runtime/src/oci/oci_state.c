@@ -82,15 +82,17 @@ int husk__oci_ps_parse(const char *json, size_t len, pid_t **ret_pids, size_t *r
 	if (!json_is_array(root))
 		return husk_err_set(err, HUSK_ERR_INVALID, 0, "ps: expected array");
 	size_t n = json_array_size(root);
-	_cleanup_free_ pid_t *pids = n ? calloc(n, sizeof(*pids)) : NULL;
+	pid_t *pids = n ? calloc(n, sizeof(*pids)) : NULL;
 	if (n && !pids)
 		return husk_err_errno(err, ENOMEM, "ps");
 	for (size_t i = 0; i < n; i++) {
 		int r = ps_pid(json_array_get(root, i), i, &pids[i], err);
-		if (r < 0)
+		if (r < 0) {
+			free(pids);
 			return r;
+		}
 	}
-	*ret_pids = TAKE_PTR(pids);
+	*ret_pids = pids;
 	*ret_n = n;
 	return 0;
 }
@@ -139,7 +141,7 @@ static int mem_raw(json_t *mem, enum husk_cgroup_stats_mode mode,
 	size_t size = 1;
 	json_object_foreach (raw, key, v)
 		size += strlen(key) + 24;
-	_cleanup_free_ char *text = malloc(size);
+	char *text = malloc(size);
 	if (!text)
 		return husk_err_errno(err, ENOMEM, "data.memory.raw");
 	size_t n = 0;
@@ -149,12 +151,15 @@ static int mem_raw(json_t *mem, enum husk_cgroup_stats_mode mode,
 		husk__jpath_key(path, "data.memory.raw", key);
 		r = husk__json_u64_value(v, path, UINT64_MAX, &x, err);
 		if (r < 0)
-			return r;
+			break;
 		n += (size_t)snprintf(text + n, size - n, "%s %llu\n", key, (unsigned long long)x);
 	}
-	if (mode == HUSK_CGROUP_STATS_V2)
-		return husk__cgroup_parse_v2_memory_stat(text, n, ret, err);
-	return husk__cgroup_parse_v1_memory_stat(text, n, ret, err);
+	if (r >= 0 && mode == HUSK_CGROUP_STATS_V2)
+		r = husk__cgroup_parse_v2_memory_stat(text, n, ret, err);
+	else if (r >= 0)
+		r = husk__cgroup_parse_v1_memory_stat(text, n, ret, err);
+	free(text);
+	return r;
 }
 
 static int memory(json_t *data, enum husk_cgroup_stats_mode mode,
@@ -378,8 +383,8 @@ int husk__oci_events_stats_parse(const char *json, size_t len, enum husk_cgroup_
 	int r = husk__json_load(json, len, "events", &root, err);
 
 	r = r ?: husk__json_cstr(root, "", "type", true, &type, err);
-	if (r < 0)
-		return r;
+	if (r < 0 || !type)
+		return r < 0 ? r : husk_err_set(err, HUSK_ERR_INVALID, 0, "type: missing");
 	if (strcmp(type, "stats") != 0)
 		return husk_err_set(err, HUSK_ERR_INVALID, 0, "type: expected \"stats\", got '%s'",
 				    type);
