@@ -194,6 +194,8 @@ int husk_container_create(struct husk_runtime *rt, const struct husk_create_opts
 		husk_container_free(c);
 		return husk_err_prefix(err, "create %s", opts->id);
 	}
+	/* Held only while writing from now on: see husk_state_unlock(). */
+	husk_state_unlock(c->state);
 	*ret = c;
 	return 0;
 }
@@ -223,6 +225,7 @@ int husk_container_load(struct husk_runtime *rt, const char *id_or_prefix,
 		husk_container_free(c);
 		return r;
 	}
+	husk_state_unlock(c->state);
 	*ret = c;
 	return 0;
 }
@@ -291,8 +294,14 @@ int husk_container_kill(struct husk_container *c, int sig, bool all, struct husk
 	husk_debug("kill %s signal %d all %d", st(c)->id.container, sig, all);
 	if (sig <= 0 || sig >= _NSIG)
 		return husk_err_set(err, HUSK_ERR_INVALID, 0, "invalid signal %d", sig);
-	if (stopped(c) && !all)
+	if (stopped(c)) {
+		/* containerd's stopped state answers NotFound, with or without all (runc's
+		 * "container not running" through checkKillError); what a shared pid namespace
+		 * kept alive in the cgroup still gets the signal. */
+		if (all)
+			(void)c->ops->kill(c, sig, true, NULL);
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
+	}
 	return c->ops->kill(c, sig, all, err);
 }
 

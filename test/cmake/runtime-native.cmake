@@ -9,3 +9,15 @@ target_include_directories(test-unit-sync PRIVATE ${HUSK_NATIVE_SRC})
 
 husk_criterion_test(NAME root-create-start SOURCES root/test_create_start.c
 	LIBS husk::runtime PkgConfig::JANSSON LABELS root JOBS 2 TIMEOUT 300)
+
+# Root suites sharing test/root/box.c (a busybox bundle per test from a per-run template).
+function(husk_native_root_test name src)
+	husk_criterion_test(NAME root-${name} SOURCES root/${src} root/box.c
+		LIBS husk::runtime PkgConfig::JANSSON LABELS root JOBS 2 TIMEOUT 300 ${ARGN})
+endfunction()
+husk_native_root_test(exec test_exec.c)
+husk_native_root_test(kill test_kill.c)
+husk_native_root_test(pause test_pause.c)
+husk_native_root_test(gofer test_gofer.c)
+husk_native_root_test(fd-hygiene test_fd_hygiene.c)
+husk_native_root_test(crash-cleanup test_crash_cleanup.c)

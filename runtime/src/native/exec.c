@@ -36,11 +36,13 @@ static int exec_main(const struct husk_exec_ctx *ctx)
 	const struct husk_proc_plan *p = ctx->plan;
 
 	(void)close(PIDFD_FD);
-	if (p->terminal && husk__console_setup(sock, p, ctx->io_uid ? ctx->io_uid : p->uid,
-					       ctx->io_gid ? ctx->io_gid : p->gid) < 0)
-		return 127;
+	/* The stage reports our pid on this socket too: nothing from us until the parent has
+	 * it and has moved us into the cgroup (START), so the messages cannot cross. */
 	if (husk__sync_expect(sock, HUSK_SYNC_START, HUSK_CHILD_TIMEOUT_MS, "exec", NULL, NULL,
 			      NULL) < 0)
+		return 127;
+	if (p->terminal && husk__console_setup(sock, p, ctx->io_uid ? ctx->io_uid : p->uid,
+					       ctx->io_gid ? ctx->io_gid : p->gid) < 0)
 		return 127;
 	if (husk__proc_setup(sock, p, ctx->seccomp) < 0)
 		return 127;
@@ -156,15 +158,17 @@ int husk__exec_spawn(const struct husk_exec_ctx *ctx, struct husk_child *ret_chi
 		return r;
 	if (ctx->cgroup && (r = husk__cgroup_enter(ctx->cgroup, proc.pid, err)) < 0)
 		return r;
+	r = husk__sync_send(mine, HUSK_SYNC_START, 0, -1, NULL);
+	if (r < 0)
+		return husk_err_errno(err, -r, "exec: send start");
 	if (tty) {
 		r = husk__sync_expect(mine, HUSK_SYNC_CONSOLE_FD, HUSK_CHILD_TIMEOUT_MS, "exec",
 				      NULL, &console, err);
 		if (r < 0)
 			return r;
+		if (console < 0)
+			return husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO, "exec: no pty master");
 	}
-	r = husk__sync_send(mine, HUSK_SYNC_START, 0, -1, NULL);
-	if (r < 0)
-		return husk_err_errno(err, -r, "exec: send start");
 	r = husk__sync_expect(mine, HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS, "exec", NULL, NULL, err);
 	if (r < 0)
 		return r;

@@ -35,6 +35,110 @@ static int open_resolved(int rootfd, const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Links followed while creating one path (the kernel's own limit for a lookup). */
+#define LINKS_MAX 40
+
+/*
+ * buf = head (the first head_len bytes) + target + "/" + rest, or target + "/" + rest for
+ * an absolute target: the path with the dangling link at the end of head replaced.
+ */
+static int splice_link(char *buf, size_t size, size_t head_len, const char *target,
+		       const char *rest)
+{
+	char tmp[PATH_MAX];
+	size_t head = target[0] == '/' ? 0 : head_len;
+	size_t tlen = strlen(target);
+	size_t rlen = strlen(rest);
+
+	if (head + tlen + 1 + rlen + 1 > sizeof(tmp) || head + tlen + 1 + rlen + 1 > size)
+		return -ENAMETOOLONG;
+	memcpy(tmp, buf, head);
+	memcpy(tmp + head, target, tlen);
+	tmp[head + tlen] = '/';
+	memcpy(tmp + head + tlen + 1, rest, rlen + 1);
+	memcpy(buf, tmp, head + tlen + 1 + rlen + 1);
+	return 0;
+}
+
+/* The entry name in dir is a symlink (a dangling one: resolving it failed): rewrite buf so
+ * that its target is created instead, inside the root like everything else. name ends at
+ * end (a separator cut to NUL, restored here; NULL for the last component) and rest follows.
+ * -EAGAIN tells the caller to walk the new path; -EEXIST when it is not a link. */
+static int follow_dangling(int dir, char *buf, size_t size, char *name, char *end, const char *rest)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(dir, name, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return errno == EINVAL ? -EEXIST : -errno;
+	target[n] = '\0';
+	if (end)
+		*end = '/';
+	int r = splice_link(buf, size, (size_t)(name - buf), target, rest ? rest : "");
+	return r < 0 ? r : -EAGAIN;
+}
+
+/* Create the entry name in parent: a directory, or (as_file) an empty file. */
+static int create_entry(int parent, const char *name, bool as_file)
+{
+	int r = as_file ? openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+				 0644)
+			: mkdirat(parent, name, 0755);
+
+	if (r < 0)
+		return -errno;
+	if (as_file)
+		(void)husk_safe_close(r);
+	return 0;
+}
+
+/* One walk over buf from the root, creating what is missing. -EAGAIN: buf was rewritten
+ * through a dangling symlink, walk again. */
+static int create_walk(int rootfd, char *buf, size_t size, bool file)
+{
+	int parent = open_resolved(rootfd, "/", O_DIRECTORY);
+	if (parent < 0)
+		return parent;
+	char *p = buf;
+	while (*p == '/')
+		p++;
+	while (*p) {
+		char *end = strchr(p, '/');
+		char *rest = NULL;
+		if (end) {
+			*end = '\0';
+			rest = end + 1;
+			while (*rest == '/')
+				rest++;
+		}
+		bool as_file = (!rest || !*rest) && file;
+		int fd = open_resolved(rootfd, buf, as_file ? 0 : O_DIRECTORY);
+		if (fd == -ENOENT) {
+			int r = create_entry(parent, p, as_file);
+			if (r == -EEXIST) {
+				r = follow_dangling(parent, buf, size, p, end, rest);
+				if (r != -EEXIST) {
+					(void)husk_safe_close(parent);
+					return r;
+				}
+			} else if (r < 0) {
+				(void)husk_safe_close(parent);
+				return r;
+			}
+			fd = open_resolved(rootfd, buf, as_file ? 0 : O_DIRECTORY);
+		}
+		(void)husk_safe_close(parent);
+		if (fd < 0)
+			return fd;
+		parent = fd;
+		if (!end)
+			break;
+		*end = '/';
+		p = rest;
+	}
+	return parent;
+}
+
 int husk__open_in_root(int rootfd, const char *path, bool file)
 {
 	char buf[PATH_MAX];
@@ -46,53 +150,16 @@ int husk__open_in_root(int rootfd, const char *path, bool file)
 	if (fd != -ENOENT)
 		return fd;
 	/* Walk the prefixes: each one exists (resolved in the root) or is created in the
-	 * directory its parent resolved to, by a plain name, so nothing lands outside. */
+	 * directory its parent resolved to, by a plain name, so nothing lands outside. A
+	 * dangling symlink on the way is followed (inside the root) and its target created,
+	 * as runc does for mount points. */
 	memcpy(buf, path, len + 1);
-	int parent = open_resolved(rootfd, "/", O_DIRECTORY);
-	if (parent < 0)
-		return parent;
-	char *p = buf;
-	while (*p == '/')
-		p++;
-	while (*p) {
-		char *end = strchr(p, '/');
-		bool last = true;
-		if (end) {
-			*end = '\0';
-			const char *q = end + 1;
-			while (*q == '/')
-				q++;
-			last = *q == '\0';
-		}
-		bool as_file = last && file;
-		fd = open_resolved(rootfd, buf, as_file ? 0 : O_DIRECTORY);
-		if (fd == -ENOENT) {
-			int r = as_file ? openat(parent, p,
-						 O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
-							 O_CLOEXEC,
-						 0644)
-					: mkdirat(parent, p, 0755);
-			if (r < 0 && errno != EEXIST) {
-				r = -errno;
-				(void)husk_safe_close(parent);
-				return r;
-			}
-			if (as_file && r >= 0)
-				(void)husk_safe_close(r);
-			fd = open_resolved(rootfd, buf, as_file ? 0 : O_DIRECTORY);
-		}
-		(void)husk_safe_close(parent);
-		if (fd < 0)
+	for (int links = 0; links <= LINKS_MAX; links++) {
+		fd = create_walk(rootfd, buf, sizeof(buf), file);
+		if (fd != -EAGAIN)
 			return fd;
-		parent = fd;
-		if (!end)
-			break;
-		*end = '/';
-		p = end + 1;
-		while (*p == '/')
-			p++;
 	}
-	return parent;
+	return -ELOOP;
 }
 
 int husk__mount_on_fd(const char *source, int targetfd, const char *fstype, unsigned long flags,
