@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -32,11 +34,50 @@ static int open_lock(int dirfd, const char *name, unsigned flags, bool *created)
 	return husk__openat(dirfd, name, O_RDWR | O_NOFOLLOW, 0);
 }
 
+int husk__lock_timeout_ms = HUSK__LOCK_TIMEOUT_MS;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * flock(2) has no timeout, and an alarm would be a signal handler in library code: try
+ * without blocking and back off (1 ms doubling to 50 ms) until the deadline. The lock is
+ * held across one operation of another process (a create, a delete), so it is rarely
+ * contended for more than a few milliseconds.
+ */
+static int flock_bounded(int fd, int op, int64_t deadline)
+{
+	long wait_ms = 1;
+
+	for (;;) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		int64_t left = deadline - mono_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (wait_ms > left)
+			wait_ms = (long)left;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = wait_ms * 1000000};
+		(void)nanosleep(&ts, NULL);
+		if (wait_ms < 50)
+			wait_ms *= 2;
+	}
+}
+
 int husk__lock_take(int dirfd, const char *name, unsigned flags, int *ret_fd, bool *ret_created)
 {
 	int op = (flags & HUSK__LOCK_SHARED) ? LOCK_SH : LOCK_EX;
-	if (flags & HUSK__LOCK_NONBLOCK)
-		op |= LOCK_NB;
+	bool nonblock = flags & HUSK__LOCK_NONBLOCK;
+	int64_t deadline = mono_ms() + husk__lock_timeout_ms;
 
 	/* Each round loses only to a destroyer that unlinked the file under us; bound it
 	 * anyway so that a pathological peer cannot keep us here forever. */
@@ -45,10 +86,11 @@ int husk__lock_take(int dirfd, const char *name, unsigned flags, int *ret_fd, bo
 		_cleanup_close_ int fd = open_lock(dirfd, name, flags, &created);
 		if (fd < 0)
 			return fd;
-		while (flock(fd, op) < 0) {
-			if (errno != EINTR)
-				return -errno;
-		}
+		int r = nonblock ? flock_bounded(fd, op, 0) : flock_bounded(fd, op, deadline);
+		if (r == -ETIMEDOUT && nonblock)
+			r = -EWOULDBLOCK;
+		if (r < 0)
+			return r;
 		int same = same_file(dirfd, name, fd);
 		if (same < 0)
 			return same;

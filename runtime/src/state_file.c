@@ -439,6 +439,11 @@ int husk_state_lock(struct husk_state_handle *h, struct husk_err *err)
 	if (r < 0)
 		return r;
 	r = husk__lock_take(h->root->dirfd, lname, HUSK__LOCK_CREATE, &h->lock_fd, NULL);
+	if (r == -ETIMEDOUT)
+		return husk_err_set(
+			err, HUSK_ERR_INTERNAL, ETIMEDOUT,
+			"container '%s' is busy: another process held its lock for %d ms",
+			h->state.id.container, husk__lock_timeout_ms);
 	if (r < 0)
 		return husk_err_errno(err, -r, "lock '%s'", lname);
 	return 0;
@@ -474,7 +479,15 @@ int husk_state_create(struct husk_state_root *root, const struct husk_state *sta
 		return husk_err_errno(err, ENOMEM, "create container '%s'", id->container);
 	}
 	bool created = false;
-	r = husk__lock_take(root->dirfd, lname, HUSK__LOCK_CREATE, &h->lock_fd, &created);
+	/* A held lock is a create or an operation of that id in progress: the id is taken, and
+	 * a second create must not queue behind the first. */
+	r = husk__lock_take(root->dirfd, lname, HUSK__LOCK_CREATE | HUSK__LOCK_NONBLOCK,
+			    &h->lock_fd, &created);
+	if (r == -EWOULDBLOCK) {
+		husk_state_handle_free(h);
+		return husk_err_set(err, HUSK_ERR_EXISTS, 0, "container '%s' already exists",
+				    id->container);
+	}
 	if (r < 0) {
 		husk_state_handle_free(h);
 		return husk_err_errno(err, -r, "lock '%s'", lname);

@@ -38,12 +38,18 @@ enum {
 	HUSK__LOCK_SHARED = 1 << 2,   /* LOCK_SH instead of LOCK_EX */
 };
 
+/* How long husk__lock_take() waits for another holder before -ETIMEDOUT. */
+#define HUSK__LOCK_TIMEOUT_MS 10000
+/* The wait in use (HUSK__LOCK_TIMEOUT_MS); the tests lower it. */
+extern int husk__lock_timeout_ms;
+
 /*
  * Open dirfd/name and flock it. The lock is retried when the file was unlinked or replaced
  * while we waited (a destroyer removes the lock file while holding it), so a held lock is
  * always the one on the path. *ret_created (may be NULL) tells whether this call created
- * the file. Returns 0 with *ret_fd set, or -errno (-ENOENT without HUSK__LOCK_CREATE,
- * -EWOULDBLOCK with HUSK__LOCK_NONBLOCK).
+ * the file. The wait is bounded by husk__lock_timeout_ms. Returns 0 with *ret_fd set, or
+ * -errno (-ENOENT without HUSK__LOCK_CREATE, -EWOULDBLOCK at once with HUSK__LOCK_NONBLOCK,
+ * -ETIMEDOUT when the holder kept it past the timeout).
  */
 int husk__lock_take(int dirfd, const char *name, unsigned flags, int *ret_fd, bool *ret_created);
 
