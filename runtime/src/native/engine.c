@@ -65,6 +65,53 @@ static void native_free(struct husk_container *c)
 	c->engine_data = NULL;
 }
 
+#define DEV(t, maj, min)                                                  \
+	{                                                                 \
+		.allow = true, .type = (t), .major = {(maj) >= 0, (maj)}, \
+		.minor = {(min) >= 0, (min)}, .access = "rwm"             \
+	}
+
+/*
+ * runc's AllowedDevices (libcontainer/specconv): appended after the spec's rules, so a spec
+ * that only says "deny all" (containerd's default) still has /dev/null and friends. The
+ * mknod rules let the init create the device nodes; -1 is a wildcard.
+ */
+static const struct husk_device_rule default_device_rules[] = {
+	{.allow = true, .type = 'c', .access = "m"},
+	{.allow = true, .type = 'b', .access = "m"},
+	DEV('c', 1, 3),	   /* /dev/null */
+	DEV('c', 1, 5),	   /* /dev/zero */
+	DEV('c', 1, 7),	   /* /dev/full */
+	DEV('c', 1, 8),	   /* /dev/random */
+	DEV('c', 1, 9),	   /* /dev/urandom */
+	DEV('c', 5, 0),	   /* /dev/tty */
+	DEV('c', 5, 1),	   /* /dev/console */
+	DEV('c', 5, 2),	   /* /dev/ptmx */
+	DEV('c', 136, -1), /* /dev/pts/N */
+};
+
+/*
+ * Apply res with the default device rules after its own; a copy of res points at the joint
+ * list. Without device rules in res the device controller is left alone, as runc does for
+ * an update.
+ */
+static int apply_resources(struct husk_cgroup *cg, const struct husk_resources *res,
+			   struct husk_err *err)
+{
+	if (res->n_devices == 0)
+		return husk__cgroup_apply(cg, res, err);
+	size_t n = res->n_devices + ARRAY_SIZE(default_device_rules);
+	_cleanup_free_ struct husk_device_rule *rules = calloc(n, sizeof(*rules));
+	if (!rules)
+		return husk_err_errno(err, ENOMEM, "device rules");
+	memcpy(rules, res->devices, res->n_devices * sizeof(*rules));
+	memcpy(rules + res->n_devices, default_device_rules, sizeof(default_device_rules));
+	struct husk_resources joint = *res;
+	joint.devices = rules;
+	joint.n_devices = n;
+	return husk__cgroup_apply(cg, &joint, err);
+}
+
 static int cgroup_setup(struct husk_container *c, struct husk_err *err)
 {
 	struct husk_cgroup_host *host = NULL;
@@ -90,7 +137,7 @@ static int cgroup_setup(struct husk_container *c, struct husk_err *err)
 	if (r < 0)
 		return r;
 	if (lx && lx->resources)
-		return husk__cgroup_apply(nat(c)->cgroup, lx->resources, err);
+		return apply_resources(nat(c)->cgroup, lx->resources, err);
 	return 0;
 }
 
@@ -283,7 +330,7 @@ static int native_update(struct husk_container *c, const struct husk_resources *
 {
 	int r = need_cgroup(c, err);
 
-	return r < 0 ? r : husk__cgroup_apply(nat(c)->cgroup, res, err);
+	return r < 0 ? r : apply_resources(nat(c)->cgroup, res, err);
 }
 
 static int native_pids(struct husk_container *c, pid_t **ret_pids, size_t *ret_n,
