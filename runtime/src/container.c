@@ -194,6 +194,8 @@ int husk_container_create(struct husk_runtime *rt, const struct husk_create_opts
 		husk_container_free(c);
 		return husk_err_prefix(err, "create %s", opts->id);
 	}
+	/* Held only while writing from now on: see husk_state_unlock(). */
+	husk_state_unlock(c->state);
 	*ret = c;
 	return 0;
 }
@@ -223,6 +225,7 @@ int husk_container_load(struct husk_runtime *rt, const char *id_or_prefix,
 		husk_container_free(c);
 		return r;
 	}
+	husk_state_unlock(c->state);
 	*ret = c;
 	return 0;
 }

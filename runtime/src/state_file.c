@@ -520,23 +520,47 @@ int husk_state_create(struct husk_state_root *root, const struct husk_state *sta
 	return 0;
 }
 
+void husk_state_unlock(struct husk_state_handle *h)
+{
+	h->lock_fd = husk_safe_close(h->lock_fd);
+}
+
 int husk_state_save(struct husk_state_handle *h, struct husk_err *err)
 {
-	/* Saving without the lock is a programming error (gVisor SaveLocked). */
-	husk_assert(h->lock_fd >= 0);
 	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
 	int r = names_for(&h->state.id, sname, lname, err);
 	if (r < 0)
 		return r;
-	return write_state(h, sname, err);
+	if (h->lock_fd >= 0)
+		return write_state(h, sname, err);
+	/* Locked for this write only (gVisor's SaveLocked, with the lock taken here). */
+	r = husk_state_lock(h, err);
+	if (r < 0)
+		return r;
+	struct stat st;
+	if (fstatat(h->root->dirfd, sname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = errno;
+		/* The lock file we just re-created must not outlive the removed container. */
+		if (r == ENOENT)
+			(void)unlinkat(h->root->dirfd, lname, 0);
+		husk_state_unlock(h);
+		if (r == ENOENT)
+			return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0,
+					    "container '%s' was deleted", h->state.id.container);
+		return husk_err_errno(err, r, "stat '%s'", sname);
+	}
+	r = write_state(h, sname, err);
+	husk_state_unlock(h);
+	return r;
 }
 
 int husk_state_destroy(struct husk_state_handle *h, struct husk_err *err)
 {
-	husk_assert(h->lock_fd >= 0);
 	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
 	int r = names_for(&h->state.id, sname, lname, err);
 	if (r < 0)
+		return r;
+	if (h->lock_fd < 0 && (r = husk_state_lock(h, err)) < 0)
 		return r;
 	if (unlinkat(h->root->dirfd, sname, 0) < 0 && errno != ENOENT)
 		return husk_err_errno(err, errno, "remove '%s'", sname);

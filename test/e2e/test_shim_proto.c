@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "events/task.pb-c.h"
+#include "runc/options/oci.pb-c.h"
 #include "runtime/task/v2/shim.pb-c.h"
 #include "testutil.h"
 #include "ttsync.h"
@@ -163,7 +164,7 @@ TestSuite(proto, .init = setup, .fini = teardown, .timeout = 120);
  * length into *out_len. Exit status. */
 static size_t out_len;
 
-static int shim_action(const char *id, const char *action, char **out)
+static int shim_action_in(const char *bundle, const char *id, const char *action, char **out)
 {
 	int p[2];
 	pid_t pid;
@@ -178,14 +179,14 @@ static int shim_action(const char *id, const char *action, char **out)
 		int null = open("/dev/null", O_RDWR);
 		char addr[4096];
 		(void)snprintf(addr, sizeof(addr), "%s/containerd.sock", t.dir);
-		if (chdir(t.bundle) < 0)
+		if (chdir(bundle) < 0)
 			_exit(126);
 		(void)dup2(null, 0);
 		(void)dup2(p[1], 1);
 		(void)setenv("TTRPC_ADDRESS", t.events_path, 1);
 		(void)setenv("HUSK_ROOT", t.state, 1);
 		execl(shim_binary(), "containerd-shim-husk-v2", "-namespace", NS, "-address", addr,
-		      "-id", id, "-bundle", t.bundle, action, (char *)NULL);
+		      "-id", id, "-bundle", bundle, action, (char *)NULL);
 		_exit(127);
 	}
 	(void)close(p[1]);
@@ -207,6 +208,11 @@ static int shim_action(const char *id, const char *action, char **out)
 		memcpy(*out, buf, len + 1);
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int shim_action(const char *id, const char *action, char **out)
+{
+	return shim_action_in(t.bundle, id, action, out);
 }
 
 /* `start` the shim for id and connect to it. */
@@ -601,5 +607,117 @@ Test(proto, oom_is_published_before_the_exit)
 	size_t exit_ = find_event("/tasks/exit", 0);
 	cr_assert(oom != (size_t)-1, "an OOM event: %s", topics());
 	cr_assert(lt(sz, oom, exit_), "/tasks/oom before /tasks/exit: %s", topics());
+	shutdown_shim();
+}
+
+Test(proto, pod_containers_share_one_shim)
+{
+	uint32_t pid = 0;
+	char b2[4200], cmd[8600], path[4300], *addr2 = NULL, *out = NULL;
+	FILE *f;
+
+	write_spec("[\"sleep\",\"1000\"]");
+	start_shim("pod8");
+	create_start("pod8", &pid);
+
+	/* A CRI container of the pod: grouped by its sandbox id, joining the pod's namespaces. */
+	(void)snprintf(b2, sizeof(b2), "%s/bundle2", t.dir);
+	(void)snprintf(cmd, sizeof(cmd), "mkdir %s && cp -a %s/rootfs %s/rootfs", b2, t.bundle, b2);
+	cr_assert(eq(int, system(cmd), 0));
+	(void)snprintf(path, sizeof(path), "%s/config.json", b2);
+	f = fopen(path, "we");
+	cr_assert(f != NULL);
+	fprintf(f,
+		"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sleep\",\"1000\"],"
+		"\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":0,\"gid\":0}},"
+		"\"root\":{\"path\":\"rootfs\"},\"annotations\":{"
+		"\"io.kubernetes.cri.container-type\":\"container\","
+		"\"io.kubernetes.cri.sandbox-id\":\"pod8\"},"
+		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
+		"\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},"
+		"{\"type\":\"ipc\",\"path\":\"/proc/%u/ns/ipc\"},"
+		"{\"type\":\"uts\",\"path\":\"/proc/%u/ns/uts\"}]}}",
+		pid, pid);
+	cr_assert(eq(int, fclose(f), 0));
+	cr_assert(eq(int, shim_action_in(b2, "c8", "start", &addr2), 0), "start: %s", addr2);
+	cr_assert(eq(str, addr2, t.address), "one shim per pod");
+	free(addr2);
+
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	cr.id = (char *)"c8";
+	cr.bundle = b2;
+	struct ttsync_reply r = call("Create", &cr.base);
+	cr_assert(eq(u32, r.code, 0), "Create c8: %s", r.message);
+	ttsync_reply_done(&r);
+
+	/* The pod keeps its shim while a container is left: Shutdown is ignored. */
+	Containerd__Task__V2__ShutdownRequest sh = CONTAINERD__TASK__V2__SHUTDOWN_REQUEST__INIT;
+	r = call("Shutdown", &sh.base);
+	cr_assert(eq(u32, r.code, 0));
+	ttsync_reply_done(&r);
+	Containerd__Task__V2__ConnectRequest cn = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+	cn.id = (char *)"pod8";
+	r = call("Connect", &cn.base);
+	cr_assert(eq(u32, r.code, 0), "the shim still serves after Shutdown: %s", r.message);
+	ttsync_reply_done(&r);
+
+	/* containerd's `delete` of one container never touches the other. */
+	cr_assert(eq(int, shim_action_in(b2, "c8", "delete", &out), 0));
+	free(out);
+	cr_assert(eq(int, kill((pid_t)pid, 0), 0), "the pod's first container still runs");
+
+	kill_task("pod8", NULL, SIGKILL, 0);
+	struct ttsync_reply w;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	wr.id = (char *)"pod8";
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(30), &w),
+		     0));
+	cr_assert(eq(u32, wait_status(&w), 137));
+	delete_task("pod8", NULL);
+	Containerd__Task__V2__DeleteRequest dr = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
+	dr.id = (char *)"c8";
+	r = call("Delete", &dr.base);
+	/* Already removed by the delete action: runc's shim answers NotFound or succeeds. */
+	cr_assert(r.code == 0 || r.code == TTRPC_NOT_FOUND, "Delete c8: %s", r.message);
+	ttsync_reply_done(&r);
+	shutdown_shim();
+}
+
+Test(proto, oci_engine_with_runc_binary_name)
+{
+	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	uint8_t opts[256];
+	struct ttsync_reply w;
+
+	/* runc Options.BinaryName selects the OCI engine, as the runc shim runs that binary. */
+	ro.binary_name = (char *)"runc";
+	any.type_url = (char *)"containerd.runc.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, opts);
+	any.value.data = opts;
+	write_spec("[\"sh\",\"-c\",\"echo via-runc; exit 4\"]");
+	start_shim("p9");
+	cr.id = (char *)"p9";
+	cr.bundle = t.bundle;
+	cr.options = &any;
+	struct ttsync_reply r = call("Create", &cr.base);
+	cr_assert(eq(u32, r.code, 0), "Create with runc: %s", r.message);
+	ttsync_reply_done(&r);
+	wr.id = (char *)"p9";
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	sr.id = (char *)"p9";
+	r = call("Start", &sr.base);
+	cr_assert(eq(u32, r.code, 0), "Start: %s", r.message);
+	ttsync_reply_done(&r);
+	cr_assert(eq(u32, wait_status(&w), 4), "runc's container's exit status");
+	delete_task("p9", NULL);
+	cr_assert(ttsync_wait_events(&t.s, 4, testutil_timeout(10)), "events: %s", topics());
+	cr_assert(eq(str, topics(), "/tasks/create /tasks/start /tasks/exit /tasks/delete"));
 	shutdown_shim();
 }

@@ -292,29 +292,48 @@ Test(state_file, invalid_ids_are_refused)
 	husk_state_done(&s);
 }
 
-Test(state_file, save_without_lock_aborts)
+/* Long-lived handles (a shim's) and the lock. */
+TestSuite(state_lock, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(state_lock, unlocked_handle_locks_only_to_write)
 {
 	struct husk_state s = {0};
 	state_test_fill(&s, "pod", "ctr", HUSK_STATUS_CREATING);
-	struct husk_state_handle *h = NULL;
+	struct husk_state_handle *h = NULL, *other = NULL;
+	struct husk_err err = {0};
 	cr_assert(eq(int, husk_state_create(fx.root, &s, &h, NULL), 0));
-	h = husk_state_handle_free(h);
-	cr_assert(eq(int, husk_state_load(fx.root, &s.id, false, &h, NULL), 0));
+	cr_assert(eq(int, husk_state_lock_probe(fx.root, &s.id), 1), "create holds the lock");
 
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		(void)freopen("/dev/null", "w", stderr);
-		(void)husk_state_save(h, NULL);
-		_exit(0);
-	}
-	int ws = 0;
-	cr_assert(eq(int, waitpid(pid, &ws, 0), pid));
-	cr_assert(0 != WIFSIGNALED(ws) && WTERMSIG(ws) == SIGABRT, "wait status %d", ws);
+	/* Unlocked, the handle blocks nobody, and a save takes the lock for itself. */
+	husk_state_unlock(h);
+	cr_assert(eq(int, husk_state_lock_probe(fx.root, &s.id), 0));
+	husk_state_handle_state(h)->exit_status = 42;
+	cr_assert(eq(int, husk_state_save(h, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, husk_state_lock_probe(fx.root, &s.id), 0), "released after the save");
+	cr_assert(eq(int, husk_state_load(fx.root, &s.id, true, &other, NULL), 0));
+	cr_assert(eq(int, husk_state_handle_state(other)->exit_status, 42), "the save was written");
+	husk_state_handle_free(other);
+	husk_state_handle_free(h);
+	husk_state_done(&s);
+}
 
-	/* With the lock taken, the same save works. */
-	cr_assert(eq(int, husk_state_lock(h, NULL), 0));
-	cr_assert(eq(int, husk_state_save(h, NULL), 0));
+Test(state_lock, save_after_another_delete_writes_nothing)
+{
+	struct husk_state s = {0};
+	state_test_fill(&s, "pod", "ctr", HUSK_STATUS_CREATING);
+	struct husk_state_handle *h = NULL, *other = NULL;
+	struct husk_err err = {0};
+	cr_assert(eq(int, husk_state_create(fx.root, &s, &h, NULL), 0));
+	husk_state_unlock(h);
+
+	/* Another process's delete removes the files: a later save must not bring them back. */
+	cr_assert(eq(int, husk_state_load(fx.root, &s.id, true, &other, NULL), 0));
+	cr_assert(eq(int, husk_state_destroy(other, NULL), 0));
+	husk_state_handle_free(other);
+	int r = husk_state_save(h, &err);
+	cr_assert(eq(int, r < 0, 1));
+	cr_assert(eq(int, err.kind, HUSK_ERR_NOT_FOUND), "%s", err.msg);
+	cr_assert(eq(int, state_test_count_entries(fx.dir), 0), "nothing written or left locked");
 	husk_state_handle_free(h);
 	husk_state_done(&s);
 }

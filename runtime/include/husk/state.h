@@ -80,10 +80,22 @@ struct husk_state *husk_state_handle_state(struct husk_state_handle *h);
 /* Take the flock now (if the handle was loaded without it). */
 int husk_state_lock(struct husk_state_handle *h, struct husk_err *err);
 
-/* Atomically write the handle's state. Saving without the lock is a programming error. */
+/*
+ * Release the flock; the handle stays usable. A long-lived handle (a shim's container)
+ * holds the lock only while it writes, so another process — containerd's `delete` action
+ * or the husk CLI — is never blocked behind it for the container's lifetime.
+ */
+void husk_state_unlock(struct husk_state_handle *h);
+
+/*
+ * Atomically write the handle's state. A handle that does not hold the lock takes it for
+ * this write only, and then refuses to write a container whose state file another process
+ * removed meanwhile: HUSK_ERR_NOT_FOUND "container '<id>' was deleted" (nothing written).
+ */
 int husk_state_save(struct husk_state_handle *h, struct husk_err *err);
 
-/* Remove the .state and .lock files (lock held); the handle stays valid to free. */
+/* Remove the .state and .lock files (taking the lock if the handle does not hold it); the
+ * handle stays valid to free. */
 int husk_state_destroy(struct husk_state_handle *h, struct husk_err *err);
 
 /*
