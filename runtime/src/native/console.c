@@ -1,14 +1,28 @@
-/* Child side: the container's terminal, a pty of the container's own devpts instance. */
+/*
+ * The container's terminal: a pty of the container's own devpts instance (child side), and
+ * signals for its foreground process group (parent side).
+ */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 
 #include "husk/cleanup.h"
+#include "husk/err.h"
 #include "native/native.h"
 #include "native/sync.h"
+
+/* Linux 6.9 (include/uapi/linux/pidfd.h); not in older headers. */
+#ifndef PIDFD_SIGNAL_PROCESS_GROUP
+#define PIDFD_SIGNAL_PROCESS_GROUP (1UL << 2)
+#endif
 
 int husk__console_setup(int sock, const struct husk_proc_plan *plan, uid_t uid, gid_t gid)
 {
@@ -40,4 +54,60 @@ int husk__console_setup(int sock, const struct husk_proc_plan *plan, uid_t uid, 
 	if (husk__sync_send(sock, HUSK_SYNC_CONSOLE_FD, 0, master, NULL) < 0)
 		return husk__sync_error(sock, errno, "send pty master");
 	return 0;
+}
+
+/* Field 8 (tpgid) of /proc/<pid>/stat: the foreground group of its controlling terminal,
+ * numbered in our pid namespace (our procfs); 0 when it has none. */
+static pid_t stat_tpgid(pid_t pid)
+{
+	char path[64];
+	char buf[1024];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid pgrp session tty_nr tpgid ...": comm may hold ") ". */
+	char *rp = strrchr(buf, ')');
+	int tpgid = 0;
+	if (!rp || sscanf(rp + 1, " %*c %*d %*d %*d %*d %d", &tpgid) != 1 || tpgid <= 0)
+		return 0;
+	return (pid_t)tpgid;
+}
+
+pid_t husk__console_foreground(int master, pid_t pid)
+{
+	pid_t pgrp = 0;
+
+	/* The kernel numbers the group in the caller's pid namespace: the container's pids
+	 * come back as we see them. */
+	if (master < 0 || ioctl(master, TIOCGPGRP, &pgrp) < 0)
+		pgrp = stat_tpgid(pid);
+	if (pgrp <= 0)
+		return 0;
+	pid_t own = getpgid(pid);
+	return own == pgrp ? 0 : pgrp;
+}
+
+int husk__signal_group(pid_t pgrp, int sig, struct husk_err *err)
+{
+	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, pgrp, 0);
+
+	if (fd >= 0 &&
+	    syscall(SYS_pidfd_send_signal, fd, sig, NULL, PIDFD_SIGNAL_PROCESS_GROUP) == 0)
+		return 0;
+	if (fd >= 0 && errno != EINVAL)
+		return husk_err_errno(err, errno, "signal process group %d", (int)pgrp);
+	/* The leader is gone while its group lives on (pidfd_open: ESRCH), or the kernel
+	 * predates group signals on pidfds (EINVAL). A group id is not reused while any
+	 * member lives, so the bare id still names that group. */
+	if (kill(-pgrp, sig) == 0)
+		return 0;
+	if (errno == ESRCH)
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
+	return husk_err_errno(err, errno, "signal process group %d", (int)pgrp);
 }

@@ -7,6 +7,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct native {
 	int init_sock;		    /* until start, else -1 */
 	void *seccomp;		    /* the container's filter, for exec */
 	bool seccomp_built;
+	int console; /* a dup of the pty master (its foreground group), -1 without a terminal */
 };
 
 static struct native *nat(const struct husk_container *c)
@@ -48,6 +50,7 @@ static int native_alloc(struct husk_container *c, struct husk_err *err)
 	if (!n)
 		return husk_err_errno(err, ENOMEM, "native engine");
 	n->init_sock = -1;
+	n->console = -1;
 	c->engine_data = n;
 	return 0;
 }
@@ -60,6 +63,7 @@ static void native_free(struct husk_container *c)
 		return;
 	husk__cgroup_free(n->cgroup);
 	n->init_sock = husk_safe_close(n->init_sock);
+	n->console = husk_safe_close(n->console);
 	husk__seccomp_free(n->seccomp);
 	free(n);
 	c->engine_data = NULL;
@@ -214,6 +218,9 @@ static int create_children(struct husk_container *c, const struct husk_create_op
 	}
 	init = HUSK_CHILD_NULL;
 	nat(c)->init_sock = TAKE_FD(sock);
+	/* Ours only to ask for the foreground group; the caller's copy carries the I/O. */
+	if (console >= 0)
+		nat(c)->console = fcntl(console, F_DUPFD_CLOEXEC, 3);
 	c->console = TAKE_FD(console);
 	return 0;
 }
@@ -315,6 +322,21 @@ static int native_kill(struct husk_container *c, int sig, bool all, struct husk_
 	}
 	if (c->init.pidfd < 0)
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
+	/* With a terminal the signal is for its foreground job (a shell's foreground command,
+	 * not the shell), as gVisor's ForwardSignals(pid, fgProcess) does; when the init's own
+	 * group is in the foreground, that is the init. */
+	bool terminal = c->spec && c->spec->process && c->spec->process->terminal;
+	pid_t fg = terminal ? husk__console_foreground(nat(c)->console, c->init.pid) : 0;
+	if (fg > 0) {
+		struct husk_err gerr = {0};
+		int r = husk__signal_group(fg, sig, &gerr);
+		/* A job that ended meanwhile: the init is in the foreground again. */
+		if (r >= 0 || gerr.kind != HUSK_ERR_NOT_FOUND) {
+			if (r < 0 && err)
+				*err = gerr;
+			return r;
+		}
+	}
 	return husk_pidfd_signal(c->init.pidfd, sig, err);
 }
 

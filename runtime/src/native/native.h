@@ -87,6 +87,17 @@ int husk__proc_exec(int sock, const struct husk_proc_plan *plan, void *seccomp);
  * master over sock (SYNC_CONSOLE_FD). Child side. */
 int husk__console_setup(int sock, const struct husk_proc_plan *plan, uid_t uid, gid_t gid);
 
+/*
+ * Parent side. The foreground process group of the terminal of pid (a pty whose master we
+ * hold, -1 for none: then /proc/<pid>/stat tells), in our pid namespace; 0 when there is
+ * none or it is pid's own group, i.e. when a signal for the group is one for pid.
+ */
+pid_t husk__console_foreground(int master, pid_t pid);
+
+/* Signal every process of group pgrp: through the leader's pidfd (PIDFD_SIGNAL_PROCESS_GROUP),
+ * else kill(-pgrp). A group that is gone is HUSK_ERR_NOT_FOUND. */
+int husk__signal_group(pid_t pgrp, int sig, struct husk_err *err);
+
 /* ---- capabilities and seccomp --------------------------------------------------------- */
 
 /* Drop the bounding set to caps->bounding. Child side. */
