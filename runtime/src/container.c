@@ -263,9 +263,8 @@ int husk_container_start(struct husk_container *c, struct husk_err *err)
 	if (r < 0)
 		return r;
 	husk_debug("start %s", st(c)->id.container);
-	r = run_hooks(c, HUSK_HOOK_START_CONTAINER, "created", err);
-	if (r >= 0)
-		r = c->ops->start(c, err);
+	/* startContainer hooks run in the container's namespaces (OCI): the engine's job. */
+	r = c->ops->start(c, err);
 	if (r < 0) {
 		/* The init is gone (it exits after a failed exec); the reaper records how. */
 		if (husk_status_transition(&st(c)->status, HUSK_STATUS_STOPPED, NULL) >= 0)

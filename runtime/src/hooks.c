@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -89,6 +90,24 @@ static int wait_bounded(struct husk_child *ch, int timeout_s, int *ret_status)
 	return 0;
 }
 
+static int hook_timeout(const struct husk_hook *h)
+{
+	return h->timeout.set && h->timeout.v > 0 && h->timeout.v < INT_MAX / 1000
+		       ? (int)h->timeout.v
+		       : HUSK_HOOK_DEFAULT_TIMEOUT;
+}
+
+int husk__hooks_timeout_ms(const struct husk_spec *spec, enum husk_hook_kind kind)
+{
+	long long ms = 0;
+
+	if (!spec || (unsigned)kind >= _HUSK_HOOK_KIND_MAX)
+		return 0;
+	for (size_t i = 0; i < spec->hooks.n[kind]; i++)
+		ms += (long long)hook_timeout(&spec->hooks.list[kind][i]) * 1000;
+	return ms > INT_MAX / 2 ? INT_MAX / 2 : (int)ms;
+}
+
 static int run_one(const struct husk_hook *h, const char *input, struct husk_err *err)
 {
 	int in[2];
@@ -133,8 +152,7 @@ static int run_one(const struct husk_hook *h, const char *input, struct husk_err
 	(void)!write(in_w, input, strlen(input));
 	in_w = husk_safe_close(in_w);
 	int status = 0;
-	int timeout =
-		h->timeout.set && h->timeout.v > 0 ? (int)h->timeout.v : HUSK_HOOK_DEFAULT_TIMEOUT;
+	int timeout = hook_timeout(h);
 	r = wait_bounded(&ch, timeout, &status);
 	if (r == -ETIMEDOUT)
 		return husk_err_set(err, HUSK_ERR_INTERNAL, ETIMEDOUT, "timed out after %ds",

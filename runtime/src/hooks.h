@@ -27,3 +27,6 @@ struct husk_hook_state {
  */
 int husk__hooks_run(const struct husk_spec *spec, enum husk_hook_kind kind,
 		    const struct husk_hook_state *state, struct husk_err *err);
+
+/* The longest the hooks of one kind may take together (ms): the sum of their timeouts. */
+int husk__hooks_timeout_ms(const struct husk_spec *spec, enum husk_hook_kind kind);

@@ -162,11 +162,21 @@ static int run_hooks(struct husk_container *c, enum husk_hook_kind kind, struct 
 		.oci_version = c->spec->oci_version,
 		.id = st(c)->id.container,
 		.status = "creating",
-		.pid = c->init.pid,
+		.pid = st(c)->init_pid,
 		.bundle = st(c)->bundle,
 		.spec = c->spec,
 	};
 	return husk__hooks_run(c->spec, kind, &hs, err);
+}
+
+/* OCI: prestart (deprecated) and createRuntime run in the runtime's namespaces once the
+ * container's exist; the init waits for them before its createContainer hooks. */
+static int runtime_hooks(void *arg, struct husk_err *err)
+{
+	struct husk_container *c = arg;
+	int r = run_hooks(c, HUSK_HOOK_PRESTART, err);
+
+	return r < 0 ? r : run_hooks(c, HUSK_HOOK_CREATE_RUNTIME, err);
 }
 
 /* Gofer, init, hand-off, hooks: the container exists afterwards (status still Creating). */
@@ -182,7 +192,10 @@ static int create_children(struct husk_container *c, const struct husk_create_op
 				    .seccomp = nat(c)->seccomp,
 				    .io_uid = opts->io_uid,
 				    .io_gid = opts->io_gid,
-				    .stdio = {opts->stdio[0], opts->stdio[1], opts->stdio[2]}};
+				    .stdio = {opts->stdio[0], opts->stdio[1], opts->stdio[2]},
+				    .spec = c->spec,
+				    .id = st(c)->id.container,
+				    .bundle = opts->bundle};
 	int r = husk__gofer_plan_build(c->spec, opts->bundle, opts->rootfs, opts->n_rootfs, &gp,
 				       err);
 
@@ -199,23 +212,24 @@ static int create_children(struct husk_container *c, const struct husk_create_op
 	r = husk__cgroup_enter(nat(c)->cgroup, init.pid, err);
 	if (r < 0)
 		return r;
-	r = husk__init_handoff(sock, tree, ip->proc.terminal, &console, err);
-	if (r < 0)
-		return r;
+	/* Recorded before any hook runs: a crash from here on leaves a findable init. */
 	st(c)->init_pid = init.pid;
 	st(c)->init_start_time = init.start_time;
-	c->init = init;
 	r = husk__container_save(c, err);
-	if (r >= 0)
-		r = run_hooks(c, HUSK_HOOK_PRESTART, err);
-	if (r >= 0)
-		r = run_hooks(c, HUSK_HOOK_CREATE_RUNTIME, err);
-	if (r >= 0)
-		r = run_hooks(c, HUSK_HOOK_CREATE_CONTAINER, err);
-	if (r < 0) {
-		c->init = HUSK_CHILD_NULL;
+	if (r < 0)
 		return r;
-	}
+	struct husk_handoff h = {
+		.tree = tree,
+		.pid = init.pid,
+		.terminal = ip->proc.terminal,
+		.extra_ms = husk__hooks_timeout_ms(c->spec, HUSK_HOOK_CREATE_CONTAINER),
+		.runtime_hooks = runtime_hooks,
+		.arg = c,
+	};
+	r = husk__init_handoff(sock, &h, &console, err);
+	if (r < 0)
+		return r;
+	c->init = init;
 	init = HUSK_CHILD_NULL;
 	nat(c)->init_sock = TAKE_FD(sock);
 	/* Ours only to ask for the foreground group; the caller's copy carries the I/O. */
@@ -273,7 +287,9 @@ static int native_start(struct husk_container *c, struct husk_err *err)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
 				    "cannot start: the init is not waiting on this handle");
 	_cleanup_close_ int sock = TAKE_FD(nat(c)->init_sock);
-	return husk__init_release(sock, err);
+	/* The init runs the startContainer hooks in the container (OCI), then execs. */
+	return husk__init_release(sock, husk__hooks_timeout_ms(c->spec, HUSK_HOOK_START_CONTAINER),
+				  err);
 }
 
 static int native_exec(struct husk_container *c, const struct husk_exec_opts *opts,

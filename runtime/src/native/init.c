@@ -19,6 +19,7 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 
+#include "hooks.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/process.h"
@@ -234,14 +235,37 @@ static int linux_setup(int sock, const struct husk_init_plan *p)
 	return 0;
 }
 
-static int attach_tree(int sock, const struct husk_init_plan *p)
+/* The hooks OCI runs in the container's namespaces: createContainer before pivot_root (the
+ * path resolves in the runtime's root), startContainer right before the exec. */
+static int child_hooks(int sock, const struct husk_init_ctx *ctx, enum husk_hook_kind kind,
+		       const char *status, pid_t pid)
+{
+	struct husk_err e = {0};
+
+	if (!ctx->spec || ctx->spec->hooks.n[kind] == 0)
+		return 0;
+	struct husk_hook_state hs = {.oci_version = ctx->spec->oci_version,
+				     .id = ctx->id,
+				     .status = status,
+				     .pid = pid,
+				     .bundle = ctx->bundle,
+				     .spec = ctx->spec};
+	if (husk__hooks_run(ctx->spec, kind, &hs, &e) >= 0)
+		return 0;
+	/* The message carries the errno's text already. */
+	return husk__sync_error(sock, 0, "%s", e.msg);
+}
+
+static int attach_tree(int sock, const struct husk_init_plan *p, pid_t *ret_pid)
 {
 	_cleanup_close_ int tree = -1;
+	struct husk_sync_msg msg;
 
-	if (husk__sync_expect(sock, HUSK_SYNC_TREE_FD, HUSK_CHILD_TIMEOUT_MS, "init", NULL, &tree,
+	if (husk__sync_expect(sock, HUSK_SYNC_TREE_FD, HUSK_CHILD_TIMEOUT_MS, "init", &msg, &tree,
 			      NULL) < 0 ||
 	    tree < 0)
 		return husk__sync_error(sock, EPROTO, "waiting for the rootfs tree");
+	*ret_pid = msg.value;
 	if (p->new_userns) {
 		/* Mapped by the parent by now: become the namespace's root. */
 		(void)setresgid(0, 0, 0);
@@ -263,15 +287,23 @@ static int init_main(void *arg)
 	const struct husk_init_ctx *ctx = arg;
 	const struct husk_init_plan *p = ctx->plan;
 	int sock = SYNC_FD;
+	pid_t pid = 0; /* ours as the runtime sees it */
 
 	/* Nothing in the container may open the runtime binary through /proc/1/exe. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (attach_tree(sock, p) < 0)
+	if (attach_tree(sock, p, &pid) < 0)
 		return 127;
 	_cleanup_close_ int rootfd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return husk__sync_error(sock, errno, "open root '%s'", p->root), 127;
-	if (init_mounts(sock, rootfd, p) < 0 || do_pivot(sock, p->root) < 0)
+	if (init_mounts(sock, rootfd, p) < 0)
+		return 127;
+	/* The runtime's hooks come first (prestart, createRuntime), then ours. */
+	if (husk__sync_send(sock, HUSK_SYNC_HOOKS, 0, -1, NULL) < 0 ||
+	    husk__sync_expect(sock, HUSK_SYNC_HOOKS, -1, "init", NULL, NULL, NULL) < 0)
+		return 127;
+	if (child_hooks(sock, ctx, HUSK_HOOK_CREATE_CONTAINER, "creating", pid) < 0 ||
+	    do_pivot(sock, p->root) < 0)
 		return 127;
 	rootfd = husk_safe_close(rootfd);
 	if (mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
@@ -288,6 +320,9 @@ static int init_main(void *arg)
 		return 127;
 	/* Created: wait for start as long as it takes; EOF means the runtime gave up. */
 	if (husk__sync_expect(sock, HUSK_SYNC_START, -1, "init", NULL, NULL, NULL) < 0)
+		return 127;
+	/* As runc: after the user and capabilities are set, before the exec. */
+	if (child_hooks(sock, ctx, HUSK_HOOK_START_CONTAINER, "created", pid) < 0)
 		return 127;
 	(void)husk__proc_exec(sock, &p->proc, ctx->seccomp);
 	return 127;
@@ -423,14 +458,24 @@ int husk__init_spawn(const struct husk_init_ctx *ctx, struct husk_child *ret_chi
 	return 0;
 }
 
-int husk__init_handoff(int sock, int tree, bool terminal, int *ret_console, struct husk_err *err)
+int husk__init_handoff(int sock, const struct husk_handoff *h, int *ret_console,
+		       struct husk_err *err)
 {
 	_cleanup_close_ int console = -1;
-	int r = husk__sync_send(sock, HUSK_SYNC_TREE_FD, 0, tree, NULL);
+	int r = husk__sync_send(sock, HUSK_SYNC_TREE_FD, h->pid, h->tree, NULL);
 
 	if (r < 0)
 		return husk_err_errno(err, -r, "init: send the rootfs tree");
-	if (terminal) {
+	r = husk__sync_expect(sock, HUSK_SYNC_HOOKS, HUSK_CHILD_TIMEOUT_MS, "init", NULL, NULL,
+			      err);
+	if (r < 0)
+		return r;
+	if (h->runtime_hooks && (r = h->runtime_hooks(h->arg, err)) < 0)
+		return r;
+	r = husk__sync_send(sock, HUSK_SYNC_HOOKS, 0, -1, NULL);
+	if (r < 0)
+		return husk_err_errno(err, -r, "init: send hooks done");
+	if (h->terminal) {
 		r = husk__sync_expect(sock, HUSK_SYNC_CONSOLE_FD, HUSK_CHILD_TIMEOUT_MS, "init",
 				      NULL, &console, err);
 		if (r < 0)
@@ -438,20 +483,20 @@ int husk__init_handoff(int sock, int tree, bool terminal, int *ret_console, stru
 		if (console < 0)
 			return husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO, "init: no pty master");
 	}
-	r = husk__sync_expect(sock, HUSK_SYNC_READY, HUSK_CHILD_TIMEOUT_MS, "init", NULL, NULL,
-			      err);
+	r = husk__sync_expect(sock, HUSK_SYNC_READY, HUSK_CHILD_TIMEOUT_MS + h->extra_ms, "init",
+			      NULL, NULL, err);
 	if (r < 0)
 		return r;
 	*ret_console = TAKE_FD(console);
 	return 0;
 }
 
-int husk__init_release(int sock, struct husk_err *err)
+int husk__init_release(int sock, int extra_ms, struct husk_err *err)
 {
 	int r = husk__sync_send(sock, HUSK_SYNC_START, 0, -1, NULL);
 
 	if (r < 0)
 		return husk_err_errno(err, -r, "init: send start");
-	return husk__sync_expect(sock, HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS, "start", NULL, NULL,
-				 err);
+	return husk__sync_expect(sock, HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS + extra_ms, "start",
+				 NULL, NULL, err);
 }

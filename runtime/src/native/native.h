@@ -17,6 +17,7 @@
 struct husk_child;
 struct husk_err;
 struct husk_seccomp;
+struct husk_spec;
 
 /* How long the parent waits for a child's next message (bounded: no call blocks forever). */
 #define HUSK_CHILD_TIMEOUT_MS 30000
@@ -55,6 +56,11 @@ struct husk_init_ctx {
 	uid_t io_uid;  /* console owner */
 	gid_t io_gid;
 	int stdio[3]; /* borrowed; -1: /dev/null */
+	/* For the createContainer and startContainer hooks, which the init runs in the
+	 * container's namespaces (OCI); the spec may be NULL (no hooks). */
+	const struct husk_spec *spec;
+	const char *id;
+	const char *bundle;
 };
 
 /*
@@ -66,12 +72,26 @@ struct husk_init_ctx {
 int husk__init_spawn(const struct husk_init_ctx *ctx, struct husk_child *ret_child, int *ret_sock,
 		     struct husk_err *err);
 
-/* Hand the tree (borrowed) over and wait until the init is set up; *ret_console is the pty
- * master (the caller's) with a terminal, else -1. */
-int husk__init_handoff(int sock, int tree, bool terminal, int *ret_console, struct husk_err *err);
+struct husk_handoff {
+	int tree;      /* the gofer's tree (borrowed) */
+	pid_t pid;     /* the init as we see it, for the hooks' state */
+	bool terminal; /* a pty master comes back */
+	int extra_ms;  /* time budget of the createContainer hooks */
+	/* Run when the init's mounts are done (OCI prestart and createRuntime hooks, in the
+	 * runtime's namespaces); the init runs createContainer after it returned. */
+	int (*runtime_hooks)(void *arg, struct husk_err *err);
+	void *arg;
+};
 
-/* Send START and wait for the exec: EOF is success; an exec failure comes back as error. */
-int husk__init_release(int sock, struct husk_err *err);
+/* Hand the tree over and wait until the init is set up, hooks included (the OCI order:
+ * prestart, createRuntime, createContainer). *ret_console is the pty master (the caller's)
+ * with a terminal, else -1. */
+int husk__init_handoff(int sock, const struct husk_handoff *h, int *ret_console,
+		       struct husk_err *err);
+
+/* Send START and wait for the exec (after the startContainer hooks: extra_ms): EOF is
+ * success; a hook or exec failure comes back as error. */
+int husk__init_release(int sock, int extra_ms, struct husk_err *err);
 
 /* ---- process setup shared by init and exec (child side) ------------------------------- */
 

@@ -27,6 +27,7 @@ static const char *const type_names[_HUSK_SYNC_TYPE_MAX] = {
 	[HUSK_SYNC_START] = "start",
 	[HUSK_SYNC_ERROR] = "error",
 	[HUSK_SYNC_LOG] = "log",
+	[HUSK_SYNC_HOOKS] = "hooks",
 };
 
 const char *husk__sync_type_to_string(enum husk_sync_type type)

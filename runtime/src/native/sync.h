@@ -24,6 +24,8 @@ enum husk_sync_type {
 	HUSK_SYNC_START,       /* parent → child: exec the process now */
 	HUSK_SYNC_ERROR,       /* child → parent: value is the errno, text the message */
 	HUSK_SYNC_LOG,	       /* child → parent: value is the husk_log level, text the line */
+	HUSK_SYNC_HOOKS,       /* init → parent: mounts done, run prestart/createRuntime;
+				* parent → init: done, run createContainer (runc's procHooks) */
 	_HUSK_SYNC_TYPE_MAX,
 };
 
