@@ -131,6 +131,9 @@ static int run_hooks(struct husk_container *c, enum husk_hook_kind kind, const c
 {
 	struct husk_hook_state hs;
 
+	/* runc and runsc run every hook of config.json: running them here too would double. */
+	if (c->ops && c->ops->runs_hooks)
+		return 0;
 	hook_state(c, status, &hs);
 	return husk__hooks_run(c->spec, kind, &hs, err);
 }

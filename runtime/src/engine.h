@@ -40,6 +40,8 @@ struct husk_container {
 
 struct husk_engine_ops {
 	const char *name;
+	/* The engine's runtime runs the spec's hooks itself (an OCI runtime binary does). */
+	bool runs_hooks;
 	/* Create everything after the state file exists (status Creating); on failure undo
 	 * everything it did. Sets c->init and the state's pids and cgroup path. */
 	int (*create)(struct husk_container *c, const struct husk_create_opts *opts,

@@ -179,7 +179,7 @@ Test(exec, only_stdio_fds_reach_the_exec)
 	box_done(&b);
 }
 
-#define N_EXECS 20
+#define N_EXECS 50
 
 Test(exec, many_concurrent_execs_are_reaped_with_their_statuses)
 {

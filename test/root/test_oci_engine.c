@@ -299,6 +299,31 @@ Test(oci_runc, exit_status_three)
 	obox_done(&b);
 }
 
+Test(oci_runc, hooks_run_once)
+{
+	struct obox b;
+	char log[1200], cmd[1400];
+
+	obox_init(&b, "hooks", "runc");
+	(void)snprintf(log, sizeof(log), "%s/hooks.log", b.dir);
+	(void)snprintf(cmd, sizeof(cmd), "echo $0 >> %s", log);
+	/* runc runs the spec's hooks itself: the engine must not run them a second time. */
+	json_t *hooks =
+		json_pack("{s:[{s:s, s:[s, s, s, s]}], s:[{s:s, s:[s, s, s, s]}]}", "poststart",
+			  "path", "/bin/sh", "args", "sh", "-c", cmd, "poststart", "poststop",
+			  "path", "/bin/sh", "args", "sh", "-c", cmd, "poststop");
+	json_object_set_new(b.cfg, "hooks", hooks);
+	struct husk_container *c = obox_run(&b, "true");
+	cr_assert(eq(int, reap_init(c), 0));
+	delete_free(c, false);
+	char *text = testutil_read_file(log);
+	cr_assert(text != NULL, "the hooks ran");
+	cr_assert(eq(str, text, "poststart\npoststop\n"));
+	free(text);
+	assert_all_gone(&b);
+	obox_done(&b);
+}
+
 Test(oci_runc, kill_gives_137_and_a_second_kill_is_not_found)
 {
 	struct obox b;

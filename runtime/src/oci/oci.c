@@ -1056,6 +1056,7 @@ static int oci_destroy(struct husk_container *c, struct husk_err *err)
 
 const struct husk_engine_ops husk__oci_engine = {
 	.name = "oci",
+	.runs_hooks = true,
 	.create = oci_create,
 	.load = oci_load,
 	.start = oci_start,
