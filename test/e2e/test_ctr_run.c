@@ -162,9 +162,9 @@ E2E_TEST(ctr_run, sigkill_reports_137)
 E2E_TEST(ctr_run, log_uri_file)
 {
 	const char *id = e2e_id(cd, "logfile");
-	char uri[4200], path[4200];
+	char uri[2200], path[2048];
 
-	(void)snprintf(path, sizeof(path), "%s/%s.log", cd->dir, id);
+	(void)snprintf(path, sizeof(path), "%.1900s/%.100s.log", cd->dir, id);
 	(void)snprintf(uri, sizeof(uri), "file://%s", path);
 	_cleanup_res_ struct e2e_res r =
 		e2e_ctr(cd, NULL, E2E_RUN(cd), "--rm", "--log-uri", uri, cd->image, id, "sh", "-c",
@@ -181,12 +181,12 @@ E2E_TEST(ctr_run, log_uri_file)
 E2E_TEST(ctr_run, log_uri_binary)
 {
 	const char *id = e2e_id(cd, "logbin");
-	char uri[4200], script[4200], out[4300], err[4300];
+	char uri[2200], script[2048], out[2100], err[2100];
 
 	/* containerd's binary logger protocol: stdout on fd 3, stderr on fd 4, ready on fd 5. */
-	(void)snprintf(script, sizeof(script), "%s/logger.sh", cd->dir);
-	(void)snprintf(out, sizeof(out), "%s/%s.out", cd->dir, id);
-	(void)snprintf(err, sizeof(err), "%s/%s.err", cd->dir, id);
+	(void)snprintf(script, sizeof(script), "%.1900s/logger.sh", cd->dir);
+	(void)snprintf(out, sizeof(out), "%.1900s/%.100s.out", cd->dir, id);
+	(void)snprintf(err, sizeof(err), "%.1900s/%.100s.err", cd->dir, id);
 	char *body = NULL;
 	cr_assert(asprintf(&body, "#!/bin/sh\nexec 5>&-\ncat <&3 >'%s' &\ncat <&4 >'%s' &\nwait\n",
 			   out, err) > 0);

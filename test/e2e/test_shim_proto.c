@@ -613,7 +613,7 @@ Test(proto, oom_is_published_before_the_exit)
 Test(proto, pod_containers_share_one_shim)
 {
 	uint32_t pid = 0;
-	char b2[4200], cmd[8600], path[4300], *addr2 = NULL, *out = NULL;
+	char b2[2048], cmd[8192], path[2100], *addr2 = NULL, *out = NULL;
 	FILE *f;
 
 	write_spec("[\"sleep\",\"1000\"]");
@@ -621,8 +621,9 @@ Test(proto, pod_containers_share_one_shim)
 	create_start("pod8", &pid);
 
 	/* A CRI container of the pod: grouped by its sandbox id, joining the pod's namespaces. */
-	(void)snprintf(b2, sizeof(b2), "%s/bundle2", t.dir);
-	(void)snprintf(cmd, sizeof(cmd), "mkdir %s && cp -a %s/rootfs %s/rootfs", b2, t.bundle, b2);
+	(void)snprintf(b2, sizeof(b2), "%.2000s/bundle2", t.dir);
+	(void)snprintf(cmd, sizeof(cmd), "mkdir %s && cp -a %.2000s/rootfs %s/rootfs", b2, t.bundle,
+		       b2);
 	cr_assert(eq(int, system(cmd), 0));
 	(void)snprintf(path, sizeof(path), "%s/config.json", b2);
 	f = fopen(path, "we");
