@@ -102,40 +102,13 @@ static void open_log(const char *bundle)
 /* `SHIM ... start` in the bundle; the address it prints, malloc'ed. */
 static char *start_shim(const char *shim, const char *bundle, const char *workdir, const char *id)
 {
-	int p[2];
-	char buf[512];
-	size_t len = 0;
-	int status = 0;
+	char buf[512], addr[4096];
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		die("pipe");
-	pid_t pid = fork();
-	if (pid == 0) {
-		char addr[4096];
-		int null = open("/dev/null", O_RDWR);
-		(void)snprintf(addr, sizeof(addr), "%s/containerd.sock", workdir);
-		if (chdir(bundle) < 0)
-			_exit(126);
-		(void)dup2(null, 0);
-		(void)dup2(p[1], 1);
-		execl(shim, shim, "-namespace", NS, "-address", addr, "-publish-binary",
-		      "/usr/bin/containerd", "-id", id, "start", (char *)NULL);
-		_exit(127);
-	}
-	(void)close(p[1]);
-	for (;;) {
-		ssize_t n = read(p[0], buf + len, sizeof(buf) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	(void)close(p[0]);
-	buf[len] = '\0';
-	(void)waitpid(pid, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strncmp(buf, "unix://", 7) != 0)
-		die("start failed (status 0x%x): '%s'", status, buf);
+	(void)snprintf(addr, sizeof(addr), "%s/containerd.sock", workdir);
+	int r = ttsync_shim_action(shim, bundle, NS, addr, id, "start", NULL, buf, sizeof(buf),
+				   NULL);
+	if (r != 0 || strncmp(buf, "unix://", 7) != 0)
+		die("start failed (%d): '%s'", r, buf);
 	return strdup(buf + 7);
 }
 

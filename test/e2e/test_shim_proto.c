@@ -166,48 +166,23 @@ static size_t out_len;
 
 static int shim_action_in(const char *bundle, const char *id, const char *action, char **out)
 {
-	int p[2];
-	pid_t pid;
-	int status = 0;
-	char buf[4096];
+	char buf[4096], addr[2200], ev[2200], root[2200];
+	char *env[] = {ev, root, NULL};
 	size_t len = 0;
 
-	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0));
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		char addr[4096];
-		(void)snprintf(addr, sizeof(addr), "%s/containerd.sock", t.dir);
-		if (chdir(bundle) < 0)
-			_exit(126);
-		(void)dup2(null, 0);
-		(void)dup2(p[1], 1);
-		(void)setenv("TTRPC_ADDRESS", t.events_path, 1);
-		(void)setenv("HUSK_ROOT", t.state, 1);
-		execl(shim_binary(), "containerd-shim-husk-v2", "-namespace", NS, "-address", addr,
-		      "-id", id, "-bundle", bundle, action, (char *)NULL);
-		_exit(127);
-	}
-	(void)close(p[1]);
-	for (;;) {
-		ssize_t n = read(p[0], buf + len, sizeof(buf) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	(void)close(p[0]);
-	buf[len] = '\0';
+	(void)snprintf(addr, sizeof(addr), "%.2000s/containerd.sock", t.dir);
+	(void)snprintf(ev, sizeof(ev), "TTRPC_ADDRESS=%.2000s", t.events_path);
+	(void)snprintf(root, sizeof(root), "HUSK_ROOT=%.2000s", t.state);
+	int r = ttsync_shim_action(shim_binary(), bundle, NS, addr, id, action, env, buf,
+				   sizeof(buf), &len);
+	cr_assert(ge(int, r, 0), "run the shim: %s", strerror(-r));
 	out_len = len;
-	cr_assert(eq(int, waitpid(pid, &status, 0), pid));
 	if (out) {
 		*out = malloc(len + 1);
 		cr_assert(out[0] != NULL);
 		memcpy(*out, buf, len + 1);
 	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return r;
 }
 
 static int shim_action(const char *id, const char *action, char **out)

@@ -1,10 +1,14 @@
 #include "ttsync.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/wait.h>
 
 #include "services/ttrpc/events/v1/events.pb-c.h"
 
@@ -195,4 +199,53 @@ void ttsync_reply_done(struct ttsync_reply *r)
 	free(r->payload);
 	r->payload = NULL;
 	r->len = 0;
+}
+
+int ttsync_shim_action(const char *shim, const char *bundle, const char *ns, const char *address,
+		       const char *id, const char *action, char *const *env, char *out, size_t size,
+		       size_t *ret_len)
+{
+	int p[2];
+	int status = 0;
+	size_t len = 0;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		(void)close(p[0]);
+		(void)close(p[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null < 0 || chdir(bundle) < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0)
+			_exit(126);
+		for (char *const *e = env; e && *e; e++)
+			(void)putenv(*e);
+		execl(shim, shim, "-namespace", ns, "-address", address, "-publish-binary",
+		      "/usr/bin/containerd", "-id", id, "-bundle", bundle, action, (char *)NULL);
+		_exit(127);
+	}
+	(void)close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], out + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || len + (size_t)n >= size - 1) {
+			if (n > 0)
+				len += (size_t)n;
+			break;
+		}
+		len += (size_t)n;
+	}
+	(void)close(p[0]);
+	out[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -74,5 +74,16 @@ int ttsync_call_async(struct ttsync *s, const char *service, const char *method,
 
 void ttsync_reply_done(struct ttsync_reply *r);
 
+/*
+ * Run a shim action as containerd does: `SHIM -namespace NS -address ADDRESS
+ * -publish-binary /usr/bin/containerd -id ID -bundle BUNDLE ACTION` in BUNDLE, stdin
+ * /dev/null, with env (NULL-terminated "K=V" strings, or NULL) added to ours. Its stdout
+ * goes to out (NUL-terminated; *ret_len bytes). Returns the exit status (128+sig for a
+ * signal) or -errno.
+ */
+int ttsync_shim_action(const char *shim, const char *bundle, const char *ns, const char *address,
+		       const char *id, const char *action, char *const *env, char *out, size_t size,
+		       size_t *ret_len);
+
 /* Monotonic seconds. */
 double ttsync_now(void);
