@@ -9,7 +9,7 @@ packages=(
 	protobuf-c-compiler libprotobuf-c-dev libuv1-dev libjansson-dev libcap-dev
 	libseccomp-dev libcriterion-dev valgrind
 	# runtime peers for tests and the demo
-	containerd runc busybox-static iproute2 util-linux procps tmux
+	containerd runc runsc busybox-static iproute2 util-linux procps tmux
 	# Go ttrpc interop peer (GOPATH mode, offline)
 	golang-go golang-github-containerd-ttrpc-dev
 )
