@@ -10,3 +10,8 @@ endforeach()
 husk_criterion_test(NAME root-cgroup SOURCES root/test_cgroup.c LIBS husk::runtime
 	LABELS root TIMEOUT 300)
 target_include_directories(test-root-cgroup PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
+
+# Kill-all with the pidfd syscalls failing (STYLE.md 8.4).
+husk_criterion_test(NAME unit-cgroup-faults SOURCES unit/test_cgroup_faults.c
+	LIBS husk::runtime -Wl,--wrap=syscall LABELS unit)
+target_include_directories(test-unit-cgroup-faults PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)

@@ -295,8 +295,9 @@ static int signal_all(struct husk_cgroup *cg, int sig, struct husk_err *err)
 		if (r == -ESRCH)
 			continue;
 		if (r < 0) {
+			int pid = (int)pids[i];
 			free(pids);
-			return husk_err_errno(err, -r, "signal %d to pid %d", sig, (int)pids[i]);
+			return husk_err_errno(err, -r, "signal %d to pid %d", sig, pid);
 		}
 		count++;
 	}
