@@ -48,6 +48,12 @@ static void debug_state(struct husk_state_root *root, const struct husk_state *s
 	cli_format_time(s->created_ns, t, sizeof(t));
 	(void)printf("  created:     %s\n", t);
 	(void)printf("  owner:       %u\n", (unsigned)s->owner);
+	if (s->stale)
+		(void)printf("  boot:        %s, an earlier boot: stale, its processes and cgroup "
+			     "are gone\n",
+			     s->boot_id);
+	else
+		(void)printf("  boot:        %s\n", s->boot_id[0] ? s->boot_id : "not recorded");
 	if (s->init_pid > 0)
 		(void)printf("  init:        pid %d, start time %llu: %s\n", (int)s->init_pid,
 			     (unsigned long long)s->init_start_time,
@@ -69,7 +75,9 @@ static void debug_state(struct husk_state_root *root, const struct husk_state *s
 	(void)printf("  cgroup:      %s\n", s->cgroup_path ? s->cgroup_path : "none");
 	struct cli_procs p = {0};
 	struct husk_err err = {0};
-	if (cli_container_procs(s, &p, &err) < 0) {
+	if (s->stale) {
+		(void)printf("  pids:        none (earlier boot)\n");
+	} else if (cli_container_procs(s, &p, &err) < 0) {
 		(void)printf("  pids:        error: %s\n", err.msg);
 	} else {
 		(void)printf("  pids:        ");

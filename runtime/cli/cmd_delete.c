@@ -143,8 +143,10 @@ static int delete_one(struct husk_state_root *root, const char *id, bool force,
 				 "container '%s' is %s: stop it first or use --force",
 				 s->id.container, husk_status_to_string(s->status));
 	} else {
-		r = force ? kill_everything(s, err) : 0;
-		if (r == 0 && s->cgroup_path)
+		/* A file of an earlier boot: its processes and cgroups died with that boot, and
+		 * its pids and cgroup path may name someone else's now. */
+		r = force && !s->stale ? kill_everything(s, err) : 0;
+		if (r == 0 && s->cgroup_path && !s->stale)
 			cli_remove_cgroups(s->cgroup_path);
 		r = r ?: husk_state_destroy(h, err);
 	}

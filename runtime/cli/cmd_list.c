@@ -24,7 +24,7 @@ static void list_json(const struct husk_state_list *l)
 		(void)printf(", \"created\": \"%s\", \"owner\": %u, \"engine\": ", created,
 			     (unsigned)s->owner);
 		cli_json_string(stdout, s->engine);
-		(void)printf("}");
+		(void)printf(", \"stale\": %s}", s->stale ? "true" : "false");
 	}
 	(void)printf("%s]\n", l->n_states ? "\n" : "");
 }
@@ -45,8 +45,9 @@ static void list_table(const struct husk_state_list *l)
 		char created[64];
 		cli_format_time(s->created_ns, created, sizeof(created));
 		(void)printf("%-*s  %-*s  %-8d  %-8s  %-30s  %s\n", wid, s->id.container, wsb,
-			     s->id.sandbox, (int)s->init_pid, husk_status_to_string(s->status),
-			     created, s->bundle);
+			     s->id.sandbox, (int)s->init_pid,
+			     s->stale ? "stale" : husk_status_to_string(s->status), created,
+			     s->bundle);
 	}
 }
 

@@ -188,19 +188,12 @@ int husk__write_file_atomic_at(int dirfd, const char *name, const void *buf, siz
 		(void)unlinkat(dirfd, tmp, 0);
 		return husk_err_errno(err, -r, "write '%s'", tmp);
 	}
-	if (fsync(fd) < 0) {
-		r = -errno;
-		(void)unlinkat(dirfd, tmp, 0);
-		return husk_err_errno(err, -r, "fsync '%s'", tmp);
-	}
+	/* No fsync: the rename alone keeps a crashed writer's file whole (see husk/state.h). */
 	if (renameat(dirfd, tmp, dirfd, name) < 0) {
 		r = -errno;
 		(void)unlinkat(dirfd, tmp, 0);
 		return husk_err_errno(err, -r, "rename '%s' to '%s'", tmp, name);
 	}
-	/* The rename is durable only once the directory itself is synced. */
-	if (fsync(dirfd) < 0)
-		return husk_err_errno(err, errno, "fsync directory of '%s'", name);
 	return 0;
 }
 

@@ -49,10 +49,11 @@ int husk__mkdir_p_at(int dirfd, const char *path, mode_t mode);
 
 /*
  * Replace dirfd/name atomically with buf: a temp file created O_EXCL in the same
- * directory (".<name>.tmp-<pid>-<n>"), written, fsync'ed, renameat() over name, then the
- * directory fsync'ed. On any failure the old file is untouched, the temp file is removed
- * and err names the failed step. A crash leaves the old or the new content, plus at most
- * a stale temp file (see husk__remove_stale_temps_at()).
+ * directory (".<name>.tmp-<pid>-<n>"), written, then renameat() over name. Nothing is
+ * fsync'ed: the content need not survive a power loss, only a crash of the writer. On any
+ * failure the old file is untouched, the temp file is removed and err names the failed
+ * step. A crash leaves the old or the new content, plus at most a stale temp file (see
+ * husk__remove_stale_temps_at()).
  */
 int husk__write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len,
 			       mode_t mode, struct husk_err *err);

@@ -30,6 +30,45 @@
 
 /* jansson's json_auto_t releases with json_decref() at scope exit. */
 
+/* ---- boot id ---- */
+
+/* A boot id as the kernel prints it: 36 characters of lowercase hex digits and dashes. */
+static bool boot_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n != HUSK_BOOT_ID_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdef-", s[i]))
+			return false;
+	return true;
+}
+
+int husk_boot_id(char ret[HUSK_BOOT_ID_LEN + 1])
+{
+	static char cached[HUSK_BOOT_ID_LEN + 1];
+	static int cached_r = 1;
+
+	if (cached_r > 0) {
+		_cleanup_free_ char *buf = NULL;
+		size_t len = 0;
+		cached_r = husk__read_file_at(AT_FDCWD, "/proc/sys/kernel/random/boot_id", 64, &buf,
+					      &len);
+		if (cached_r == 0) {
+			while (len > 0 && buf[len - 1] == '\n')
+				buf[--len] = '\0';
+			if (boot_id_valid(buf))
+				memcpy(cached, buf, HUSK_BOOT_ID_LEN + 1);
+			else
+				cached_r = -EINVAL;
+		}
+	}
+	if (cached_r < 0)
+		return cached_r;
+	memcpy(ret, cached, HUSK_BOOT_ID_LEN + 1);
+	return 0;
+}
+
 /* ---- codec: format ---- */
 
 static int put(json_t *obj, const char *key, json_t *value)
@@ -71,6 +110,8 @@ static int format_fields(const struct husk_state *s, json_t *o)
 	r = r ?: put(o, "exit_status", json_integer(s->exit_status));
 	r = r ?: put(o, "exited_ns", json_integer(s->exited_ns));
 	r = r ?: put(o, "engine_data", string_or_null(s->engine_data));
+	if (s->boot_id[0])
+		r = r ?: put(o, "boot_id", json_string(s->boot_id));
 	return r;
 }
 
@@ -84,6 +125,8 @@ int husk_state_format(const struct husk_state *state, char **ret_json, struct hu
 	if (!state->bundle || !state->engine)
 		return husk_err_set(err, HUSK_ERR_INVALID, 0,
 				    "format state: bundle and engine are required");
+	if (state->boot_id[0] && !boot_id_valid(state->boot_id))
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "format state: invalid boot id");
 	if (state->init_start_time > (uint64_t)LLONG_MAX ||
 	    state->gofer_start_time > (uint64_t)LLONG_MAX)
 		return husk_err_set(err, HUSK_ERR_INVALID, 0, "format state: start time too large");
@@ -177,6 +220,17 @@ static int parse_strings(json_t *o, struct husk_state *s, struct husk_err *err)
 		r = husk_err_set(err, HUSK_ERR_INVALID, 0, "state field 'engine': empty");
 	r = r ?: get_str(o, "cgroup_path", false, true, &s->cgroup_path, err);
 	r = r ?: get_str(o, "engine_data", false, true, &s->engine_data, err);
+
+	/* Absent in files written before boot ids were recorded: never judged stale. */
+	_cleanup_free_ char *boot = NULL;
+	r = r ?: get_str(o, "boot_id", false, false, &boot, err);
+	if (r == 0 && boot) {
+		if (!boot_id_valid(boot))
+			r = husk_err_set(err, HUSK_ERR_INVALID, 0,
+					 "state field 'boot_id': not a boot id: '%s'", boot);
+		else
+			memcpy(s->boot_id, boot, HUSK_BOOT_ID_LEN + 1);
+	}
 
 	_cleanup_free_ char *status = NULL;
 	r = r ?: get_str(o, "status", true, false, &status, err);
@@ -330,6 +384,25 @@ const char *husk_state_root_path(const struct husk_state_root *root)
 
 /* ---- load ---- */
 
+/*
+ * A file of an earlier boot: its pids and start times name processes of that boot (a pid
+ * and start time can match an unrelated process of this one), so they are dropped.
+ */
+static bool mark_stale(struct husk_state *s, const char *name)
+{
+	char now[HUSK_BOOT_ID_LEN + 1];
+	if (!s->boot_id[0] || husk_boot_id(now) < 0 || strcmp(now, s->boot_id) == 0)
+		return false;
+	husk_warn("state file '%s' is from an earlier boot (boot id %s), reporting it as stale "
+		  "and stopped, continuing",
+		  name, s->boot_id);
+	s->stale = true;
+	s->status = HUSK_STATUS_STOPPED;
+	s->init_pid = s->gofer_pid = 0;
+	s->init_start_time = s->gofer_start_time = 0;
+	return true;
+}
+
 /* Created/Running/Paused with the init gone (or its pid recycled) is really Stopped. */
 static void correct_status(struct husk_state *s)
 {
@@ -374,7 +447,8 @@ int husk__state_file_read(struct husk_state_root *root, const char *name,
 		return husk_err_set(err, HUSK_ERR_INVALID, 0,
 				    "state file '%s': holds the state of another container", name);
 	}
-	correct_status(&s);
+	if (!mark_stale(&s, name))
+		correct_status(&s);
 	*ret = s;
 	return 0;
 }
@@ -463,6 +537,33 @@ static int write_state(struct husk_state_handle *h, const char *sname, struct hu
 	return 0;
 }
 
+/*
+ * With the lock of id held: 0 when no state file of id is there (a stale one, from an
+ * earlier boot, is removed), HUSK_ERR_EXISTS when a current one is.
+ */
+static int existing_file_gone(struct husk_state_root *root, const char *sname,
+			      const struct husk_full_id *id, struct husk_err *err)
+{
+	struct stat st;
+	if (fstatat(root->dirfd, sname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return husk_err_errno(err, errno, "stat '%s'", sname);
+	}
+	struct husk_state old = {0};
+	bool stale = husk__state_file_read(root, sname, id, &old, NULL) == 0 && old.stale;
+	husk_state_done(&old);
+	if (!stale)
+		/* Someone else's container: leave its files (the lock file included) alone. */
+		return husk_err_set(err, HUSK_ERR_EXISTS, 0,
+				    "container '%s' already exists in sandbox '%s'", id->container,
+				    id->sandbox);
+	husk_warn("removing state file '%s' of an earlier boot, continuing", sname);
+	if (unlinkat(root->dirfd, sname, 0) < 0 && errno != ENOENT)
+		return husk_err_errno(err, errno, "remove stale '%s'", sname);
+	return 0;
+}
+
 int husk_state_create(struct husk_state_root *root, const struct husk_state *state,
 		      struct husk_state_handle **ret, struct husk_err *err)
 {
@@ -478,6 +579,9 @@ int husk_state_create(struct husk_state_root *root, const struct husk_state *sta
 		husk_state_handle_free(h);
 		return husk_err_errno(err, ENOMEM, "create container '%s'", id->container);
 	}
+	if (!h->state.boot_id[0])
+		(void)husk_boot_id(h->state.boot_id);
+	h->state.stale = false;
 	bool created = false;
 	/* A held lock is a create or an operation of that id in progress: the id is taken, and
 	 * a second create must not queue behind the first. */
@@ -492,18 +596,10 @@ int husk_state_create(struct husk_state_root *root, const struct husk_state *sta
 		husk_state_handle_free(h);
 		return husk_err_errno(err, -r, "lock '%s'", lname);
 	}
-	struct stat st;
-	if (fstatat(root->dirfd, sname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		/* Someone else's container: leave its files (the lock file included) alone. */
+	r = existing_file_gone(root, sname, id, err);
+	if (r < 0) {
 		husk_state_handle_free(h);
-		return husk_err_set(err, HUSK_ERR_EXISTS, 0,
-				    "container '%s' already exists in sandbox '%s'", id->container,
-				    id->sandbox);
-	}
-	if (errno != ENOENT) {
-		r = errno;
-		husk_state_handle_free(h);
-		return husk_err_errno(err, r, "stat '%s'", sname);
+		return r;
 	}
 	/* Temp files of a writer that crashed before rename: nobody else writes them now. */
 	(void)husk__remove_stale_temps_at(root->dirfd, sname);

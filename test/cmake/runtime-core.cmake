@@ -16,7 +16,7 @@ husk_criterion_test(NAME unit-registry
 
 husk_criterion_test(NAME unit-state-faults
 	SOURCES unit/test_state_faults.c unit/state_test.c
-	LIBS husk::runtime -Wl,--wrap=fsync,--wrap=renameat,--wrap=write LABELS unit)
+	LIBS husk::runtime -Wl,--wrap=fsync,--wrap=fdatasync,--wrap=renameat,--wrap=write LABELS unit)
 
 husk_criterion_test(NAME root-process SOURCES root/test_process.c LIBS husk::runtime LABELS root)
 

@@ -51,6 +51,7 @@ void state_test_assert_equal(const struct husk_state *a, const struct husk_state
 	cr_assert(eq(int, a->exit_status, b->exit_status));
 	cr_assert(eq(i64, a->exited_ns, b->exited_ns));
 	cr_assert(str_eq(a->engine_data, b->engine_data));
+	cr_assert(eq(str, (char *)a->boot_id, (char *)b->boot_id));
 }
 
 char *state_test_path(const char *dir, const char *name)

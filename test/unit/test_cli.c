@@ -356,3 +356,48 @@ Test(cli, delete_force_kills_then_removes)
 	cr_assert(eq(int, r.status, 0), "idempotent: %s", r.err);
 	run_done(&r);
 }
+
+/*
+ * A state file an earlier boot left (a disk-backed /run): its init pid and start time
+ * belong to that boot; here they name a live process of this one, which must be left alone.
+ */
+Test(cli, file_of_an_earlier_boot_is_stale)
+{
+	pid_t pid = spawn_sleeper();
+	uint64_t st = 0;
+	cr_assert(eq(int, husk_proc_start_time(pid, &st, NULL), 0));
+	char doc[1024];
+	(void)snprintf(doc, sizeof(doc),
+		       "{\"version\":1,\"container_id\":\"old\",\"sandbox_id\":\"pod\","
+		       "\"bundle\":\"/b\",\"status\":\"running\",\"created_ns\":5,\"owner\":0,"
+		       "\"engine\":\"native\",\"init_pid\":%d,\"init_start_time\":%llu,"
+		       "\"boot_id\":\"00000000-1111-2222-3333-444444444444\"}",
+		       (int)pid, (unsigned long long)st);
+	testutil_write_file(state_test_path(dir, "old_sandbox:pod.state"), doc);
+
+	struct run r = husk("list", NULL);
+	cr_assert(eq(int, r.status, 0), "%s", r.err);
+	assert_has(strstr(r.out, "old"), "stale");
+	assert_has(r.err, "from an earlier boot");
+	run_done(&r);
+	r = husk("list", "--format", "json", NULL);
+	cr_assert(eq(int, r.status, 0), "%s", r.err);
+	assert_has(r.out, "\"status\": \"stopped\"");
+	assert_has(r.out, "\"stale\": true");
+	run_done(&r);
+
+	r = husk("debug", "old", NULL);
+	cr_assert(eq(int, r.status, 0), "%s", r.err);
+	assert_has(r.out, "an earlier boot: stale");
+	assert_has(r.out, "init:        none");
+	run_done(&r);
+
+	/* No --force needed, and nothing is killed. */
+	r = husk("delete", "old", NULL);
+	cr_assert(eq(int, r.status, 0), "%s", r.err);
+	run_done(&r);
+	cr_assert(eq(int, state_test_count_entries(dir), 0));
+	cr_assert(eq(int, kill(pid, 0), 0), "the process of this boot lives");
+	cr_assert(eq(int, kill(pid, SIGKILL), 0));
+	cr_assert(eq(int, waitpid(pid, NULL, 0), pid));
+}

@@ -35,6 +35,7 @@ Test(state_codec, round_trip_all_fields)
 	s.exited_ns = 1700000000123456789LL;
 	s.owner = 4294967294u;
 	s.init_start_time = (uint64_t)LLONG_MAX;
+	memcpy(s.boot_id, "0123abcd-4567-89ef-0123-456789abcdef", HUSK_BOOT_ID_LEN + 1);
 
 	char *json = NULL;
 	struct husk_err err = {0};
@@ -62,6 +63,9 @@ Test(state_codec, optional_fields_default)
 	cr_assert(eq(int, s.gofer_pid, 0));
 	cr_assert(s.exited == false);
 	cr_assert(eq(int, s.status, HUSK_STATUS_CREATED));
+	/* Files written before boot ids were recorded still load, and are not stale. */
+	cr_assert(eq(str, s.boot_id, ""));
+	cr_assert(s.stale == false);
 	husk_state_done(&s);
 }
 
@@ -103,6 +107,10 @@ Test(state_codec, errors_name_the_field)
 		 "state field 'exit_status': 256 out of range 0..255"},
 		{"\"bundle\":\"/b\"", "\"bundle\":\"/b\\u0000x\"", NULL},
 		{"\"owner\":0", "\"owner\":0,\"owner\":1", NULL},
+		{"\"exited_ns\":0", "\"exited_ns\":0,\"boot_id\":\"../../etc\"",
+		 "state field 'boot_id': not a boot id: '../../etc'"},
+		{"\"exited_ns\":0", "\"exited_ns\":0,\"boot_id\":7",
+		 "state field 'boot_id': expected string"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char doc[2048];
@@ -223,7 +231,7 @@ Test(state_file, create_load_save_destroy)
 	/* An unlocked reader sees what was written, while the creator holds the lock. */
 	struct husk_state_handle *r = NULL;
 	cr_assert(eq(int, husk_state_load(fx.root, &s.id, false, &r, &err), 0), "%s", err.msg);
-	state_test_assert_equal(&s, husk_state_handle_state(r));
+	state_test_assert_equal(husk_state_handle_state(h), husk_state_handle_state(r));
 	r = husk_state_handle_free(r);
 
 	/* Running with our own pid and start time: alive, stays running. */
@@ -606,5 +614,131 @@ Test(state_file, sigkill_during_save_never_leaves_a_torn_file, .timeout = 120)
 	cr_assert(eq(int, husk_state_destroy(h, NULL), 0));
 	husk_state_handle_free(h);
 	cr_assert(eq(int, state_test_count_entries(fx.dir), 0));
+	husk_state_done(&s);
+}
+
+/* ---- boot ids ---- */
+
+#define EARLIER_BOOT "00000000-1111-2222-3333-444444444444"
+
+/* A state file as an earlier boot left it: a live-looking init (this very process). */
+static void put_earlier_boot_file(const char *container, const char *boot_id)
+{
+	uint64_t me = 0;
+	cr_assert(eq(int, husk_proc_start_time(getpid(), &me, NULL), 0));
+	char doc[1024], name[256];
+	(void)snprintf(doc, sizeof(doc),
+		       "{\"version\":1,\"container_id\":\"%s\",\"sandbox_id\":\"pod\","
+		       "\"bundle\":\"/b\",\"status\":\"running\",\"created_ns\":5,\"owner\":0,"
+		       "\"engine\":\"native\",\"cgroup_path\":\"/husk/%s\",\"init_pid\":%d,"
+		       "\"init_start_time\":%llu,\"gofer_pid\":%d,\"gofer_start_time\":%llu,"
+		       "\"boot_id\":\"%s\"}",
+		       container, container, (int)getpid(), (unsigned long long)me, (int)getpid(),
+		       (unsigned long long)me, boot_id);
+	(void)snprintf(name, sizeof(name), "%s_sandbox:pod.state", container);
+	testutil_write_file(state_test_path(fx.dir, name), doc);
+}
+
+Test(state_file, create_records_this_boot)
+{
+	char now[HUSK_BOOT_ID_LEN + 1];
+	cr_assert(eq(int, husk_boot_id(now), 0));
+	char *proc = testutil_read_file("/proc/sys/kernel/random/boot_id");
+	cr_assert(proc != NULL);
+	cr_assert(eq(int, strncmp(proc, now, HUSK_BOOT_ID_LEN), 0), "%s vs %s", proc, now);
+	free(proc);
+
+	struct husk_state s = {0};
+	state_test_fill(&s, "pod", "ctr", HUSK_STATUS_CREATING);
+	struct husk_state_handle *h = NULL;
+	cr_assert(eq(int, husk_state_create(fx.root, &s, &h, NULL), 0));
+	char *text = testutil_read_file(state_test_path(fx.dir, "ctr_sandbox:pod.state"));
+	char want[64];
+	(void)snprintf(want, sizeof(want), "\"boot_id\": \"%s\"", now);
+	cr_assert(strstr(text, want) != NULL, "%s", text);
+	free(text);
+
+	struct husk_state_handle *r = NULL;
+	cr_assert(eq(int, husk_state_load(fx.root, &s.id, false, &r, NULL), 0));
+	cr_assert(husk_state_handle_state(r)->stale == false);
+	cr_assert(eq(str, husk_state_handle_state(r)->boot_id, now));
+	husk_state_handle_free(r);
+	husk_state_handle_free(h);
+	husk_state_done(&s);
+}
+
+Test(state_file, file_of_an_earlier_boot_is_stale)
+{
+	put_earlier_boot_file("old", EARLIER_BOOT);
+	struct husk_full_id id;
+	cr_assert(eq(int, husk_full_id_set(&id, "pod", "old", NULL), 0));
+	struct husk_state_handle *r = NULL;
+	struct husk_err err = {0};
+	warns = 0;
+	husk_set_log_hook(count_warn, NULL);
+	cr_assert(eq(int, husk_state_load(fx.root, &id, false, &r, &err), 0), "%s", err.msg);
+	husk_set_log_hook(NULL, NULL);
+	const struct husk_state *s = husk_state_handle_state(r);
+	/* The pid is alive with the same start time, and still it is not that process. */
+	cr_assert(s->stale);
+	cr_assert(eq(int, s->status, HUSK_STATUS_STOPPED));
+	cr_assert(eq(int, s->init_pid, 0));
+	cr_assert(eq(u64, s->init_start_time, 0));
+	cr_assert(eq(int, s->gofer_pid, 0));
+	cr_assert(eq(str, (char *)s->boot_id, EARLIER_BOOT));
+	cr_assert(eq(int, warns, 1));
+	cr_assert(strstr(last_warn, "from an earlier boot") != NULL, "%s", last_warn);
+	husk_state_handle_free(r);
+
+	/* Listed as stale, not skipped. */
+	struct husk_state_list l = {0};
+	cr_assert(eq(int, husk_state_list(fx.root, NULL, &l, NULL), 0));
+	cr_assert(eq(sz, l.n_states, 1));
+	cr_assert(l.states[0].stale);
+	cr_assert(eq(sz, l.n_problems, 0));
+	husk_state_list_done(&l);
+}
+
+Test(state_file, file_of_this_boot_is_not_stale)
+{
+	char now[HUSK_BOOT_ID_LEN + 1];
+	cr_assert(eq(int, husk_boot_id(now), 0));
+	put_earlier_boot_file("cur", now);
+	struct husk_full_id id;
+	cr_assert(eq(int, husk_full_id_set(&id, "pod", "cur", NULL), 0));
+	struct husk_state_handle *r = NULL;
+	cr_assert(eq(int, husk_state_load(fx.root, &id, false, &r, NULL), 0));
+	cr_assert(husk_state_handle_state(r)->stale == false);
+	cr_assert(eq(int, husk_state_handle_state(r)->status, HUSK_STATUS_RUNNING));
+	cr_assert(eq(int, husk_state_handle_state(r)->init_pid, getpid()));
+	husk_state_handle_free(r);
+}
+
+/* An id whose file an earlier boot left behind (a disk-backed /run) can be created again. */
+Test(state_file, create_replaces_a_file_of_an_earlier_boot)
+{
+	put_earlier_boot_file("old", EARLIER_BOOT);
+	char now[HUSK_BOOT_ID_LEN + 1];
+	cr_assert(eq(int, husk_boot_id(now), 0));
+	put_earlier_boot_file("cur", now);
+
+	struct husk_state s = {0};
+	state_test_fill(&s, "pod", "old", HUSK_STATUS_CREATING);
+	struct husk_state_handle *h = NULL;
+	struct husk_err err = {0};
+	cr_assert(eq(int, husk_state_create(fx.root, &s, &h, &err), 0), "%s", err.msg);
+	struct husk_state_handle *r = NULL;
+	cr_assert(eq(int, husk_state_load(fx.root, &s.id, false, &r, NULL), 0));
+	cr_assert(eq(int, husk_state_handle_state(r)->status, HUSK_STATUS_CREATING));
+	cr_assert(eq(str, husk_state_handle_state(r)->boot_id, now));
+	husk_state_handle_free(r);
+	husk_state_handle_free(h);
+	husk_state_done(&s);
+
+	/* A file of this boot is a live container: its id stays taken. */
+	state_test_fill(&s, "pod", "cur", HUSK_STATUS_CREATING);
+	err = (struct husk_err){0};
+	cr_assert(lt(int, husk_state_create(fx.root, &s, &h, &err), 0));
+	cr_assert(eq(int, err.kind, HUSK_ERR_EXISTS), "%s", err.msg);
 	husk_state_done(&s);
 }

@@ -1,7 +1,9 @@
 /*
  * Per-container state files: <root>/<cid>_sandbox:<sid>.state (JSON) and .lock (flock).
- * Writes are atomic (O_EXCL temp, fsync, renameat, fsync dir). Readers that only look
- * never block behind a writer.
+ * Writes are atomic (O_EXCL temp, renameat): a crash of the writer leaves the old or the new
+ * file. They are not fsync'ed: a state file describes processes that a power loss kills
+ * anyway, and the boot id it records tells a file of an earlier boot from a current one.
+ * Readers that only look never block behind a writer.
  */
 #pragma once
 
@@ -18,6 +20,9 @@ struct husk_err;
 
 /* Upper bound of a state file; a larger one is corrupt. */
 #define HUSK_STATE_MAX_SIZE (1u << 20)
+
+/* /proc/sys/kernel/random/boot_id: a UUID, 36 characters. */
+#define HUSK_BOOT_ID_LEN 36
 
 /* What a state file records: enough to clean up after a crash with no shim alive. */
 struct husk_state {
@@ -36,7 +41,21 @@ struct husk_state {
 	int exit_status;   /* 128+sig for a signal death, as containerd expects */
 	int64_t exited_ns; /* CLOCK_REALTIME ns */
 	char *engine_data; /* engine-private JSON text (e.g. oci: binary, root); NULL if none */
+	/* The kernel boot the file was written in; "" in files of older versions. */
+	char boot_id[HUSK_BOOT_ID_LEN + 1];
+	/*
+	 * Not in the file: set on load when boot_id names an earlier boot. Such a state is
+	 * reported Stopped with its pids and start times zeroed (they name processes of another
+	 * boot), and its cgroup path is not to be touched.
+	 */
+	bool stale;
 };
+
+/*
+ * The running kernel's boot id into ret (read once per process). -errno when /proc cannot
+ * tell, and then no file is ever judged stale.
+ */
+int husk_boot_id(char ret[HUSK_BOOT_ID_LEN + 1]);
 
 /* A state directory (created 0711 on open if missing). */
 struct husk_state_root;
@@ -52,7 +71,9 @@ struct husk_state_handle;
 /*
  * Create the files of a new container: takes the flock of <id>.lock, fails with
  * HUSK_ERR_EXISTS if <id>.state already exists (removing nothing it did not create), then
- * writes state (status Creating expected). The handle holds the lock until released.
+ * writes state (status Creating expected) with the current boot id. A state file of the
+ * same id from an earlier boot is stale: it is removed (with a warn line) and the create
+ * goes on. The handle holds the lock until released.
  */
 int husk_state_create(struct husk_state_root *root, const struct husk_state *state,
 		      struct husk_state_handle **ret, struct husk_err *err);
@@ -61,7 +82,8 @@ int husk_state_create(struct husk_state_root *root, const struct husk_state *sta
  * Load by exact full id. lock: take the flock (blocking) and keep it in the handle.
  * HUSK_ERR_NOT_FOUND when there is no such file; HUSK_ERR_INVALID when it is corrupt.
  * Status is corrected on load: Created/Running/Paused with the init gone (pid missing, or
- * start time differs) is reported Stopped, with a warn log line.
+ * start time differs) is reported Stopped, with a warn log line; a file from an earlier boot
+ * is stale (see struct husk_state).
  */
 int husk_state_load(struct husk_state_root *root, const struct husk_full_id *id, bool lock,
 		    struct husk_state_handle **ret, struct husk_err *err);
