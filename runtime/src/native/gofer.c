@@ -162,6 +162,86 @@ int husk__open_in_root(int rootfd, const char *path, bool file)
 	return -ELOOP;
 }
 
+/* path without trailing slashes, split into its parent (in dir) and its last component. */
+static int split_last(const char *path, char *dir, size_t size, const char **ret_base)
+{
+	size_t len = strlen(path);
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if (len >= size)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return -EINVAL;
+	const char *base = slash + 1;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return -EINVAL;
+	/* "/proc": the parent is "/", and base must survive the cut. */
+	memmove(slash + 2, base, strlen(base) + 1);
+	slash[1] = '\0';
+	if (slash != dir)
+		slash[0] = '\0';
+	*ret_base = slash + 2;
+	return 0;
+}
+
+int husk__open_ordinary_dir(int rootfd, const char *path)
+{
+	char dir[PATH_MAX + 2];
+	const char *base = NULL;
+	int r = split_last(path, dir, sizeof(dir) - 1, &base);
+
+	if (r < 0)
+		return r;
+	_cleanup_close_ int parent = husk__open_in_root(rootfd, dir, false);
+	if (parent < 0)
+		return parent;
+	for (int tries = 0; tries < 2; tries++) {
+		int fd;
+		do
+			fd = husk__openat2(parent, base, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+					   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+		while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+		if (fd < 0 && errno == ENOENT) {
+			if (mkdirat(parent, base, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			continue;
+		}
+		if (fd < 0)
+			return -errno;
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			(void)husk_safe_close(fd);
+			return -ENOTDIR;
+		}
+		return fd;
+	}
+	return -ENOENT;
+}
+
+int husk__open_mount_point(int sock, int rootfd, const struct husk_plan_mount *m, bool file)
+{
+	if (!m->ordinary_dir) {
+		int fd = husk__open_in_root(rootfd, m->destination, file);
+		if (fd < 0)
+			return husk__sync_error(sock, fd, "mount point '%s'", m->destination);
+		return fd;
+	}
+	int fd = husk__open_ordinary_dir(rootfd, m->destination);
+	if (fd == -ENOTDIR)
+		return husk__sync_error(sock, 0,
+					"mount %s on '%s': filesystem \"%s\" must be mounted on "
+					"ordinary directory",
+					m->fstype ? m->fstype : "bind", m->destination,
+					m->fstype ? m->fstype : m->source);
+	if (fd < 0)
+		return husk__sync_error(sock, fd, "mount point '%s'", m->destination);
+	return fd;
+}
+
 int husk__mount_on_fd(const char *source, int targetfd, const char *fstype, unsigned long flags,
 		      const char *data)
 {
@@ -265,9 +345,9 @@ static int mount_one(int sock, int rootfd, const struct husk_plan_mount *m)
 			return husk__sync_error(sock, errno, "bind source '%s'", m->source);
 		file = !S_ISDIR(st.st_mode);
 	}
-	_cleanup_close_ int target = husk__open_in_root(rootfd, m->destination, file);
+	_cleanup_close_ int target = husk__open_mount_point(sock, rootfd, m, file);
 	if (target < 0)
-		return husk__sync_error(sock, target, "mount point '%s'", m->destination);
+		return target;
 	int r = m->bind ? husk__bind_on_fd(m->source, target, m)
 			: husk__mount_on_fd(m->source, target, m->fstype, m->flags, m->data);
 	if (r < 0)

@@ -122,9 +122,9 @@ static int init_mounts(int sock, int rootfd, const struct husk_init_plan *p)
 				return -EIO;
 			continue;
 		}
-		_cleanup_close_ int target = husk__open_in_root(rootfd, m->destination, false);
+		_cleanup_close_ int target = husk__open_mount_point(sock, rootfd, m, false);
 		if (target < 0)
-			return husk__sync_error(sock, target, "mount point '%s'", m->destination);
+			return target;
 		if (husk__mount_on_fd(m->source, target, m->fstype, m->flags, m->data) < 0)
 			return husk__sync_error(sock, errno, "mount %s on '%s'", m->fstype,
 						m->destination);

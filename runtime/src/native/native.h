@@ -32,6 +32,20 @@ struct husk_spec;
  */
 int husk__open_in_root(int rootfd, const char *path, bool file);
 
+/*
+ * The last component of path inside rootfd, which must be a directory and is never followed
+ * as a link (its parent is resolved as husk__open_in_root() does); created when missing.
+ * O_PATH fd, -ENOTDIR when it is anything but a directory, or -errno. Child side.
+ */
+int husk__open_ordinary_dir(int rootfd, const char *path);
+
+/*
+ * m's mount point in rootfd: husk__open_in_root(), or husk__open_ordinary_dir() when the
+ * plan says so (proc, sysfs, /dev). Reports a failure on sock (runc's words for a link:
+ * 'filesystem "proc" must be mounted on ordinary directory'). Child side.
+ */
+int husk__open_mount_point(int sock, int rootfd, const struct husk_plan_mount *m, bool file);
+
 /* mount(2) onto an O_PATH fd through /proc/self/fd (the fd's exact location). */
 int husk__mount_on_fd(const char *source, int targetfd, const char *fstype, unsigned long flags,
 		      const char *data);

@@ -148,6 +148,18 @@ bool husk__mount_type_in_init(const char *type)
 	return false;
 }
 
+/* proc and sysfs anywhere, and whatever goes on /dev: never mounted through a link. */
+static bool needs_ordinary_dir(const char *fstype, const char *dest)
+{
+	size_t len = dest ? strlen(dest) : 0;
+
+	while (len > 1 && dest[len - 1] == '/')
+		len--;
+	if (len == 4 && strncmp(dest, "/dev", 4) == 0)
+		return true;
+	return fstype && (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0);
+}
+
 /* One spec mount (or, with what = "rootfs[i]", one of containerd's) into a plan entry. */
 static int mount_build(const struct husk_mount *src, const char *bundle, const char *what,
 		       size_t idx, struct husk_plan_mount *m, struct husk_err *err)
@@ -170,6 +182,7 @@ static int mount_build(const struct husk_mount *src, const char *bundle, const c
 				    "%s[%zu]: no type and not a bind mount", what, idx);
 	}
 	m->where = husk__mount_type_in_init(m->fstype) ? HUSK_MOUNT_IN_INIT : HUSK_MOUNT_IN_GOFER;
+	m->ordinary_dir = needs_ordinary_dir(m->fstype, m->destination);
 	if (m->bind && (!m->source || !*m->source)) {
 		plan_mount_done(m);
 		return husk_err_set(err, HUSK_ERR_INVALID, 0, "%s[%zu]: bind mount without source",
@@ -287,6 +300,7 @@ int husk__gofer_plan_build(const struct husk_spec *spec, const char *bundle,
 			goto fail;
 		p.rootfs[i].destination = p.root;
 		p.rootfs[i].where = HUSK_MOUNT_IN_GOFER;
+		p.rootfs[i].ordinary_dir = false;
 		p.n_rootfs = i + 1;
 	}
 	if (spec->n_mounts) {

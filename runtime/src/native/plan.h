@@ -40,6 +40,8 @@ struct husk_plan_mount {
 	bool recursive;	    /* rbind / rprivate ... */
 	char *source_owned; /* storage behind source when it was resolved against the bundle */
 	enum husk_mount_where where;
+	bool ordinary_dir; /* proc, sysfs and /dev: the destination itself must be a directory,
+			    * never a link (runc's rule), created when missing */
 };
 
 struct husk_plan_device {
