@@ -243,6 +243,13 @@ int cli_cmd_resume(struct cli *cli, int argc, char **argv)
 	return simple(cli, argc, argv, husk_container_resume);
 }
 
+/* "max" (no limit) reads as UINT64_MAX; it prints as 0, as runc's stats do, so that every
+ * JSON parser (int64 or double) reads the figures exactly. */
+static unsigned long long limit_or_zero(uint64_t v)
+{
+	return v == UINT64_MAX ? 0 : (unsigned long long)v;
+}
+
 static int print_stats(struct husk_container *c, struct husk_err *err)
 {
 	struct husk_cgroup_stats *s = calloc(1, sizeof(*s));
@@ -256,12 +263,12 @@ static int print_stats(struct husk_container *c, struct husk_err *err)
 			     "\"memory\":{\"usage\":%llu,\"limit\":%llu,\"max\":%llu,"
 			     "\"oom_kill\":%llu}}\n",
 			     (int)s->mode, (unsigned long long)s->pids.current,
-			     (unsigned long long)s->pids.limit,
+			     limit_or_zero(s->pids.limit),
 			     (unsigned long long)s->cpu.usage_total_ns,
 			     (unsigned long long)s->cpu.usage_user_ns,
 			     (unsigned long long)s->cpu.usage_kernel_ns,
 			     (unsigned long long)s->memory.usage.usage,
-			     (unsigned long long)s->memory.usage.limit,
+			     limit_or_zero(s->memory.usage.limit),
 			     (unsigned long long)s->memory.usage.max,
 			     (unsigned long long)s->memory.oom_kill);
 	free(s);
@@ -286,20 +293,21 @@ int cli_cmd_update(struct cli *cli, int argc, char **argv)
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (ch != 'm' && ch != 'p' && ch != 'c')
+			return cli_usage("update", "bad option");
 		char *end = NULL;
-		long long v = strtoll(optarg ? optarg : "", &end, 10);
-		if (!optarg || !*optarg || *end)
-			return cli_usage("update", "bad number '%s'", optarg ? optarg : "");
+		errno = 0;
+		long long v = strtoll(optarg, &end, 10);
+		if (!*optarg || *end || errno == ERANGE)
+			return cli_usage("update", "bad number '%s'", optarg);
 		if (ch == 'm') {
 			res.has_memory = true;
 			res.memory.limit = (struct husk_opt_i64){true, v};
 		} else if (ch == 'p') {
 			res.pids_limit = (struct husk_opt_i64){true, v};
-		} else if (ch == 'c') {
+		} else {
 			res.has_cpu = true;
 			res.cpu.shares = (struct husk_opt_u64){true, (uint64_t)v};
-		} else {
-			return cli_usage("update", "bad option");
 		}
 	}
 	if (optind + 1 != argc)

@@ -28,7 +28,7 @@ static const struct cli_command commands[] = {
 	{"exec", "ID [--] CMD [ARG...]", "run a process in a running container", cli_cmd_exec},
 	{"pause", "ID", "freeze a running container", cli_cmd_pause},
 	{"resume", "ID", "thaw a paused container", cli_cmd_resume},
-	{"stats", "ID", "print cgroup statistics as json", cli_cmd_stats},
+	{"stats", "ID", "print cgroup statistics as json (limit 0: none)", cli_cmd_stats},
 	{"update", "ID [--memory B] [--pids N] [--cpu-shares N]", "change resources",
 	 cli_cmd_update},
 };

@@ -39,3 +39,10 @@ if(TARGET husk)
 endif()
 
 husk_criterion_test(NAME unit-id-spec SOURCES unit/test_id_spec.c LIBS husk::runtime LABELS unit)
+
+if(TARGET husk)
+	husk_criterion_test(NAME root-cli-container
+		SOURCES root/test_cli_container.c root/box.c
+		LIBS husk::runtime PkgConfig::JANSSON LABELS root JOBS 2 TIMEOUT 300)
+	add_dependencies(test-root-cli-container husk)
+endif()
