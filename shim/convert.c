@@ -12,6 +12,7 @@
 #include "runtime/task/v2/shim.pb-c.h"
 #include "runtimeoptions/v1/api.pb-c.h"
 #include "services/ttrpc/events/v1/events.pb-c.h"
+#include "wire.h"
 
 void shim_timestamp_set(Google__Protobuf__Timestamp *ts, bool exited, int64_t ns)
 {
@@ -67,6 +68,8 @@ static int dup_nonempty(const char *s, char **ret)
 static int runc_options(const uint8_t *value, size_t len, struct shim_options *o,
 			struct husk_err *err)
 {
+	if (shim_wire_check(&containerd__runc__v1__options__descriptor, value, len, err) < 0)
+		return husk_err_prefix(err, "runtime options");
 	Containerd__Runc__V1__Options *m = containerd__runc__v1__options__unpack(NULL, len, value);
 	int r = 0;
 
@@ -89,6 +92,8 @@ static int runc_options(const uint8_t *value, size_t len, struct shim_options *o
 static int runtime_options(const uint8_t *value, size_t len, struct shim_options *o,
 			   struct husk_err *err)
 {
+	if (shim_wire_check(&runtimeoptions__v1__options__descriptor, value, len, err) < 0)
+		return husk_err_prefix(err, "runtime options");
 	Runtimeoptions__V1__Options *m = runtimeoptions__v1__options__unpack(NULL, len, value);
 	int r = 0;
 

@@ -20,6 +20,7 @@
 #include "runtime/task/v2/shim.pb-c.h"
 #include "shim.h"
 #include "shim_stdio.h"
+#include "wire.h"
 
 int64_t shim_now_ns(void)
 {
@@ -629,6 +630,11 @@ void shim_task_dispatch(struct shim_service *svc, struct shim_call *call, const 
 		const struct shim_task_method *m = &shim_task_methods[i];
 		if (strcmp(m->name, method) != 0)
 			continue;
+		if (shim_wire_check(m->input, payload, len, &err) < 0) {
+			(void)husk_err_prefix(&err, "%s", method);
+			shim_call_fail(call, &err);
+			return;
+		}
 		ProtobufCMessage *req = protobuf_c_message_unpack(m->input, NULL, len, payload);
 		if (!req) {
 			(void)husk_err_set(&err, HUSK_ERR_INVALID, 0, "cannot decode %s request",

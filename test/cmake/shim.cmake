@@ -31,3 +31,7 @@ if(TARGET husk::api)
 		SOURCES unit/test_task_table.c unit/test_shim_task_fake.c
 		LIBS husk_shim_task -Wl,--allow-multiple-definition LABELS unit)
 endif()
+if(TARGET husk::api)
+	husk_criterion_test(NAME unit-shim-wire SOURCES unit/test_shim_wire.c
+		LIBS husk_shim_core LABELS unit)
+endif()

@@ -557,6 +557,83 @@ Test(proto, exec_pause_events_and_exec_exits_first)
 	shutdown_shim();
 }
 
+/* A request whose field 1 (id) holds len bytes of id, then field 2 (bundle or exec_id). */
+static struct ttsync_reply call_with_raw_id2(const char *method, const char *id, size_t len,
+					     const char *field2, size_t l2)
+{
+	uint8_t buf[4096];
+	size_t n = 0;
+	struct ttsync_reply r;
+
+	cr_assert(len < 100 && l2 < 2000);
+	buf[n++] = 0x0a;
+	buf[n++] = (uint8_t)len;
+	memcpy(buf + n, id, len);
+	n += len;
+	if (l2 > 0) {
+		buf[n++] = 0x12;
+		buf[n++] = (uint8_t)(0x80 | (l2 & 0x7f));
+		buf[n++] = (uint8_t)(l2 >> 7);
+		memcpy(buf + n, field2, l2);
+		n += l2;
+	}
+	int e = ttsync_call_raw(&t.s, TASK, method, buf, n, testutil_timeout(30), &r);
+	cr_assert(eq(int, e, 0), "%s: %s", method, strerror(-e));
+	return r;
+}
+
+static struct ttsync_reply call_with_raw_id(const char *method, const char *id, size_t len,
+					    const char *field2)
+{
+	return call_with_raw_id2(method, id, len, field2, strlen(field2));
+}
+
+Test(proto, ids_with_nul_are_invalid_argument)
+{
+	uint32_t pid = 0;
+	struct ttsync_reply w;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Containerd__Task__V2__StateRequest sr = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+
+	write_spec("[\"sleep\",\"1000\"]");
+	start_shim("c1");
+	create_start("c1", &pid);
+
+	struct ttsync_reply r = call_with_raw_id("State", "c1\0junk", 7, "");
+	cr_assert(eq(u32, r.code, TTRPC_INVALID_ARGUMENT), "State{c1\\0junk}: %s", r.message);
+	cr_assert(strstr(r.message, "StateRequest.id: string holds a NUL byte") != NULL, "%s",
+		  r.message);
+	ttsync_reply_done(&r);
+	r = call_with_raw_id2("State", "c1", 2, "e\0", 2);
+	cr_assert(eq(u32, r.code, TTRPC_INVALID_ARGUMENT), "State{exec_id e\\0}: %s", r.message);
+	ttsync_reply_done(&r);
+	r = call_with_raw_id("Kill", "c1\0", 3, "");
+	cr_assert(eq(u32, r.code, TTRPC_INVALID_ARGUMENT), "Kill{c1\\0}: %s", r.message);
+	ttsync_reply_done(&r);
+
+	r = call_with_raw_id("Create", "a\0b", 3, t.bundle);
+	cr_assert(eq(u32, r.code, TTRPC_INVALID_ARGUMENT), "Create{a\\0b}: %s", r.message);
+	ttsync_reply_done(&r);
+	r = call_with_raw_id("Create", "a b", 3, t.bundle);
+	cr_assert(eq(u32, r.code, TTRPC_INVALID_ARGUMENT), "Create{a b}: %s", r.message);
+	cr_assert(strstr(r.message, "identifier \"a b\" must match") != NULL, "%s", r.message);
+	ttsync_reply_done(&r);
+	sr.id = (char *)"a";
+	r = call("State", &sr.base);
+	cr_assert(eq(u32, r.code, TTRPC_NOT_FOUND), "no container 'a' was created: %s", r.message);
+	ttsync_reply_done(&r);
+	cr_assert(ttsync_wait_events(&t.s, 2, testutil_timeout(10)));
+	cr_assert(eq(str, topics(), "/tasks/create /tasks/start"), "nothing else happened");
+
+	wr.id = (char *)"c1";
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	kill_task("c1", NULL, SIGKILL, 0);
+	cr_assert(eq(u32, wait_status(&w), 137), "c1 ran until killed");
+	delete_task("c1", NULL);
+	shutdown_shim();
+}
+
 Test(proto, oom_is_published_before_the_exit)
 {
 	uint32_t pid = 0;

@@ -194,6 +194,19 @@ int ttsync_call_async(struct ttsync *s, const char *service, const char *method,
 	return r;
 }
 
+int ttsync_call_raw(struct ttsync *s, const char *service, const char *method,
+		    const uint8_t *payload, size_t len, double timeout_s, struct ttsync_reply *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	int r = ttrpc_client_call(s->client, service, method, payload, len, NULL, 0,
+				  (uint64_t)(timeout_s * 1000) + 1, on_reply, ret);
+	if (r < 0)
+		return r;
+	if (!ttsync_run_until(s, &ret->done, timeout_s + 30))
+		abort();
+	return ret->error;
+}
+
 void ttsync_reply_done(struct ttsync_reply *r)
 {
 	free(r->payload);

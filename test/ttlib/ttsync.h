@@ -72,6 +72,10 @@ int ttsync_call(struct ttsync *s, const char *service, const char *method,
 int ttsync_call_async(struct ttsync *s, const char *service, const char *method,
 		      const ProtobufCMessage *req, double timeout_s, struct ttsync_reply *ret);
 
+/* One call with a request given as raw bytes (for requests protobuf-c cannot build). */
+int ttsync_call_raw(struct ttsync *s, const char *service, const char *method,
+		    const uint8_t *payload, size_t len, double timeout_s, struct ttsync_reply *ret);
+
 void ttsync_reply_done(struct ttsync_reply *r);
 
 /*
