@@ -3,9 +3,14 @@
  * containerd or ctr in the loop, and print latency percentiles:
  *   lifecycle  Create + Start + Wait + Delete of a /bin/true container
  *   exec       Exec + Start + Wait + Delete of /bin/true in a running container
- * and the shim's Private_Dirty (smaps_rollup) idle and after the exec loop.
+ *   exec_idle  one such exec after IDLE_S seconds of idleness (a liveness probe), repeated
+ * and the shim's Private_Dirty (smaps_rollup) idle, after the lifecycles and after the execs.
+ * The spec is containerd's default (`ctr oci spec`: pid, ipc, uts, mount and network
+ * namespaces, its mounts, masked and read-only paths, deny-all devices, 14 capabilities,
+ * an rlimit, no_new_privs) with a cgroupsPath per container, as `ctr run` makes it; execs
+ * get its process with other args, as `ctr task exec` sends it.
  *
- * usage: bench-shim SHIM BUNDLE WORKDIR [LIFECYCLES [EXECS]]
+ * usage: bench-shim SHIM BUNDLE WORKDIR [LIFECYCLES [EXECS [IDLE_S [IDLE_EXECS]]]]
  * BUNDLE holds rootfs/ (its config.json is written here). Output: "key value" lines.
  */
 #include <errno.h>
@@ -42,7 +47,19 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static void write_spec(const char *bundle, const char *args)
+/* containerd's default process (`ctr oci spec`), args given. */
+#define DEFAULT_CAPS                                                                       \
+	"[\"CAP_CHOWN\",\"CAP_DAC_OVERRIDE\",\"CAP_FSETID\",\"CAP_FOWNER\",\"CAP_MKNOD\"," \
+	"\"CAP_NET_RAW\",\"CAP_SETGID\",\"CAP_SETUID\",\"CAP_SETFCAP\",\"CAP_SETPCAP\","   \
+	"\"CAP_NET_BIND_SERVICE\",\"CAP_SYS_CHROOT\",\"CAP_KILL\",\"CAP_AUDIT_WRITE\"]"
+#define DEFAULT_PROCESS                                                                      \
+	"{\"args\":%s,\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":0,\"gid\":0}," \
+	"\"capabilities\":{\"bounding\":" DEFAULT_CAPS ",\"effective\":" DEFAULT_CAPS        \
+	",\"permitted\":" DEFAULT_CAPS "},"                                                  \
+	"\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],"            \
+	"\"noNewPrivileges\":true}"
+
+static void write_spec(const char *bundle, const char *args, const char *id)
 {
 	char path[4096];
 	FILE *f;
@@ -51,16 +68,35 @@ static void write_spec(const char *bundle, const char *args)
 	f = fopen(path, "we");
 	if (!f)
 		die("write %s", path);
+	fprintf(f, "{\"ociVersion\":\"1.0.2-dev\",\"process\":" DEFAULT_PROCESS ",", args);
 	fprintf(f,
-		"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":%s,\"cwd\":\"/\","
-		"\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":0,\"gid\":0},"
-		"\"capabilities\":{\"bounding\":[\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],"
-		"\"permitted\":[\"CAP_KILL\"]}},"
-		"\"root\":{\"path\":\"rootfs\"},\"hostname\":\"bench\","
-		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
-		"\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},"
-		"{\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"network\"}]}}",
-		args);
+		"\"root\":{\"path\":\"rootfs\"},\"mounts\":["
+		"{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\","
+		"\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
+		"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+		"\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+		"{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\","
+		"\"options\":[\"nosuid\",\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode="
+		"0620\","
+		"\"gid=5\"]},"
+		"{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
+		"\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
+		"{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\","
+		"\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
+		"{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\","
+		"\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"ro\"]},"
+		"{\"destination\":\"/run\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+		"\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]}],"
+		"\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]},"
+		"\"cgroupsPath\":\"/" NS "/%s\","
+		"\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
+		"{\"type\":\"mount\"},{\"type\":\"network\"}],"
+		"\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
+		"\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\","
+		"\"/proc/sched_debug\",\"/sys/firmware\",\"/proc/scsi\"],"
+		"\"readonlyPaths\":[\"/proc/bus\",\"/proc/fs\",\"/proc/irq\",\"/proc/sys\","
+		"\"/proc/sysrq-trigger\"]}}",
+		id);
 	if (fclose(f) != 0)
 		die("write %s", path);
 }
@@ -158,17 +194,18 @@ static void wait_delete(const char *id, const char *exec_id)
 
 static void exec_cycle(const char *id, const char *exec_id)
 {
-	static const char spec[] =
-		"{\"args\":[\"/bin/true\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"
-		"\"user\":{\"uid\":0,\"gid\":0}}";
+	static char spec[4096];
+	static int len;
 	Containerd__Task__V2__ExecProcessRequest er =
 		CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
 	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
 
+	if (!len)
+		len = snprintf(spec, sizeof(spec), DEFAULT_PROCESS, "[\"/bin/true\"]");
 	any.type_url = (char *)"types.containerd.io/opencontainers/runtime-spec/1/Process";
 	any.value.data = (uint8_t *)spec;
-	any.value.len = sizeof(spec) - 1;
+	any.value.len = (size_t)len;
 	er.id = (char *)id;
 	er.exec_id = (char *)exec_id;
 	er.spec = &any;
@@ -251,9 +288,14 @@ int main(int argc, char **argv)
 	char events[4096], id[64], eid[64];
 	size_t nl = argc > 4 ? strtoul(argv[4], NULL, 10) : 100;
 	size_t ne = argc > 5 ? strtoul(argv[5], NULL, 10) : 1000;
+	unsigned idle_s = argc > 6 ? (unsigned)strtoul(argv[6], NULL, 10) : 10;
+	size_t ni = argc > 7 ? strtoul(argv[7], NULL, 10) : 3;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s SHIM BUNDLE WORKDIR [LIFECYCLES [EXECS]]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s SHIM BUNDLE WORKDIR [LIFECYCLES [EXECS [IDLE_S "
+			"[IDLE_EXECS]]]]\n",
+			argv[0]);
 		return 2;
 	}
 	/* Absolute: the shim runs with the bundle as its cwd. */
@@ -261,7 +303,8 @@ int main(int argc, char **argv)
 	const char *bundle = argv[2], *workdir = argv[3];
 	if (!shim)
 		die("%s: %s", argv[1], strerror(errno));
-	double *ms = calloc(nl > ne ? nl : ne, sizeof(double));
+	size_t n = nl > ne ? nl : ne;
+	double *ms = calloc(n > ni ? n : ni, sizeof(double));
 	if (!ms)
 		return 1;
 	(void)snprintf(events, sizeof(events), "%s/events.sock", workdir);
@@ -271,7 +314,7 @@ int main(int argc, char **argv)
 		die("events server on %s", events);
 
 	/* One shim, as for a pod: the first container is long-running, exec target. */
-	write_spec(bundle, "[\"sleep\",\"100000\"]");
+	write_spec(bundle, "[\"sleep\",\"100000\"]", "main");
 	open_log(bundle);
 	char *path = start_shim(shim, bundle, workdir, "main");
 	if (ttsync_connect(&s, path) < 0)
@@ -281,15 +324,16 @@ int main(int argc, char **argv)
 	create_start("main", bundle);
 	long idle_kb = private_dirty_kb(spid);
 
-	write_spec(bundle, "[\"/bin/true\"]");
 	for (size_t i = 0; i < nl; i++) {
 		(void)snprintf(id, sizeof(id), "life%zu", i);
+		write_spec(bundle, "[\"/bin/true\"]", id);
 		double t0 = ttsync_now();
 		create_start(id, bundle);
 		wait_delete(id, NULL);
 		ms[i] = (ttsync_now() - t0) * 1000;
 	}
 	report("lifecycle", ms, nl);
+	long lifecycles_kb = private_dirty_kb(spid);
 
 	for (size_t i = 0; i < ne; i++) {
 		(void)snprintf(eid, sizeof(eid), "exec%zu", i);
@@ -299,7 +343,17 @@ int main(int argc, char **argv)
 	}
 	report("exec", ms, ne);
 	long after_kb = private_dirty_kb(spid);
-	printf("private_dirty_idle_kb %ld\nprivate_dirty_after_execs_kb %ld\n", idle_kb, after_kb);
+	for (size_t i = 0; i < ni; i++) {
+		(void)snprintf(eid, sizeof(eid), "idle%zu", i);
+		(void)sleep(idle_s);
+		double t0 = ttsync_now();
+		exec_cycle("main", eid);
+		ms[i] = (ttsync_now() - t0) * 1000;
+	}
+	report("exec_idle", ms, ni);
+	printf("private_dirty_idle_kb %ld\nprivate_dirty_after_lifecycles_kb %ld\n"
+	       "private_dirty_after_execs_kb %ld\n",
+	       idle_kb, lifecycles_kb, after_kb);
 
 	Containerd__Task__V2__KillRequest kr = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
 	kr.id = (char *)"main";

@@ -119,3 +119,53 @@ bench_remove() {
 	ctr task rm -f "$1" >/dev/null 2>&1 || true
 	ctr containers rm "$1" >/dev/null 2>&1 || true
 }
+
+# A benchmark program built with the tests (bench-shim, bench-floor): the first build that
+# has it, optimised builds first.
+bench_find_test_binary() {
+	local c
+	for c in release demo dev asan; do
+		if [ -x "$bench_top/build/$c/test/$1" ]; then
+			echo "$bench_top/build/$c/test/$1"
+			return
+		fi
+	done
+}
+
+# The cgroup layout: v2 (one unified tree), hybrid (v1 controllers and a unified tree) or v1.
+bench_cgroup_mode() {
+	if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
+		echo v2
+	elif awk '$3 == "cgroup2" { f = 1 } END { exit !f }' /proc/mounts; then
+		echo hybrid
+	else
+		echo v1
+	fi
+}
+
+# Whether a cgroup2 mount has favordynmods: without it, the first cgroup.procs write after
+# a pause waits for an RCU grace period (the global cgroup_threadgroup_rwsem), every
+# hierarchy included. It can be turned on (`mount -o remount,favordynmods` on the cgroup2
+# mount) but not off again until reboot, so the benchmarks only report it.
+bench_favordynmods() {
+	if awk '$3 == "cgroup2" && $4 ~ /favordynmods/ { f = 1 } END { exit !f }' /proc/mounts; then
+		echo on
+	else
+		echo off
+	fi
+}
+
+# "key value" lines describing the machine and the moment, for reports.
+bench_host_info() {
+	echo "date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "kernel $(uname -r)"
+	echo "cpu $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo | tr ' ' '_')"
+	echo "cpus $(nproc)"
+	echo "memory_mib $(awk '/^MemTotal/ { print int($2 / 1024) }' /proc/meminfo)"
+	echo "cgroup_mode $(bench_cgroup_mode)"
+	echo "favordynmods $(bench_favordynmods)"
+	echo "loadavg_1m $(cut -d' ' -f1 /proc/loadavg)"
+	echo "loadavg_5m $(cut -d' ' -f2 /proc/loadavg)"
+	echo "containerd $(containerd --version 2>/dev/null | awk '{print $3}')"
+	echo "runc $(runc --version 2>/dev/null | awk 'NR == 1 {print $3}')"
+}
