@@ -254,7 +254,9 @@ static int setup(struct daemon *d, const struct shim_flags *f, struct husk_err *
 	(void)uv_signal_start(&d->sigterm, on_signal, SIGTERM);
 	(void)uv_signal_start(&d->sigint, on_signal, SIGINT);
 
-	if ((r = ttrpc_server_new(&d->loop, NULL, &d->server)) < 0)
+	/* containerd's shims serve only their own user (ttrpc.UnixSocketRequireSameUser). */
+	const struct ttrpc_server_options opts = {.require_same_user = true};
+	if ((r = ttrpc_server_new(&d->loop, &opts, &d->server)) < 0)
 		return husk_err_errno(err, -r, "ttrpc server");
 	if ((r = ttrpc_server_register(d->server, TASK_SERVICE_V2, NULL, task_handler, d)) < 0 ||
 	    (r = ttrpc_server_register(d->server, TASK_SERVICE_V3, NULL, task_handler, d)) < 0)

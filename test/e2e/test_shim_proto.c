@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include <ttrpc/ttrpc.h>
 #include <unistd.h>
 
+#include <linux/securebits.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -631,6 +634,63 @@ Test(proto, ids_with_nul_are_invalid_argument)
 	kill_task("c1", NULL, SIGKILL, 0);
 	cr_assert(eq(u32, wait_status(&w), 137), "c1 ran until killed");
 	delete_task("c1", NULL);
+	shutdown_shim();
+}
+
+/* In a child running as uid/gid 65534: connect to the shim and ask for State. Exit status 0
+ * when the connection is refused (closed without an answer), 1 when it is answered. */
+static int state_as_nobody(const char *id)
+{
+	pid_t pid = fork();
+
+	cr_assert(ge(int, pid, 0));
+	if (pid == 0) {
+		struct ttsync s;
+		struct ttsync_reply r;
+		Containerd__Task__V2__StateRequest sr = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+
+		/* Keep the capabilities across setuid, so that the 0700 directories and the 0600
+		 * socket do not stop us first: the server's own check has to. */
+		if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP) < 0 ||
+		    setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(3);
+		/* The server closes on us: a write then is EPIPE, not death. */
+		(void)signal(SIGPIPE, SIG_IGN);
+		if (ttsync_init(&s, NULL) < 0 || ttsync_connect(&s, t.address + 7) < 0)
+			_exit(4);
+		sr.id = (char *)id;
+		int e = ttsync_call(&s, TASK, "State", &sr.base, 10, &r);
+		_exit(e < 0 ? 0 : 1);
+	}
+	int status = 0;
+	cr_assert(eq(int, waitpid(pid, &status, 0), pid));
+	bool exited = WIFEXITED(status);
+	cr_assert(exited, "status %d", status);
+	return WEXITSTATUS(status);
+}
+
+Test(proto, other_users_are_refused)
+{
+	uint32_t pid = 0;
+	Containerd__Task__V2__StateRequest sr = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+
+	write_spec("[\"sleep\",\"1000\"]");
+	start_shim("u1");
+	create_start("u1", &pid);
+	cr_assert(eq(int, state_as_nobody("u1"), 0), "uid 65534 got an answer");
+
+	sr.id = (char *)"u1";
+	struct ttsync_reply r = call("State", &sr.base);
+	cr_assert(eq(u32, r.code, 0), "root is still served: %s", r.message);
+	ttsync_reply_done(&r);
+	kill_task("u1", NULL, SIGKILL, 0);
+	struct ttsync_reply w;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	wr.id = (char *)"u1";
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	cr_assert(eq(u32, wait_status(&w), 137));
+	delete_task("u1", NULL);
 	shutdown_shim();
 }
 
