@@ -10,6 +10,7 @@
 #include "flags.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
+#include "husk/features.h"
 #include "shim_main.h"
 #include "types/introspection.pb-c.h"
 
@@ -65,28 +66,78 @@ static int version_main(const char *argv0)
 	return 0;
 }
 
-int shim_info_main(const struct shim_flags *f)
+/* The type URL containerd's typeurl registry gives runtime-spec's features.Features (JSON). */
+#define FEATURES_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/features/Features"
+
+/*
+ * RuntimeInfo as containerd-shim-runc-v2 builds it: the name, the version, the runtime
+ * options read from stdin echoed back when they are options husk understands, and the
+ * features document of the engine those options select. For the native engine that is
+ * husk's own document; an OCI runtime binary (BinaryName) is not described here, so the
+ * answer carries no features rather than the native engine's.
+ */
+static int info_build(const uint8_t *in, size_t in_len, uint8_t **ret, size_t *ret_len,
+		      struct husk_err *err)
 {
 	Containerd__Types__RuntimeInfo info = CONTAINERD__TYPES__RUNTIME_INFO__INIT;
 	Containerd__Types__RuntimeVersion version = CONTAINERD__TYPES__RUNTIME_VERSION__INIT;
-	_cleanup_free_ uint8_t *in = NULL;
-	_cleanup_free_ uint8_t *out = NULL;
-	size_t in_len = 0, out_len = 0;
-	Google__Protobuf__Any *opts = NULL;
+	Google__Protobuf__Any features = GOOGLE__PROTOBUF__ANY__INIT;
+	_cleanup_free_ char *doc = NULL;
+	struct shim_options o;
+	size_t doc_len = 0;
+	int r = shim_options_parse_any(in, in_len, &o, err);
 
-	(void)f;
-	/* Optional runtime options on stdin, echoed back as containerd's runc shim does. */
-	if (isatty(STDIN_FILENO) == 0 && shim_read_all(STDIN_FILENO, 1 << 20, &in, &in_len) == 0 &&
-	    in_len > 0)
+	if (r < 0)
+		return husk_err_prefix(err, "read runtime options");
+	Google__Protobuf__Any *opts = NULL;
+	const char *type = shim_type_url_name(o.type_url);
+	if (strcmp(type, "containerd.runc.v1.Options") == 0 ||
+	    strcmp(type, "runtimeoptions.v1.Options") == 0)
 		opts = google__protobuf__any__unpack(NULL, in_len, in);
+	if (!o.binary_name) {
+		r = husk_features_json(/* pretty= */ false, &doc, &doc_len, err);
+		if (r < 0) {
+			shim_options_done(&o);
+			if (opts)
+				google__protobuf__any__free_unpacked(opts, NULL);
+			return r;
+		}
+		features.type_url = (char *)FEATURES_TYPE_URL;
+		features.value = (ProtobufCBinaryData){.len = doc_len, .data = (uint8_t *)doc};
+		info.features = &features;
+	}
 	info.name = (char *)SHIM_RUNTIME_NAME;
 	version.version = (char *)HUSK_VERSION;
 	info.version = &version;
 	info.options = opts;
-	int r = shim_pack(&info.base, &out, &out_len, NULL);
+	r = shim_pack(&info.base, ret, ret_len, err);
 	if (opts)
 		google__protobuf__any__free_unpacked(opts, NULL);
-	if (r < 0 || shim_write_all(STDOUT_FILENO, out, out_len) < 0) {
+	shim_options_done(&o);
+	return r;
+}
+
+int shim_info_main(const struct shim_flags *f)
+{
+	struct husk_err err = {0};
+	_cleanup_free_ uint8_t *in = NULL;
+	_cleanup_free_ uint8_t *out = NULL;
+	size_t in_len = 0, out_len = 0;
+
+	(void)f;
+	/* Optional runtime options on stdin (a serialized Any); a terminal is no options. */
+	if (isatty(STDIN_FILENO) == 0) {
+		int r = shim_read_all(STDIN_FILENO, 1 << 20, &in, &in_len);
+		if (r < 0) {
+			fprintf(stderr, "-info: read stdin: %s\n", strerror(-r));
+			return 1;
+		}
+	}
+	if (info_build(in, in_len, &out, &out_len, &err) < 0) {
+		fprintf(stderr, "-info: %s\n", err.msg);
+		return 1;
+	}
+	if (shim_write_all(STDOUT_FILENO, out, out_len) < 0) {
 		fprintf(stderr, "-info: cannot write RuntimeInfo\n");
 		return 1;
 	}

@@ -34,18 +34,19 @@ struct cli_command {
 };
 
 /* Commands (one file per group). */
-cli_command_fn cli_cmd_list;   /* cmd_list.c */
-cli_command_fn cli_cmd_state;  /* cmd_list.c */
-cli_command_fn cli_cmd_ps;     /* cmd_procs.c */
-cli_command_fn cli_cmd_kill;   /* cmd_procs.c */
-cli_command_fn cli_cmd_delete; /* cmd_delete.c */
-cli_command_fn cli_cmd_debug;  /* cmd_debug.c */
-cli_command_fn cli_cmd_run;    /* cmd_container.c */
-cli_command_fn cli_cmd_exec;   /* cmd_container.c */
-cli_command_fn cli_cmd_pause;  /* cmd_container.c */
-cli_command_fn cli_cmd_resume; /* cmd_container.c */
-cli_command_fn cli_cmd_stats;  /* cmd_container.c */
-cli_command_fn cli_cmd_update; /* cmd_container.c */
+cli_command_fn cli_cmd_list;	 /* cmd_list.c */
+cli_command_fn cli_cmd_state;	 /* cmd_list.c */
+cli_command_fn cli_cmd_ps;	 /* cmd_procs.c */
+cli_command_fn cli_cmd_kill;	 /* cmd_procs.c */
+cli_command_fn cli_cmd_delete;	 /* cmd_delete.c */
+cli_command_fn cli_cmd_debug;	 /* cmd_debug.c */
+cli_command_fn cli_cmd_run;	 /* cmd_container.c */
+cli_command_fn cli_cmd_exec;	 /* cmd_container.c */
+cli_command_fn cli_cmd_pause;	 /* cmd_container.c */
+cli_command_fn cli_cmd_resume;	 /* cmd_container.c */
+cli_command_fn cli_cmd_stats;	 /* cmd_container.c */
+cli_command_fn cli_cmd_update;	 /* cmd_container.c */
+cli_command_fn cli_cmd_features; /* cmd_features.c */
 
 /* "husk <cmd>: <msg>" on stderr; returns CLI_EXIT_ERROR. */
 int cli_fail(const char *cmd, const struct husk_err *err);

@@ -31,6 +31,7 @@ static const struct cli_command commands[] = {
 	{"stats", "ID", "print cgroup statistics as json (limit 0: none)", cli_cmd_stats},
 	{"update", "ID [--memory B] [--pids N] [--cpu-shares N]", "change resources",
 	 cli_cmd_update},
+	{"features", "", "print the OCI runtime features document (json)", cli_cmd_features},
 };
 
 const struct cli_command *cli_find_command(const char *name)

@@ -30,6 +30,13 @@ static const char *const hook_names[_HUSK_HOOK_KIND_MAX] = {
 	[HUSK_HOOK_POSTSTOP] = "poststop",
 };
 
+const char *husk_hook_kind_to_string(enum husk_hook_kind kind)
+{
+	if ((unsigned)kind >= _HUSK_HOOK_KIND_MAX)
+		return NULL;
+	return hook_names[kind];
+}
+
 static int parse_root(json_t *obj, struct husk_spec *spec, struct husk_err *err)
 {
 	json_t *o = NULL;

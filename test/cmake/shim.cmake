@@ -35,3 +35,9 @@ if(TARGET husk::api)
 	husk_criterion_test(NAME unit-shim-wire SOURCES unit/test_shim_wire.c
 		LIBS husk_shim_core LABELS unit)
 endif()
+# -info and `husk features` run as containerd and an operator run them (no root needed).
+if(TARGET containerd-shim-husk-v2)
+	husk_criterion_test(NAME unit-shim-info SOURCES unit/test_shim_info.c
+		LIBS husk::api husk::runtime PkgConfig::JANSSON LABELS unit)
+	add_dependencies(test-unit-shim-info containerd-shim-husk-v2 husk)
+endif()

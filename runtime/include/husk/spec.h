@@ -364,3 +364,6 @@ const struct husk_namespace *husk_spec_namespace(const struct husk_spec *spec,
 
 /* "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"; NULL if out of range. */
 const char *husk_ns_type_to_string(enum husk_ns_type type);
+
+/* The hook's key under "hooks" ("prestart", "createRuntime", ...); NULL if out of range. */
+const char *husk_hook_kind_to_string(enum husk_hook_kind kind);

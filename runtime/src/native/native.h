@@ -146,6 +146,23 @@ void husk__seccomp_free(void *ctx);
 /* Load the filter into the calling process. Child side: -errno. */
 int husk__seccomp_load(void *ctx);
 
+/*
+ * What husk__seccomp_build() accepts, for the features document: the i-th action,
+ * comparison operator, filter flag and architecture name, NULL past the end. The
+ * architectures are the runtime-spec's names; husk__seccomp_arch_resolve() gives the
+ * libseccomp token of one (0 when this libseccomp does not know it), and
+ * husk__seccomp_arch_usable() says whether a filter built here can include it. An action
+ * or a flag is usable when a filter with it builds with this libseccomp on this kernel.
+ */
+const char *husk__seccomp_action_name(size_t i);
+const char *husk__seccomp_operator_name(size_t i);
+const char *husk__seccomp_flag_name(size_t i);
+const char *husk__seccomp_arch_name(size_t i);
+uint32_t husk__seccomp_arch_resolve(const char *name);
+bool husk__seccomp_arch_usable(const char *name);
+bool husk__seccomp_action_usable(const char *name);
+bool husk__seccomp_flag_usable(const char *name);
+
 /* ---- exec ----------------------------------------------------------------------------- */
 
 struct husk_cgroup;

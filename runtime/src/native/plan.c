@@ -84,6 +84,19 @@ static bool flag_lookup(const char *opt, unsigned long *flags)
 	return false;
 }
 
+const char *husk__plan_mount_option(size_t i)
+{
+	static const char *const binds[] = {"bind", "rbind"};
+
+	if (i < ARRAY_SIZE(mount_flags))
+		return mount_flags[i].name;
+	i -= ARRAY_SIZE(mount_flags);
+	if (i < ARRAY_SIZE(mount_props))
+		return mount_props[i].name;
+	i -= ARRAY_SIZE(mount_props);
+	return i < ARRAY_SIZE(binds) ? binds[i] : NULL;
+}
+
 static int data_append(char **data, const char *opt)
 {
 	size_t old = *data ? strlen(*data) : 0;

@@ -163,5 +163,12 @@ void husk__proc_plan_done(struct husk_proc_plan *plan);
 int husk__caps_plan_build(const struct husk_process *process, struct husk_caps_plan *ret,
 			  struct husk_err *err);
 
+/*
+ * The mount options a plan interprets itself (MS_* flags, propagation, bind and rbind): the
+ * i-th name, NULL past the end. Any other option is filesystem data, passed to mount(2)
+ * as is. The features document lists exactly these.
+ */
+const char *husk__plan_mount_option(size_t i);
+
 /* True when type is mounted by the init (needs the container's namespaces). */
 bool husk__mount_type_in_init(const char *type);
