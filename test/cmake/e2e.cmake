@@ -69,3 +69,12 @@ if(TARGET containerd-shim-husk-v2 AND TARGET husk::ttrpc)
 		JOBS ${HUSK_E2E_JOBS})
 	add_dependencies(test-e2e-shim-proto containerd-shim-husk-v2)
 endif()
+
+# Cases run through husk and the reference shim in the same test (one containerd, both
+# runtimes), so there is no separate e2e-ref registration.
+if(TARGET containerd-shim-husk-v2)
+	husk_criterion_test(NAME e2e-compat SOURCES e2e/test_compat.c LIBS PkgConfig::JANSSON
+		LABELS e2e TIMEOUT ${HUSK_E2E_TIMEOUT} JOBS ${HUSK_E2E_JOBS}
+		ENV HUSK_E2E_RUNTIME=io.containerd.husk.v2)
+	add_dependencies(test-e2e-compat containerd-shim-husk-v2)
+endif()

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "husk/cleanup.h"
+#include "husk/log.h"
 #include "husk/spec.h"
 #include "native/native.h"
 #include "native/sync.h"
@@ -54,7 +55,7 @@ static int set_flag(cap_t c, cap_flag_t flag, uint64_t mask)
 	return 0;
 }
 
-int husk__caps_apply(const struct husk_caps_plan *caps)
+int husk__caps_apply(int sock, const struct husk_caps_plan *caps)
 {
 	int r;
 
@@ -75,10 +76,21 @@ int husk__caps_apply(const struct husk_caps_plan *caps)
 		return r;
 	if (cap_reset_ambient() < 0 && errno != EINVAL)
 		return -errno;
+	/* The kernel raises an ambient capability only when it is permitted and inheritable
+	 * (runc's default spec has no inheritable set): as runc, skip the others. */
 	cap_value_t last = (cap_value_t)cap_max_bits();
-	for (cap_value_t v = 0; v < last; v++)
-		if (has(caps->ambient, v) && cap_set_ambient(v, CAP_SET) < 0)
+	for (cap_value_t v = 0; v < last; v++) {
+		if (!has(caps->ambient, v) || cap_set_ambient(v, CAP_SET) == 0)
+			continue;
+		if (errno != EPERM)
 			return -errno;
+		char *name = cap_to_name(v);
+		(void)husk__sync_log(sock, HUSK_LOG_WARN,
+				     "cannot raise ambient capability %s (not inheritable and "
+				     "permitted), ignoring",
+				     name ? name : "?");
+		(void)cap_free(name);
+	}
 	return 0;
 }
 
@@ -144,7 +156,7 @@ int husk__proc_setup(int sock, const struct husk_proc_plan *p, void *seccomp)
 		return husk__sync_error(sock, r, "drop bounding capabilities");
 	if (set_user(sock, p) < 0)
 		return -EPERM;
-	if ((r = husk__caps_apply(&p->caps)) < 0)
+	if ((r = husk__caps_apply(sock, &p->caps)) < 0)
 		return husk__sync_error(sock, r, "set capabilities");
 	return 0;
 }

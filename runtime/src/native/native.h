@@ -136,8 +136,9 @@ int husk__signal_group(pid_t pgrp, int sig, struct husk_err *err);
 
 /* Drop the bounding set to caps->bounding. Child side. */
 int husk__caps_drop_bounding(const struct husk_caps_plan *caps);
-/* Set effective/permitted/inheritable, then ambient. Child side. */
-int husk__caps_apply(const struct husk_caps_plan *caps);
+/* Set effective/permitted/inheritable, then ambient: one the kernel refuses to raise (not
+ * inheritable and permitted) is skipped with a warning on sock, as runc does. Child side. */
+int husk__caps_apply(int sock, const struct husk_caps_plan *caps);
 
 /* Build a libseccomp filter (parent side, before spawning); *ret (scmp_filter_ctx) NULL when
  * the spec has none. HUSK_ERR_INVALID for an unknown action/arch/op. */

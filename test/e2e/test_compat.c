@@ -1,0 +1,148 @@
+/*
+ * Behaviour users see, run through husk and through the reference (containerd-shim-runc-v2
+ * with runc) in the same test on one private containerd: each case runs with both runtimes
+ * and asserts what each must do, so a wrong expectation fails on the reference too.
+ *
+ * Specs start from what `runc spec` writes (the default config.json users start from),
+ * with the busybox rootfs, no terminal and a cgroup under the test's namespace, and go
+ * through `ctr run --config`.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <jansson.h>
+
+#include "containerd.h"
+#include "testutil.h"
+
+#define REF_RUNTIME "io.containerd.runc.v2"
+
+static struct e2e_cd *cd;
+
+static void setup(void)
+{
+	cd = e2e_cd_start();
+}
+
+static void teardown(void)
+{
+	e2e_cd_stop(cd);
+	cd = NULL;
+}
+
+TestSuite(compat, .init = setup, .fini = teardown);
+
+/* The runtimes every case runs with: the one under test, then the reference. */
+static const char *runtime(size_t i)
+{
+	return i == 0 ? cd->runtime : REF_RUNTIME;
+}
+
+#define N_RUNTIMES 2
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	cr_assert(r >= 0);
+	return s;
+}
+
+/* A container id for case name and runtime i: "<name>-husk", "<name>-runc". */
+static const char *case_id(const char *name, size_t i)
+{
+	char *s = xasprintf("%s-%s", name, i == 0 ? "husk" : "runc");
+	const char *id = e2e_id(cd, s);
+	free(s);
+	return id;
+}
+
+/* `runc spec`'s config.json with the rootfs, no terminal, and args (NULL-terminated). */
+static json_t *base_spec(const char *arg0, ...)
+{
+	char *dir = xasprintf("%s/runc-spec", cd->dir);
+	char *path = xasprintf("%s/config.json", dir);
+	json_error_t jerr;
+
+	if (access(path, R_OK) != 0) {
+		cr_assert(eq(int, mkdir(dir, 0755), 0));
+		char *argv[] = {"runc", "spec", "--bundle", dir, NULL};
+		_cleanup_res_ struct e2e_res r = e2e_run(argv, NULL, NULL, testutil_timeout(30));
+		cr_assert(eq(int, r.status, 0), "runc spec: %s", r.err);
+	}
+	json_t *spec = json_load_file(path, 0, &jerr);
+	cr_assert(spec != NULL, "%s: %s", path, jerr.text);
+	free(path);
+	free(dir);
+
+	json_t *args = json_array();
+	va_list ap;
+	va_start(ap, arg0);
+	for (const char *a = arg0; a; a = va_arg(ap, const char *))
+		cr_assert(eq(int, json_array_append_new(args, json_string(a)), 0));
+	va_end(ap);
+	json_t *process = json_object_get(spec, "process");
+	cr_assert(process != NULL);
+	cr_assert(eq(int, json_object_set_new(process, "args", args), 0));
+	cr_assert(eq(int, json_object_set_new(process, "terminal", json_false()), 0));
+	cr_assert(
+		eq(int,
+		   json_object_set_new(spec, "root",
+				       json_pack("{s:s, s:b}", "path", cd->rootfs, "readonly", 0)),
+		   0));
+	return spec;
+}
+
+/* Run spec as container id with runtime rt in the foreground (ctr run --rm --config). */
+static struct e2e_res run_spec(json_t *spec, const char *rt, const char *id)
+{
+	char *path = xasprintf("%s/%s.json", cd->dir, id);
+	char *cgroup = xasprintf("/%s/%s", cd->ns, id);
+	json_t *lnx = json_object_get(spec, "linux");
+
+	cr_assert(lnx != NULL);
+	cr_assert(eq(int, json_object_set_new(lnx, "cgroupsPath", json_string(cgroup)), 0));
+	cr_assert(eq(int, json_dump_file(spec, path, JSON_INDENT(1)), 0));
+	struct e2e_res r = e2e_ctr(cd, NULL, "run", "--rm", "--runtime", rt, "--fifo-dir",
+				   cd->fifo_dir, "--config", path, id, NULL);
+	free(cgroup);
+	free(path);
+	return r;
+}
+
+/* ---- capabilities ------------------------------------------------------------------------ */
+
+/*
+ * `runc spec` asks for ambient capabilities without an inheritable set: the kernel refuses to
+ * raise them, and runc goes on without. The process runs with the other sets as asked.
+ */
+E2E_TEST(compat, ambient_not_inheritable_is_skipped)
+{
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		json_t *spec = base_spec("/bin/grep", "^Cap", "/proc/self/status", NULL);
+		_cleanup_res_ struct e2e_res r = run_spec(spec, runtime(i), case_id("ambient", i));
+		json_decref(spec);
+
+		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
+		/* AUDIT_WRITE (29), KILL (5), NET_BIND_SERVICE (10); nothing inheritable. */
+		cr_assert(eq(str, r.out,
+			     "CapInh:\t0000000000000000\n"
+			     "CapPrm:\t0000000020000420\n"
+			     "CapEff:\t0000000020000420\n"
+			     "CapBnd:\t0000000020000420\n"
+			     "CapAmb:\t0000000000000000\n"),
+			  "%s", runtime(i));
+	}
+}
