@@ -105,6 +105,14 @@ static json_t *base_spec(const char *arg0, ...)
 	return spec;
 }
 
+/* The spec's "process" object. */
+static json_t *spec_process(json_t *spec)
+{
+	json_t *p = json_object_get(spec, "process");
+	cr_assert(p != NULL);
+	return p;
+}
+
 /* Run spec as container id with runtime rt in the foreground (ctr run --rm --config). */
 static struct e2e_res run_spec(json_t *spec, const char *rt, const char *id)
 {
@@ -145,4 +153,43 @@ E2E_TEST(compat, ambient_not_inheritable_is_skipped)
 			     "CapAmb:\t0000000000000000\n"),
 			  "%s", runtime(i));
 	}
+}
+
+/* ---- process environment ----------------------------------------------------------------- */
+
+/* Run `echo HOME=$HOME` as uid, with extra_env appended to the spec's env (NULL: none). */
+static void expect_home(const char *name, unsigned uid, const char *extra_env, const char *want)
+{
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		json_t *spec = base_spec("/bin/sh", "-c", "echo \"HOME=${HOME-unset}\"", NULL);
+		json_t *user = json_object_get(spec_process(spec), "user");
+		cr_assert(eq(int, json_object_set_new(user, "uid", json_integer(uid)), 0));
+		if (extra_env) {
+			json_t *env = json_object_get(spec_process(spec), "env");
+			cr_assert(eq(int, json_array_append_new(env, json_string(extra_env)), 0));
+		}
+		_cleanup_res_ struct e2e_res r = run_spec(spec, runtime(i), case_id(name, i));
+		json_decref(spec);
+
+		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
+		cr_assert(eq(str, r.out, (char *)want), "%s", runtime(i));
+	}
+}
+
+E2E_TEST(compat, home_from_passwd)
+{
+	expect_home("home-root", 0, NULL, "HOME=/root\n");
+	expect_home("home-nobody", 1000, NULL, "HOME=/home/nobody\n");
+}
+
+E2E_TEST(compat, home_without_passwd_entry_is_root_dir)
+{
+	expect_home("home-none", 4242, NULL, "HOME=/\n");
+}
+
+E2E_TEST(compat, home_from_env_is_kept)
+{
+	expect_home("home-env", 0, "HOME=/from-env", "HOME=/from-env\n");
+	/* An empty HOME counts as none. */
+	expect_home("home-empty", 1000, "HOME=", "HOME=/home/nobody\n");
 }

@@ -283,6 +283,33 @@ Test(plan, default_path_without_env)
 	husk__proc_plan_done(&p);
 }
 
+Test(plan, home_from_passwd_only_without_home)
+{
+	struct fixture f;
+	struct husk_proc_plan p;
+	struct husk_err err = {0};
+	char *empty_home[] = {"PATH=/bin", "HOME=/first", "HOME="};
+	char *no_home[] = {"PATH=/bin"};
+
+	fixture_init(&f);
+	cr_assert(eq(int, husk__proc_plan_build(&f.proc, &p, &err), 0));
+	cr_assert(not(p.home_from_passwd), "HOME=/root is in the env");
+	husk__proc_plan_done(&p);
+
+	f.proc.env = no_home;
+	f.proc.n_env = 1;
+	cr_assert(eq(int, husk__proc_plan_build(&f.proc, &p, &err), 0));
+	cr_assert(p.home_from_passwd);
+	husk__proc_plan_done(&p);
+
+	/* The last HOME counts, and an empty one is none (runc's os.Setenv of each). */
+	f.proc.env = empty_home;
+	f.proc.n_env = 3;
+	cr_assert(eq(int, husk__proc_plan_build(&f.proc, &p, &err), 0));
+	cr_assert(p.home_from_passwd);
+	husk__proc_plan_done(&p);
+}
+
 Test(plan, unknown_capability_is_named)
 {
 	struct fixture f;

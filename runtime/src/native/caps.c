@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -115,6 +117,29 @@ static int set_oom_score_adj(int sock, int value)
 	return husk__sync_error(sock, saved, "oom_score_adj %d", value);
 }
 
+/*
+ * "HOME=<dir>" for the process when its env has none (child side: set by husk__proc_setup,
+ * added by husk__proc_exec). Each child is its own process, so a static is its own too.
+ */
+static char home_env[PATH_MAX + sizeof("HOME=")];
+
+/* The home of uid in the container's /etc/passwd, "/" without an entry: runc's default user. */
+static void find_home(uid_t uid)
+{
+	const char *home = "/";
+	FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw = NULL;
+
+	while (f && (pw = fgetpwent(f)))
+		if (pw->pw_uid == uid) {
+			home = pw->pw_dir;
+			break;
+		}
+	(void)snprintf(home_env, sizeof(home_env), "HOME=%s", home);
+	if (f)
+		(void)fclose(f);
+}
+
 static int set_user(int sock, const struct husk_proc_plan *p)
 {
 	/* Keep the permitted set across the uid change; capabilities are set right after. */
@@ -149,6 +174,9 @@ int husk__proc_setup(int sock, const struct husk_proc_plan *p, void *seccomp)
 		umask(022);
 	if (chdir(p->cwd) < 0)
 		return husk__sync_error(sock, errno, "chdir '%s'", p->cwd);
+	/* Before the user changes: as root, /etc/passwd is readable whatever its mode. */
+	if (p->home_from_passwd)
+		find_home(p->uid);
 	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to load a filter: now. */
 	if (seccomp && !p->no_new_privs && (r = husk__seccomp_load(seccomp)) < 0)
 		return husk__sync_error(sock, r, "seccomp");
@@ -205,6 +233,26 @@ int husk__proc_exec(int sock, const struct husk_proc_plan *p, void *seccomp)
 		return husk__sync_error(sock, errno, "close_range");
 	if (seccomp && p->no_new_privs && (r = husk__seccomp_load(seccomp)) < 0)
 		return husk__sync_error(sock, r, "seccomp");
-	execve(path, (char *const *)p->argv, (char *const *)p->envp);
-	return husk__sync_error(sock, errno, "exec '%s'", p->argv[0]);
+	const char *const *envp = p->envp;
+	const char **with_home = NULL;
+	if (home_env[0]) {
+		size_t n = 0;
+		while (p->envp[n])
+			n++;
+		/* Gone with the exec; a single-threaded child may allocate. */
+		with_home = calloc(n + 2, sizeof(*with_home));
+		if (!with_home)
+			return husk__sync_error(sock, ENOMEM, "environment");
+		/* Empty HOME entries (the only kind there is then) give way to ours. */
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(p->envp[i], "HOME=", 5) != 0)
+				with_home[k++] = p->envp[i];
+		with_home[k] = home_env;
+		envp = with_home;
+	}
+	execve(path, (char *const *)p->argv, (char *const *)envp);
+	int saved = errno;
+	free(with_home);
+	return husk__sync_error(sock, saved, "exec '%s'", p->argv[0]);
 }

@@ -435,6 +435,12 @@ int husk__proc_plan_build(const struct husk_process *process, struct husk_proc_p
 	for (size_t i = 0; i < process->n_env; i++)
 		if (strncmp(process->env[i], "PATH=", 5) == 0)
 			p.path = process->env[i] + 5;
+	/* As runc, which sets the entries one by one: the last HOME wins, and an empty one
+	 * counts as none. */
+	p.home_from_passwd = true;
+	for (size_t i = 0; i < process->n_env; i++)
+		if (strncmp(process->env[i], "HOME=", 5) == 0)
+			p.home_from_passwd = process->env[i][5] == '\0';
 	p.uid = process->user.uid;
 	p.gid = process->user.gid;
 	p.groups = process->user.additional_gids;

@@ -78,7 +78,9 @@ struct husk_proc_plan {
 	const char *const *argv; /* NULL-terminated (owned array, borrowed strings) */
 	const char *const *envp; /* NULL-terminated (owned array, borrowed strings) */
 	const char *cwd;
-	const char *path; /* PATH to search argv[0] in (from envp, or the default) */
+	const char *path;      /* PATH to search argv[0] in (from envp, or the default) */
+	bool home_from_passwd; /* envp has no HOME (or an empty one): the child adds the
+				* user's from the container's /etc/passwd, "/" without one */
 	uid_t uid;
 	gid_t gid;
 	const gid_t *groups;
