@@ -193,3 +193,74 @@ E2E_TEST(compat, home_from_env_is_kept)
 	/* An empty HOME counts as none. */
 	expect_home("home-empty", 1000, "HOME=", "HOME=/home/nobody\n");
 }
+
+/* ---- process.cwd ------------------------------------------------------------------------- */
+
+E2E_TEST(compat, missing_cwd_is_created)
+{
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		char *cwd = xasprintf("/made/for/%s", i == 0 ? "husk" : "runc");
+		json_t *spec = base_spec("/bin/sh", "-c", "pwd; stat -c '%a %u' .", NULL);
+		cr_assert(eq(int, json_object_set_new(spec_process(spec), "cwd", json_string(cwd)),
+			     0));
+		/* Created before the root turns read-only, as the process's own user can't. */
+		cr_assert(eq(
+			int,
+			json_object_set_new(json_object_get(spec, "root"), "readonly", json_true()),
+			0));
+		json_t *user = json_object_get(spec_process(spec), "user");
+		cr_assert(eq(int, json_object_set_new(user, "uid", json_integer(1000)), 0));
+		_cleanup_res_ struct e2e_res r = run_spec(spec, runtime(i), case_id("cwd", i));
+		json_decref(spec);
+
+		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
+		char *want = xasprintf("%s\n755 0\n", cwd);
+		cr_assert(eq(str, r.out, want), "%s", runtime(i));
+		free(want);
+		free(cwd);
+	}
+}
+
+/* A symlink in the image on the way to the cwd resolves inside the rootfs, never the host. */
+E2E_TEST(compat, missing_cwd_through_symlink_stays_in_rootfs)
+{
+	/* The link's target exists both on the host and, under the same path, in the rootfs. */
+	char *outside = xasprintf("%s/escape", cd->dir);
+	char *link = xasprintf("%s/up", cd->rootfs);
+	char *target = xasprintf("../../../../../../..%s", outside);
+	char *mkdir_argv[] = {"mkdir", "-p", outside, NULL};
+	_cleanup_res_ struct e2e_res m = e2e_run(mkdir_argv, NULL, NULL, testutil_timeout(10));
+	cr_assert(eq(int, m.status, 0));
+	char *in_rootfs = xasprintf("%s%s", cd->rootfs, outside);
+	char *mkdir2_argv[] = {"mkdir", "-p", in_rootfs, NULL};
+	_cleanup_res_ struct e2e_res m2 = e2e_run(mkdir2_argv, NULL, NULL, testutil_timeout(10));
+	cr_assert(eq(int, m2.status, 0));
+	free(in_rootfs);
+
+	cr_assert(eq(int, symlink(target, link), 0));
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		char *cwd = xasprintf("/up/%s", i == 0 ? "husk" : "runc");
+		json_t *spec = base_spec("/bin/pwd", NULL);
+		cr_assert(eq(int, json_object_set_new(spec_process(spec), "cwd", json_string(cwd)),
+			     0));
+		_cleanup_res_ struct e2e_res r = run_spec(spec, runtime(i), case_id("cwdlink", i));
+		json_decref(spec);
+
+		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
+		char *inside = xasprintf("%s%s/%s", cd->rootfs, outside, i == 0 ? "husk" : "runc");
+		struct stat st;
+		cr_assert(eq(int, stat(inside, &st), 0), "%s: %s not made in the rootfs",
+			  runtime(i), inside);
+		free(inside);
+		free(cwd);
+	}
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		char *host = xasprintf("%s/%s", outside, i == 0 ? "husk" : "runc");
+		struct stat st;
+		cr_assert(stat(host, &st) != 0, "%s: %s was made on the host", runtime(i), host);
+		free(host);
+	}
+	free(target);
+	free(link);
+	free(outside);
+}

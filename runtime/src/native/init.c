@@ -146,6 +146,29 @@ static int do_pivot(int sock, const char *root)
 	return 0;
 }
 
+/* After pivot_root, so every component resolves in the container: mkdir -p cwd, as runc. */
+static int make_cwd(int sock, const char *cwd)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(cwd);
+
+	if (len >= sizeof(path))
+		return husk__sync_error(sock, ENAMETOOLONG, "process.cwd '%s'", cwd);
+	memcpy(path, cwd, len + 1);
+	for (char *c = path + 1;; c++) {
+		if (*c != '/' && *c != '\0')
+			continue;
+		char saved = *c;
+		*c = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return husk__sync_error(sock, errno, "create process.cwd '%s'", cwd);
+		*c = saved;
+		if (saved == '\0')
+			break;
+	}
+	return 0;
+}
+
 static int mask_paths(int sock, const struct husk_init_plan *p)
 {
 	for (size_t i = 0; i < p->n_masked_paths; i++) {
@@ -308,7 +331,8 @@ static int init_main(void *arg)
 	rootfd = husk_safe_close(rootfd);
 	if (mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
 		return husk__sync_error(sock, errno, "root propagation"), 127;
-	if (mask_paths(sock, p) < 0 || readonly_paths(sock, p) < 0 || linux_setup(sock, p) < 0)
+	if (make_cwd(sock, p->proc.cwd) < 0 || mask_paths(sock, p) < 0 ||
+	    readonly_paths(sock, p) < 0 || linux_setup(sock, p) < 0)
 		return 127;
 	if (p->proc.terminal &&
 	    husk__console_setup(sock, &p->proc, ctx->io_uid ? ctx->io_uid : p->proc.uid,
