@@ -264,3 +264,30 @@ E2E_TEST(compat, missing_cwd_through_symlink_stays_in_rootfs)
 	free(link);
 	free(outside);
 }
+
+/* ---- linux ------------------------------------------------------------------------------- */
+
+/* Namespaced sysctls are written before /proc/sys turns read-only, which it still is after. */
+E2E_TEST(compat, sysctl_applied_and_proc_sys_read_only)
+{
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		json_t *spec = base_spec(
+			"/bin/sh", "-c",
+			"cat /proc/sys/kernel/shm_rmid_forced /proc/sys/fs/mqueue/msg_max "
+			"/proc/sys/net/ipv4/ip_unprivileged_port_start; "
+			"if echo 0 2>/dev/null >/proc/sys/kernel/shm_rmid_forced; "
+			"then echo writable; else echo read-only; fi",
+			NULL);
+		json_t *sysctl = json_pack("{s:s, s:s, s:s}", "kernel.shm_rmid_forced", "1",
+					   "fs.mqueue.msg_max", "100",
+					   "net.ipv4.ip_unprivileged_port_start", "80");
+		cr_assert(eq(int,
+			     json_object_set_new(json_object_get(spec, "linux"), "sysctl", sysctl),
+			     0));
+		_cleanup_res_ struct e2e_res r = run_spec(spec, runtime(i), case_id("sysctl", i));
+		json_decref(spec);
+
+		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
+		cr_assert(eq(str, r.out, "1\n100\n80\nread-only\n"), "%s", runtime(i));
+	}
+}

@@ -214,11 +214,15 @@ static int readonly_paths(int sock, const struct husk_init_plan *p)
 			return husk__sync_error(sock, r, "read-only path '%s'",
 						p->readonly_paths[i]);
 	}
-	if (p->root_readonly) {
-		struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-		if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
-			return husk__sync_error(sock, errno, "make the root read-only");
-	}
+	return 0;
+}
+
+static int root_readonly(int sock, const struct husk_init_plan *p)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+
+	if (p->root_readonly && mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
+		return husk__sync_error(sock, errno, "make the root read-only");
 	return 0;
 }
 
@@ -331,8 +335,10 @@ static int init_main(void *arg)
 	rootfd = husk_safe_close(rootfd);
 	if (mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
 		return husk__sync_error(sock, errno, "root propagation"), 127;
-	if (make_cwd(sock, p->proc.cwd) < 0 || mask_paths(sock, p) < 0 ||
-	    readonly_paths(sock, p) < 0 || linux_setup(sock, p) < 0)
+	/* runc's order: the cwd, the read-only root, hostname and sysctl (/proc/sys is still
+	 * writable), then read-only and masked paths. */
+	if (make_cwd(sock, p->proc.cwd) < 0 || root_readonly(sock, p) < 0 ||
+	    linux_setup(sock, p) < 0 || readonly_paths(sock, p) < 0 || mask_paths(sock, p) < 0)
 		return 127;
 	if (p->proc.terminal &&
 	    husk__console_setup(sock, &p->proc, ctx->io_uid ? ctx->io_uid : p->proc.uid,
