@@ -102,6 +102,7 @@ static int runtime_options(const uint8_t *value, size_t len, struct shim_options
 				    "cannot decode runtimeoptions.v1.Options");
 	if (dup_nonempty(m->config_path, &o->config_path) < 0)
 		r = husk_err_errno(err, ENOMEM, "decode options");
+	o->config_body_len = m->config_body.len;
 	runtimeoptions__v1__options__free_unpacked(m, NULL);
 	return r;
 }

@@ -42,6 +42,7 @@ struct shim_options {
 	bool no_new_keyring;
 	/* runtimeoptions.v1.Options */
 	char *config_path;
+	size_t config_body_len; /* containerd 1.7's TOML options table (not read: an error) */
 	/* the type URL seen ("" when there were no options) */
 	char type_url[128];
 };

@@ -14,6 +14,7 @@
 #include "convert.h"
 #include "events/task.pb-c.h"
 #include "husk/cleanup.h"
+#include "husk/engine_config.h"
 #include "husk/id.h"
 #include "husk/spec.h"
 #include "log.h"
@@ -226,9 +227,20 @@ static int dup_str(const char *s, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+static void engine_config_donep(struct husk_engine_config *c)
+{
+	husk_engine_config_done(c);
+}
+
+/*
+ * The engine: runc options' BinaryName (a client's CreateTaskRequest options) or the husk
+ * config file named by runtimeoptions' ConfigPath (a CRI runtime of husk's type: containerd
+ * 1.6/1.7 send no BinaryName for it). An unreadable or invalid config fails the create.
+ */
 static int runtime_open(struct shim_service *svc, const struct shim_options *o,
 			struct husk_runtime **ret, struct husk_err *err)
 {
+	_cleanup_(engine_config_donep) struct husk_engine_config ec = {0};
 	const char *base = getenv("HUSK_ROOT");
 	char root[4096];
 	char oci_root[4096];
@@ -237,18 +249,32 @@ static int runtime_open(struct shim_service *svc, const struct shim_options *o,
 		base = SHIM_RUNTIME_ROOT;
 	if (snprintf(root, sizeof(root), "%s/%s", base, svc->ns) >= (int)sizeof(root))
 		return husk_err_set(err, HUSK_ERR_INVALID, ENAMETOOLONG, "runtime root");
-	struct husk_runtime_config cfg = {.root = root, .systemd_cgroup = o->systemd_cgroup};
-	if (o->binary_name) {
-		/* BinaryName selects the OCI engine; its root gets the namespace, as runc's. */
-		cfg.engine = "oci";
-		cfg.oci_binary = o->binary_name;
-		if (o->root) {
-			if (snprintf(oci_root, sizeof(oci_root), "%s/%s", o->root, svc->ns) >=
-			    (int)sizeof(oci_root))
-				return husk_err_set(err, HUSK_ERR_INVALID, ENAMETOOLONG,
-						    "runtime root");
-			cfg.oci_root = oci_root;
-		}
+	/* containerd 1.7 sends a runtime's options table as TOML when ConfigPath is empty. */
+	if (!o->config_path && o->config_body_len > 0)
+		return husk_err_set(
+			err, HUSK_ERR_INVALID, 0,
+			"runtime options other than ConfigPath are not supported: name a "
+			"husk config file with ConfigPath");
+	if (o->config_path) {
+		int r = husk_engine_config_load(o->config_path, &ec, err);
+		if (r < 0)
+			return r;
+	}
+	const char *binary = o->binary_name ? o->binary_name : ec.binary;
+	const char *oroot = o->root ? o->root : ec.root;
+	struct husk_runtime_config cfg = {
+		.root = root,
+		.systemd_cgroup = o->systemd_cgroup || ec.systemd_cgroup,
+		.engine = binary ? "oci" : "native",
+		.oci_binary = binary,
+		.oci_args = (const char *const *)ec.runtime_args,
+	};
+	/* The OCI runtime's root gets the namespace, as runc's Root does in the runc shim. */
+	if (binary && oroot) {
+		if (snprintf(oci_root, sizeof(oci_root), "%s/%s", oroot, svc->ns) >=
+		    (int)sizeof(oci_root))
+			return husk_err_set(err, HUSK_ERR_INVALID, ENAMETOOLONG, "runtime root");
+		cfg.oci_root = oci_root;
 	}
 	return husk_runtime_open(&cfg, ret, err);
 }

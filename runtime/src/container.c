@@ -18,6 +18,7 @@
 #include "husk/log.h"
 #include "husk/spec.h"
 #include "husk/state.h"
+#include "spec_json.h"
 
 static int64_t now_ns(void)
 {
@@ -57,7 +58,8 @@ int husk_runtime_open(const struct husk_runtime_config *cfg, struct husk_runtime
 	rt->oci_binary = cfg->oci_binary ? strdup(cfg->oci_binary) : NULL;
 	rt->oci_root = cfg->oci_root ? strdup(cfg->oci_root) : NULL;
 	if (!rt->engine || (cfg->oci_binary && !rt->oci_binary) ||
-	    (cfg->oci_root && !rt->oci_root)) {
+	    (cfg->oci_root && !rt->oci_root) ||
+	    husk__strv_dup(cfg->oci_args, &rt->oci_args, &rt->n_oci_args) < 0) {
 		husk_runtime_free(rt);
 		return husk_err_errno(err, ENOMEM, "runtime");
 	}
@@ -78,6 +80,7 @@ struct husk_runtime *husk_runtime_free(struct husk_runtime *rt)
 	free(rt->engine);
 	free(rt->oci_binary);
 	free(rt->oci_root);
+	husk__strv_free(rt->oci_args, rt->n_oci_args);
 	free(rt);
 	return NULL;
 }

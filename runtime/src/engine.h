@@ -25,6 +25,8 @@ struct husk_runtime {
 	char *engine; /* "native" or "oci" */
 	char *oci_binary;
 	char *oci_root;
+	char **oci_args; /* NULL-terminated; NULL = none */
+	size_t n_oci_args;
 	bool systemd_cgroup;
 };
 

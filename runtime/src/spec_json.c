@@ -554,6 +554,31 @@ void husk__strv_free(char **v, size_t n)
 	free(v);
 }
 
+int husk__strv_dup(const char *const *v, char ***ret, size_t *ret_n)
+{
+	size_t n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!v)
+		return 0;
+	while (v[n])
+		n++;
+	char **c = calloc(n + 1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c[i] = strdup(v[i]);
+		if (!c[i]) {
+			husk__strv_free(c, i);
+			return -ENOMEM;
+		}
+	}
+	*ret = c;
+	*ret_n = n;
+	return 0;
+}
+
 void husk__kv_free(struct husk_kv *kv, size_t n)
 {
 	if (!kv)

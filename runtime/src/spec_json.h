@@ -154,6 +154,12 @@ int husk__json_each(json_t *a, const char *path, const char *key, void *base, si
 	})
 
 void husk__strv_free(char **v, size_t n);
+
+/*
+ * Copy the NULL-terminated v into *ret (NULL-terminated, *ret_n strings). v NULL: *ret is
+ * NULL and *ret_n 0. -ENOMEM leaves *ret NULL.
+ */
+int husk__strv_dup(const char *const *v, char ***ret, size_t *ret_n);
 void husk__kv_free(struct husk_kv *kv, size_t n);
 
 /* Whether path is absolute (starts with '/'). */

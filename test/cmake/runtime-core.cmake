@@ -46,3 +46,7 @@ if(TARGET husk)
 		LIBS husk::runtime PkgConfig::JANSSON LABELS root JOBS 2 TIMEOUT 300)
 	add_dependencies(test-root-cli-container husk)
 endif()
+
+# The husk config file a CRI runtime handler's ConfigPath names.
+husk_criterion_test(NAME unit-engine-config SOURCES unit/test_engine_config.c
+	LIBS husk::runtime LABELS unit)

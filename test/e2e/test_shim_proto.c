@@ -28,6 +28,7 @@
 #include "events/task.pb-c.h"
 #include "runc/options/oci.pb-c.h"
 #include "runtime/task/v2/shim.pb-c.h"
+#include "runtimeoptions/v1/api.pb-c.h"
 #include "testutil.h"
 #include "ttsync.h"
 
@@ -832,5 +833,142 @@ Test(proto, oci_engine_with_runc_binary_name)
 	delete_task("p9", NULL);
 	cr_assert(ttsync_wait_events(&t.s, 4, testutil_timeout(10)), "events: %s", topics());
 	cr_assert(eq(str, topics(), "/tasks/create /tasks/start /tasks/exit /tasks/delete"));
+	shutdown_shim();
+}
+
+/* A runtimeoptions.v1.Options Any, as containerd 1.6/1.7 send for a CRI runtime of husk's
+ * type, into any (value in buf). */
+static void runtime_options_any(Google__Protobuf__Any *any, uint8_t *buf, const char *config_path)
+{
+	Runtimeoptions__V1__Options ro = RUNTIMEOPTIONS__V1__OPTIONS__INIT;
+
+	ro.type_url = (char *)"io.containerd.husk.v1.config";
+	ro.config_path = (char *)config_path;
+	any->type_url = (char *)"runtimeoptions.v1.Options";
+	any->value.len = protobuf_c_message_pack(&ro.base, buf);
+	any->value.data = buf;
+}
+
+static char *write_config(const char *json)
+{
+	char *path = NULL;
+
+	cr_assert(asprintf(&path, "%s/husk-config.json", t.dir) > 0);
+	FILE *f = fopen(path, "we");
+	cr_assert(f != NULL);
+	cr_assert(fputs(json, f) >= 0);
+	cr_assert(eq(int, fclose(f), 0));
+	return path;
+}
+
+static bool runsc_installed(void)
+{
+	return access("/usr/bin/runsc", X_OK) == 0 || access("/usr/sbin/runsc", X_OK) == 0;
+}
+
+Test(proto, oci_engine_from_a_config_path_runs_runsc_with_its_flags)
+{
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	uint8_t opts[512];
+	char out[2200];
+	struct ttsync_reply w;
+
+	if (!runsc_installed())
+		cr_skip_test("runsc is not installed (apt-get install runsc)");
+	/* ConfigPath names the engine: runsc, with global flags it must receive (no network
+	 * namespace here, so --network=none; ptrace works on any kernel). */
+	char *cfg = write_config("{\"engine\":\"oci\",\"binary\":\"runsc\","
+				 "\"runtime_args\":[\"--network=none\",\"--platform=ptrace\"]}");
+	runtime_options_any(&any, opts, cfg);
+	free(cfg);
+	(void)snprintf(out, sizeof(out), "file://%.2000s/stdout", t.dir);
+	write_spec("[\"dmesg\"]");
+	start_shim("p10");
+	cr.id = (char *)"p10";
+	cr.bundle = t.bundle;
+	cr.options = &any;
+	cr.stdout = out;
+	struct ttsync_reply r = call_ex(TASK, "Create", &cr.base, 120);
+	cr_assert(eq(u32, r.code, 0), "Create with runsc: %s", r.message);
+	ttsync_reply_done(&r);
+	wr.id = (char *)"p10";
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	sr.id = (char *)"p10";
+	r = call("Start", &sr.base);
+	cr_assert(eq(u32, r.code, 0), "Start: %s", r.message);
+	ttsync_reply_done(&r);
+	cr_assert(eq(u32, wait_status(&w), 0), "dmesg's exit status");
+	delete_task("p10", NULL);
+	/* The kernel's log here is gVisor's: the container ran inside the sandbox. */
+	char *log = testutil_read_file(out + 7);
+	cr_assert(log != NULL);
+	cr_assert(strstr(log, "Starting gVisor") != NULL, "dmesg printed: %s", log);
+	free(log);
+	shutdown_shim();
+}
+
+Test(proto, a_config_the_shim_cannot_honour_fails_create_and_leaves_nothing)
+{
+	static const struct {
+		const char *json; /* NULL: the file does not exist */
+		const char *msg;
+	} cases[] = {
+		{"{\"engine\":\"oci\",\"binary\":\"runsc\",\"platform\":\"kvm\"}",
+		 "unknown key 'platform'"},
+		{"{\"engine\":\"oci\"}", "engine 'oci' needs \"binary\""},
+		{"{\"binary\":\"runsc\"}", "binary: only the 'oci' engine takes it"},
+		{"{\"engine\":\"oci\",\"binary\":\"husk-no-such-runtime\"}",
+		 "husk-no-such-runtime"},
+		{NULL, "read config file"},
+	};
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	uint8_t opts[512];
+	char missing[2200];
+
+	write_spec("[\"true\"]");
+	start_shim("p11");
+	(void)snprintf(missing, sizeof(missing), "%.2000s/no-such-config.json", t.dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		Containerd__Task__V2__CreateTaskRequest cr =
+			CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+		char *cfg = cases[i].json ? write_config(cases[i].json) : NULL;
+		runtime_options_any(&any, opts, cfg ? cfg : missing);
+		free(cfg);
+		cr.id = (char *)"p11";
+		cr.bundle = t.bundle;
+		cr.options = &any;
+		struct ttsync_reply r = call("Create", &cr.base);
+		cr_assert(ne(u32, r.code, 0), "%s was accepted", cases[i].json);
+		cr_expect(strstr(r.message, cases[i].msg) != NULL, "'%s': %s", cases[i].msg,
+			  r.message);
+		ttsync_reply_done(&r);
+		/* Nothing was created: no state file in the runtime's root. */
+		char cmd[2400];
+		(void)snprintf(cmd, sizeof(cmd),
+			       "test -z \"$(find %.2000s -name '*.state' 2>/dev/null)\"", t.state);
+		cr_expect(eq(int, system(cmd), 0), "state left after '%s'", cases[i].msg);
+	}
+
+	/* containerd 1.7's options table as TOML (no ConfigPath) is refused, not ignored. */
+	Runtimeoptions__V1__Options ro = RUNTIMEOPTIONS__V1__OPTIONS__INIT;
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	ro.config_body.data = (uint8_t *)"BinaryName = \"runsc\"\n";
+	ro.config_body.len = strlen((char *)ro.config_body.data);
+	any.type_url = (char *)"runtimeoptions.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, opts);
+	any.value.data = opts;
+	cr.id = (char *)"p11";
+	cr.bundle = t.bundle;
+	cr.options = &any;
+	struct ttsync_reply r = call("Create", &cr.base);
+	cr_assert(eq(u32, r.code, TTRPC_INVALID_ARGUMENT), "%s", r.message);
+	cr_expect(strstr(r.message, "ConfigPath") != NULL, "%s", r.message);
+	ttsync_reply_done(&r);
 	shutdown_shim();
 }

@@ -483,9 +483,12 @@ Test(oci_json, resources_empty)
 
 Test(oci_json, engine_data_round_trip_and_errors)
 {
+	char *args[] = {"--platform=ptrace", "--network=none", NULL};
 	struct husk_oci_data d = {.binary = "/usr/sbin/runc",
 				  .root = "/run/husk/oci-runc",
 				  .work = "/run/husk/oci-work/c1",
+				  .args = args,
+				  .n_args = 2,
 				  .systemd_cgroup = true};
 	struct husk_oci_data back = {0};
 	struct husk_err err = {0};
@@ -497,6 +500,11 @@ Test(oci_json, engine_data_round_trip_and_errors)
 	cr_assert(eq(str, back.root, d.root));
 	cr_assert(eq(str, back.work, d.work));
 	cr_assert(back.systemd_cgroup);
+	/* The runtime's global flags are kept, so delete and the husk CLI pass them too. */
+	cr_assert(eq(sz, back.n_args, 2));
+	cr_assert(eq(str, back.args[0], "--platform=ptrace"));
+	cr_assert(eq(str, back.args[1], "--network=none"));
+	cr_assert(back.args[2] == NULL);
 	husk__oci_data_done(&back);
 	free(out);
 

@@ -32,7 +32,10 @@ struct husk_runtime_config {
 	const char *engine;	/* "native" (NULL = native) or "oci" */
 	const char *oci_binary; /* oci engine: runtime binary name or path (runsc, runc, crun) */
 	const char *oci_root;	/* oci engine: the binary's --root; NULL = its default */
-	bool systemd_cgroup;	/* cgroupsPath is in systemd "slice:prefix:name" form */
+	/* oci engine: global flags given to every call of the binary (NULL-terminated), e.g.
+	 * runsc's --platform; NULL = none */
+	const char *const *oci_args;
+	bool systemd_cgroup; /* cgroupsPath is in systemd "slice:prefix:name" form */
 };
 
 struct husk_runtime;

@@ -53,6 +53,7 @@
 #include "oci/oci_argv.h"
 #include "oci/oci_json.h"
 #include "oci/oci_state.h"
+#include "spec_json.h"
 
 #define OCI_TIMEOUT_MS	   60000
 #define OCI_WAIT_EXIT_MS   10000
@@ -188,7 +189,8 @@ static int paths_setup(struct husk_container *c, struct husk_err *err)
 	o->d.work = works ? path_join(works, cid(c)) : NULL;
 	o->log = o->d.work ? path_join(o->d.work, "log.json") : NULL;
 	o->d.systemd_cgroup = c->rt->systemd_cgroup;
-	if (!o->d.root || !o->d.work || !o->log)
+	if (husk__strv_dup((const char *const *)c->rt->oci_args, &o->d.args, &o->d.n_args) < 0 ||
+	    !o->d.root || !o->d.work || !o->log)
 		return husk_err_errno(err, ENOMEM, "oci paths");
 	r = husk__mkdir_p_at(AT_FDCWD, o->d.root, 0711);
 	if (r < 0)
@@ -433,7 +435,8 @@ static int oci_run(struct husk_container *c, struct run *run, struct husk_err *e
 				    .root = o->d.root,
 				    .log = o->log,
 				    .log_json = true,
-				    .systemd_cgroup = o->d.systemd_cgroup};
+				    .systemd_cgroup = o->d.systemd_cgroup,
+				    .extra = (const char *const *)o->d.args};
 	struct husk_oci_argv argv = {0};
 	struct run_fds rf = {.in = run->stdio[0], .out = {-1, -1}, .err = {-1, -1}};
 	int *outp = rf.out;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct husk_err;
 struct husk_process;
@@ -24,6 +25,8 @@ struct husk_oci_data {
 	char *binary; /* resolved path of the runtime binary */
 	char *root;   /* its --root */
 	char *work;   /* the engine's per-container dir (log, pid files) */
+	char **args;  /* global flags for every call (NULL-terminated); NULL = none */
+	size_t n_args;
 	bool systemd_cgroup;
 };
 
