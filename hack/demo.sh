@@ -21,7 +21,7 @@ ns=husk-demo
 step() { printf '\n== %s\n' "$*"; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "demo: run as root (sudo $0): containers need it" >&2
+	echo "demo: run as root (a root shell, or sudo): containers need it" >&2
 	exit 1
 fi
 
