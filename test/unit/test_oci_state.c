@@ -489,6 +489,7 @@ Test(oci_json, engine_data_round_trip_and_errors)
 				  .work = "/run/husk/oci-work/c1",
 				  .args = args,
 				  .n_args = 2,
+				  .rootfs = "/b/rootfs",
 				  .systemd_cgroup = true};
 	struct husk_oci_data back = {0};
 	struct husk_err err = {0};
@@ -505,6 +506,7 @@ Test(oci_json, engine_data_round_trip_and_errors)
 	cr_assert(eq(str, back.args[0], "--platform=ptrace"));
 	cr_assert(eq(str, back.args[1], "--network=none"));
 	cr_assert(back.args[2] == NULL);
+	cr_assert(eq(str, back.rootfs, "/b/rootfs"), "the rootfs to unmount at delete");
 	husk__oci_data_done(&back);
 	free(out);
 

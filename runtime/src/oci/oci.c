@@ -52,6 +52,7 @@
 #include "native/spawn.h"
 #include "oci/oci_argv.h"
 #include "oci/oci_json.h"
+#include "oci/oci_rootfs.h"
 #include "oci/oci_state.h"
 #include "spec_json.h"
 
@@ -678,6 +679,30 @@ static bool spec_terminal(const struct husk_container *c)
 	return c->spec && c->spec->process && c->spec->process->terminal;
 }
 
+/* containerd's rootfs mounts on the spec's root path, recorded first so that a crash in
+ * between leaves enough for delete to unmount them. */
+static int rootfs_mount(struct husk_container *c, const struct husk_create_opts *opts,
+			struct husk_err *err)
+{
+	struct oci *o = oc(c);
+
+	if (opts->n_rootfs == 0)
+		return 0;
+	if (!c->spec || !c->spec->root_path)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "rootfs mounts need root.path");
+	o->d.rootfs = strdup(c->spec->root_path);
+	if (!o->d.rootfs)
+		return husk_err_errno(err, ENOMEM, "rootfs");
+	int r = save_engine_data(c, err);
+	r = r ?: husk__oci_rootfs_mount(o->d.rootfs, opts->rootfs, opts->n_rootfs, err);
+	return r;
+}
+
+static int rootfs_unmount(struct oci *o, struct husk_err *err)
+{
+	return o->d.rootfs ? husk__oci_rootfs_unmount(o->d.rootfs, err) : 0;
+}
+
 /* Remove what a failed create left with the runtime (its state, its cgroup). */
 static void create_undo(struct husk_container *c)
 {
@@ -686,6 +711,7 @@ static void create_undo(struct husk_container *c)
 	if (oci_call(c, (struct husk_oci_call){.cmd = HUSK_OCI_DELETE, .force = true}, &e) < 0 &&
 	    !msg_gone(&e))
 		husk_warn("%s, continuing", e.msg);
+	rootfs_unmount(oc(c), NULL);
 	work_remove(oc(c));
 }
 
@@ -736,6 +762,7 @@ static int oci_create(struct husk_container *c, const struct husk_create_opts *o
 		return r;
 	/* Before the runtime runs: a crash from here on leaves enough to delete. */
 	r = save_engine_data(c, err);
+	r = r ?: rootfs_mount(c, opts, err);
 	if (r >= 0 && spec_terminal(c))
 		r = console_listen(&cs, err);
 	if (r >= 0)
@@ -1053,6 +1080,10 @@ static int oci_destroy(struct husk_container *c, struct husk_err *err)
 			return r;
 		o->cgroup = husk__cgroup_free(o->cgroup);
 	}
+	/* The runc shim unmounts the rootfs after `runc delete`, as here. */
+	r = rootfs_unmount(o, err);
+	if (r < 0)
+		return r;
 	work_remove(o);
 	return 0;
 }

@@ -332,6 +332,7 @@ int husk__oci_data_format(const struct husk_oci_data *d, char **ret_json, struct
 	r = r ?: put_str(o, "binary", d->binary);
 	r = r ?: put_str(o, "root", d->root);
 	r = r ?: put_str(o, "work", d->work);
+	r = r ?: put_str(o, "rootfs", d->rootfs);
 	if (d->n_args > 0)
 		r = r ?: put_strv(o, "args", d->args, d->n_args);
 	r = r ?: put(o, "systemd_cgroup", json_boolean(d->systemd_cgroup));
@@ -348,6 +349,7 @@ int husk__oci_data_parse(const char *json, struct husk_oci_data *ret, struct hus
 	r = r ?: husk__json_string(o, "engine_data", "root", true, &d.root, err);
 	r = r ?: husk__json_string(o, "engine_data", "work", true, &d.work, err);
 	r = r ?: husk__json_strv(o, "engine_data", "args", false, &d.args, &d.n_args, err);
+	r = r ?: husk__json_string(o, "engine_data", "rootfs", false, &d.rootfs, err);
 	r = r ?: husk__json_bool(o, "engine_data", "systemd_cgroup", &d.systemd_cgroup, err);
 	if (r < 0) {
 		husk__oci_data_done(&d);
@@ -363,5 +365,6 @@ void husk__oci_data_done(struct husk_oci_data *d)
 	free(d->root);
 	free(d->work);
 	husk__strv_free(d->args, d->n_args);
+	free(d->rootfs);
 	*d = (struct husk_oci_data){0};
 }

@@ -26,6 +26,7 @@ struct husk_oci_data {
 	char *root;   /* its --root */
 	char *work;   /* the engine's per-container dir (log, pid files) */
 	char **args;  /* global flags for every call (NULL-terminated); NULL = none */
+	char *rootfs; /* where containerd's rootfs mounts were put; NULL: none were given */
 	size_t n_args;
 	bool systemd_cgroup;
 };
