@@ -618,10 +618,9 @@ static bool runsc_wrapper(struct obox *b, const char *tag)
 {
 	char path[1100];
 
-	if (access("/usr/bin/runsc", X_OK) < 0 && access("/usr/sbin/runsc", X_OK) < 0) {
-		cr_log_warn("runsc is not installed (apt-get install runsc): skipping");
+	/* The caller skips with a line; cr_log_warn() would make Criterion exit 1. */
+	if (access("/usr/bin/runsc", X_OK) < 0 && access("/usr/sbin/runsc", X_OK) < 0)
 		return false;
-	}
 	obox_init(b, tag, "runc");
 	(void)snprintf(path, sizeof(path), "%s/runsc-husk", b->dir);
 	testutil_write_file(path, "#!/bin/sh\n"
@@ -642,7 +641,7 @@ Test(oci_runsc, create_start_exit_status_and_delete)
 	char out[256];
 
 	if (!runsc_wrapper(&b, "rsexit"))
-		cr_skip_test("runsc is not installed");
+		cr_skip_test("runsc is not installed (apt-get install runsc)");
 	struct husk_container *c = obox_run(&b, "echo hello from gvisor; exit 3");
 	cr_assert(eq(int, reap_init(c), 3));
 	delete_free(c, false);
@@ -659,7 +658,7 @@ Test(oci_runsc, exec_kill_and_delete)
 	struct husk_err err = {0};
 
 	if (!runsc_wrapper(&b, "rsexec"))
-		cr_skip_test("runsc is not installed");
+		cr_skip_test("runsc is not installed (apt-get install runsc)");
 	struct husk_container *c = obox_run(&b, "exec sleep 1000");
 	cr_assert(eq(int, exec_script(c, "echo in-sandbox; exit 5", out, sizeof(out)), 5));
 	cr_assert(eq(str, out, "in-sandbox\n"));
@@ -685,7 +684,7 @@ Test(oci_runsc, force_delete_of_a_running_container)
 	struct obox b;
 
 	if (!runsc_wrapper(&b, "rsforce"))
-		cr_skip_test("runsc is not installed");
+		cr_skip_test("runsc is not installed (apt-get install runsc)");
 	struct husk_container *c = obox_run(&b, "exec sleep 1000");
 	force_delete_reaps(c);
 	assert_all_gone(&b);
