@@ -210,3 +210,19 @@ void husk__mount_opts_done(struct husk_mount_opts *o)
 	free(o->data);
 	*o = (struct husk_mount_opts){0};
 }
+
+const char *husk__mount_opt_name(size_t i)
+{
+	static const char *const special[] = {"bind", "rbind", "idmap", "ridmap", "tmpcopyup"};
+
+	if (i < ARRAY_SIZE(ms_options))
+		return ms_options[i].name;
+	i -= ARRAY_SIZE(ms_options);
+	if (i < ARRAY_SIZE(attr_options))
+		return attr_options[i].name;
+	i -= ARRAY_SIZE(attr_options);
+	if (i < ARRAY_SIZE(propagations))
+		return propagations[i].name;
+	i -= ARRAY_SIZE(propagations);
+	return i < ARRAY_SIZE(special) ? special[i] : NULL;
+}

@@ -63,3 +63,9 @@ void husk__mount_opts_done(struct husk_mount_opts *o);
  * can. The spec parser uses it to name the bad option by its JSON path.
  */
 const char *husk__mount_opt_invalid(const char *option);
+
+/*
+ * The i-th option this parser applies itself (every one above but "remount", which a spec
+ * mount cannot use), NULL past the end; anything else is filesystem data.
+ */
+const char *husk__mount_opt_name(size_t i);

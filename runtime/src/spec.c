@@ -76,7 +76,12 @@ static int parse_mount(json_t *obj, const char *path, void *item, struct husk_er
 	if ((r = husk__json_string(obj, path, "type", false, &m->type, err)) < 0 ||
 	    (r = husk__json_string(obj, path, "source", false, &m->source, err)) < 0)
 		return r;
-	if ((r = husk__json_strv(obj, path, "options", false, &m->options, &m->n_options, err)) < 0)
+	if ((r = husk__json_strv(obj, path, "options", false, &m->options, &m->n_options, err)) <
+		    0 ||
+	    (r = HUSK__JSON_OBJECTS(obj, path, "uidMappings", m->uid_mappings, m->n_uid_mappings,
+				    husk__parse_id_mapping, err)) < 0 ||
+	    (r = HUSK__JSON_OBJECTS(obj, path, "gidMappings", m->gid_mappings, m->n_gid_mappings,
+				    husk__parse_id_mapping, err)) < 0)
 		return r;
 	for (size_t i = 0; i < m->n_options; i++) {
 		const char *why = husk__mount_opt_invalid(m->options[i]);
@@ -350,6 +355,8 @@ static void mounts_free(struct husk_mount *m, size_t n)
 		free(m[i].type);
 		free(m[i].source);
 		husk__strv_free(m[i].options, m[i].n_options);
+		free(m[i].uid_mappings);
+		free(m[i].gid_mappings);
 	}
 	free(m);
 }

@@ -141,7 +141,7 @@ static int parse_namespaces(json_t *obj, const char *path, struct husk_linux *lx
 	return 0;
 }
 
-static int parse_id_mapping(json_t *obj, const char *path, void *item, struct husk_err *err)
+int husk__parse_id_mapping(json_t *obj, const char *path, void *item, struct husk_err *err)
 {
 	struct husk_id_mapping *m = item;
 	struct husk_opt_u64 v = {0};
@@ -400,9 +400,9 @@ int husk__linux_from_json(json_t *obj, const char *path, struct husk_linux *lx,
 
 	if ((r = parse_namespaces(obj, path, lx, err)) < 0 ||
 	    (r = HUSK__JSON_OBJECTS(obj, path, "uidMappings", lx->uid_mappings, lx->n_uid_mappings,
-				    parse_id_mapping, err)) < 0 ||
+				    husk__parse_id_mapping, err)) < 0 ||
 	    (r = HUSK__JSON_OBJECTS(obj, path, "gidMappings", lx->gid_mappings, lx->n_gid_mappings,
-				    parse_id_mapping, err)) < 0 ||
+				    husk__parse_id_mapping, err)) < 0 ||
 	    (r = HUSK__JSON_OBJECTS(obj, path, "devices", lx->devices, lx->n_devices, parse_device,
 				    err)) < 0 ||
 	    (r = husk__json_string(obj, path, "cgroupsPath", false, &lx->cgroups_path, err)) < 0 ||

@@ -93,6 +93,13 @@ struct husk_process {
 	char *selinux_label;	/* unsupported: logged once when set */
 };
 
+/* linux.uidMappings[] / gidMappings[] */
+struct husk_id_mapping {
+	uint32_t container_id;
+	uint32_t host_id;
+	uint32_t size;
+};
+
 /* mounts[] */
 struct husk_mount {
 	char *destination; /* absolute path inside the container */
@@ -100,6 +107,11 @@ struct husk_mount {
 	char *source;	   /* may be NULL */
 	char **options;
 	size_t n_options;
+	/* OCI 1.1: the idmapping of an "idmap"/"ridmap" bind (containerID → hostID) */
+	struct husk_id_mapping *uid_mappings;
+	size_t n_uid_mappings;
+	struct husk_id_mapping *gid_mappings;
+	size_t n_gid_mappings;
 };
 
 /* hooks.<kind>[] */
@@ -143,13 +155,6 @@ enum husk_ns_type {
 struct husk_namespace {
 	enum husk_ns_type type;
 	char *path; /* NULL: create a new one; else join (setns) */
-};
-
-/* linux.uidMappings[] / gidMappings[] */
-struct husk_id_mapping {
-	uint32_t container_id;
-	uint32_t host_id;
-	uint32_t size;
 };
 
 /* linux.devices[] */

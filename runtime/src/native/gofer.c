@@ -3,10 +3,13 @@
  * filesystem from untrusted image content and hands it over as a detached mount tree.
  * It holds nothing of the caller's: fds 0-2 are /dev/null, the sync socket is fd 3.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +20,7 @@
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/process.h"
+#include "husk/spec.h"
 #include "native/native.h"
 #include "native/spawn.h"
 #include "native/sync.h"
@@ -253,21 +257,28 @@ int husk__mount_on_fd(const char *source, int targetfd, const char *fstype, unsi
 	return 0;
 }
 
-static uint64_t attr_from_flags(unsigned long flags, uint64_t *ret_clr)
+/* MS_* of a bind's options as mount_setattr attributes for its top mount: what the options
+ * set, and what they turned off explicitly ("rw", "suid"), which the source's must not
+ * keep. The atime mode changes only when an option names one. */
+static uint64_t attr_from_flags(unsigned long flags, unsigned long cleared, uint64_t *ret_clr)
 {
+	static const struct {
+		unsigned long ms;
+		uint64_t attr;
+	} bits[] = {
+		{MS_RDONLY, MOUNT_ATTR_RDONLY},		{MS_NOSUID, MOUNT_ATTR_NOSUID},
+		{MS_NODEV, MOUNT_ATTR_NODEV},		{MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+		{MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}, {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW},
+	};
 	uint64_t set = 0;
 	uint64_t clr = 0;
 
-	if (flags & MS_RDONLY)
-		set |= MOUNT_ATTR_RDONLY;
-	if (flags & MS_NOSUID)
-		set |= MOUNT_ATTR_NOSUID;
-	if (flags & MS_NODEV)
-		set |= MOUNT_ATTR_NODEV;
-	if (flags & MS_NOEXEC)
-		set |= MOUNT_ATTR_NOEXEC;
-	if (flags & MS_NODIRATIME)
-		set |= MOUNT_ATTR_NODIRATIME;
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++) {
+		if (flags & bits[i].ms)
+			set |= bits[i].attr;
+		else if (cleared & bits[i].ms)
+			clr |= bits[i].attr;
+	}
 	if (flags & (MS_NOATIME | MS_STRICTATIME | MS_RELATIME)) {
 		clr |= MOUNT_ATTR__ATIME;
 		if (flags & MS_NOATIME)
@@ -281,39 +292,340 @@ static uint64_t attr_from_flags(unsigned long flags, uint64_t *ret_clr)
 	return set;
 }
 
-int husk__bind_on_fd(const char *source, int targetfd, const struct husk_plan_mount *m)
+static int setattr(int fd, bool rec, uint64_t set, uint64_t clr, uint64_t propagation, int userns)
 {
-	unsigned rec = m->recursive ? AT_RECURSIVE : 0;
-	_cleanup_close_ int tree =
-		open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
-	struct mount_attr attr = {0};
+	struct mount_attr attr = {.attr_set = set, .attr_clr = clr, .propagation = propagation};
 
-	if (tree < 0)
-		return -errno;
-	uint64_t clr = 0;
-	attr.attr_set = attr_from_flags(m->flags, &clr);
-	attr.attr_clr = clr;
-	if ((attr.attr_set || attr.attr_clr) &&
-	    mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr, sizeof(attr)) < 0)
-		return -errno;
-	if (move_mount(tree, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	if (userns >= 0)
+		attr.userns_fd = (uint64_t)userns;
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof(attr)) <
 	    0)
 		return -errno;
-	if (m->propagation) {
-		struct mount_attr prop = {.propagation = m->propagation};
-		if (mount_setattr(tree, "", AT_EMPTY_PATH | (m->propagation_rec ? AT_RECURSIVE : 0),
-				  &prop, sizeof(prop)) < 0)
-			return -errno;
-	}
 	return 0;
+}
+
+static int write_id_map(pid_t pid, const char *file, const struct husk_id_mapping *m, size_t n)
+{
+	char path[64];
+	char buf[4096];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", m[i].container_id,
+				 m[i].host_id, m[i].size);
+		if (w < 0 || (size_t)w >= sizeof(buf) - len)
+			return -E2BIG;
+		len += (size_t)w;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, len) != (ssize_t)len)
+		return -errno;
+	return 0;
+}
+
+/* A user namespace holding m's mappings, for MOUNT_ATTR_IDMAP: made by a child that waits
+ * to be killed once its namespace is open. */
+static int idmap_userns_open(const struct husk_plan_mount *m)
+{
+	int pidfd = -1;
+	pid_t pid = husk__clone3(CLONE_NEWUSER | CLONE_PIDFD, &pidfd);
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	char path[64];
+	int r = write_id_map(pid, "uid_map", m->uid_mappings, m->n_uid_mappings);
+	if (r >= 0)
+		r = write_id_map(pid, "gid_map", m->gid_mappings, m->n_gid_mappings);
+	int fd = -1;
+	if (r >= 0) {
+		(void)snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			r = -errno;
+	}
+	(void)pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+	(void)waitpid(pid, NULL, 0);
+	(void)husk_safe_close(pidfd);
+	return r < 0 ? r : fd;
+}
+
+/*
+ * The bind of m, detached: its source cloned (with every submount for rbind), idmapped,
+ * its top mount's flags, its recursive attributes and its propagation set. Cloned while
+ * the gofer's mounts still relate to the host's as the container's should, so that a
+ * source's peer group or master is kept. Child side.
+ */
+static int bind_prepare(int sock, const struct husk_plan_mount *m)
+{
+	unsigned rec = m->recursive ? AT_RECURSIVE : 0;
+	int tree = open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+
+	if (tree < 0)
+		return husk__sync_error(sock, errno, "bind source '%s'", m->source);
+	int r = 0;
+	const char *step = NULL;
+	if (m->idmap) {
+		_cleanup_close_ int userns = idmap_userns_open(m);
+		step = m->idmap_rec ? "option 'ridmap'" : "option 'idmap'";
+		r = userns < 0 ? userns
+			       : setattr(tree, m->idmap_rec, MOUNT_ATTR_IDMAP, 0, 0, userns);
+	}
+	uint64_t clr = 0;
+	uint64_t set = attr_from_flags(m->flags, m->cleared, &clr);
+	if (r >= 0 && (set || clr)) {
+		step = "flags";
+		r = setattr(tree, false, set, clr, 0, -1);
+	}
+	if (r >= 0 && (m->attr_set || m->attr_clr)) {
+		step = "recursive attributes";
+		r = setattr(tree, true, m->attr_set, m->attr_clr, 0, -1);
+	}
+	if (r >= 0 && m->propagation) {
+		step = "propagation";
+		r = setattr(tree, m->propagation_rec, 0, 0, m->propagation, -1);
+	}
+	if (r < 0) {
+		(void)husk_safe_close(tree);
+		return husk__sync_error(sock, r, "bind '%s' on '%s': %s", m->source, m->destination,
+					step);
+	}
+	return tree;
+}
+
+/* fsconfig the MS_* superblock flags and the comma-separated data of a new mount. */
+static int fs_configure(int fs, const char *source, unsigned long flags, const char *data)
+{
+	static const struct {
+		unsigned long ms;
+		const char *key;
+	} sb[] = {{MS_RDONLY, "ro"},	     {MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"},
+		  {MS_LAZYTIME, "lazytime"}, {MS_MANDLOCK, "mand"},    {MS_I_VERSION, "iversion"}};
+	char opt[PATH_MAX];
+
+	if (source && *source && fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
+		return -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(sb); i++)
+		if ((flags & sb[i].ms) && fsconfig(fs, FSCONFIG_SET_FLAG, sb[i].key, NULL, 0) < 0)
+			return -errno;
+	for (const char *d = data; d && *d;) {
+		const char *end = strchrnul(d, ',');
+		size_t len = (size_t)(end - d);
+		if (len >= sizeof(opt))
+			return -ENAMETOOLONG;
+		memcpy(opt, d, len);
+		opt[len] = '\0';
+		char *eq = strchr(opt, '=');
+		int r = 0;
+		if (eq) {
+			*eq = '\0';
+			r = fsconfig(fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+		} else if (len) {
+			r = fsconfig(fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+		}
+		if (r < 0)
+			return -errno;
+		d = *end ? end + 1 : end;
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The kernel's reason for a failed fsconfig ("e tmpfs: Bad value for 'size'"), if any. */
+static void fs_reason(int fs, char *buf, size_t size)
+{
+	ssize_t n = read(fs, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+}
+
+int husk__fs_mount_detached(const char *fstype, const char *source, unsigned long flags,
+			    const char *data, char *reason, size_t size)
+{
+	_cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	uint64_t clr = 0;
+
+	reason[0] = '\0';
+	if (fs < 0)
+		return -errno;
+	int r = fs_configure(fs, source, flags, data);
+	if (r < 0) {
+		fs_reason(fs, reason, size);
+		return r;
+	}
+	uint64_t attr = attr_from_flags(flags, 0, &clr);
+	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attr);
+	if (mnt < 0) {
+		r = -errno;
+		fs_reason(fs, reason, size);
+		return r;
+	}
+	return mnt;
 }
 
 /* ---- child side ---------------------------------------------------------------------- */
 
+/* Links and nesting a tmpcopyup follows at most (bounds the recursion). */
+#define COPY_DEPTH_MAX 64
+
+static int copy_file(int src, int dst, const char *name, mode_t mode)
+{
+	char buf[16384];
+	_cleanup_close_ int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	_cleanup_close_ int out = openat(
+		dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
+	if (out < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return -errno;
+			off += w;
+		}
+	}
+}
+
+static int copy_tree(int src, int dst, int depth);
+
+static int copy_entry(int src, int dst, const char *name, int depth)
+{
+	struct stat st;
+	char target[PATH_MAX];
+	int r = 0;
+
+	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	switch (st.st_mode & S_IFMT) {
+	case S_IFDIR: {
+		if (mkdirat(dst, name, 0700) < 0)
+			return -errno;
+		_cleanup_close_ int s =
+			openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int d =
+			openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (s < 0 || d < 0)
+			return -errno;
+		r = copy_tree(s, d, depth + 1);
+		break;
+	}
+	case S_IFREG:
+		r = copy_file(src, dst, name, st.st_mode);
+		break;
+	case S_IFLNK: {
+		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		if (symlinkat(target, dst, name) < 0)
+			return -errno;
+		break;
+	}
+	default:
+		if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0)
+			return -errno;
+	}
+	if (r < 0)
+		return r;
+	if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Copy what directory src holds into directory dst (runc's tmpcopyup): files, directories,
+ * links and nodes with their modes and owners. */
+static int copy_tree(int src, int dst, int depth)
+{
+	if (depth > COPY_DEPTH_MAX)
+		return -ELOOP;
+	int dfd = fcntl(src, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0)
+		return -errno;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		(void)husk_safe_close(dfd);
+		return -errno;
+	}
+	int r = 0;
+	struct dirent *de;
+	while (r >= 0 && (errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		r = copy_entry(src, dst, de->d_name, depth);
+	}
+	if (r >= 0 && errno != 0)
+		r = -errno;
+	(void)closedir(d);
+	return r;
+}
+
+/* tmpcopyup: the directory under the mount point (still reachable through target) into the
+ * new tmpfs, whose root takes the directory's mode and owner. */
+static int copy_up(int target, int mnt)
+{
+	struct stat st;
+	_cleanup_close_ int src = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dst = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (src < 0 || dst < 0 || fstat(src, &st) < 0)
+		return -errno;
+	int r = copy_tree(src, dst, 0);
+	if (r < 0)
+		return r;
+	if (fchown(dst, st.st_uid, st.st_gid) < 0 || fchmod(dst, st.st_mode & 07777) < 0)
+		return -errno;
+	return 0;
+}
+
+int husk__mount_new(int sock, int target, const struct husk_plan_mount *m)
+{
+	char reason[256];
+	_cleanup_close_ int mnt = husk__fs_mount_detached(m->fstype, m->source, m->flags, m->data,
+							  reason, sizeof(reason));
+	const char *why = strncmp(reason, "e ", 2) == 0 ? reason + 2 : reason;
+
+	if (mnt < 0)
+		return husk__sync_error(sock, mnt, "mount %s on '%s'%s%s", m->fstype,
+					m->destination, *why ? ": " : "", why);
+	int r = 0;
+	if (m->tmpcopyup && (r = copy_up(target, mnt)) < 0)
+		return husk__sync_error(sock, r, "tmpcopyup of '%s'", m->destination);
+	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return husk__sync_error(sock, errno, "mount %s on '%s'", m->fstype, m->destination);
+	if ((m->attr_set || m->attr_clr) &&
+	    (r = setattr(mnt, true, m->attr_set, m->attr_clr, 0, -1)) < 0)
+		return husk__sync_error(sock, r, "mount %s on '%s': recursive attributes",
+					m->fstype, m->destination);
+	if (m->propagation && (r = setattr(mnt, m->propagation_rec, 0, 0, m->propagation, -1)) < 0)
+		return husk__sync_error(sock, r, "mount %s on '%s': propagation", m->fstype,
+					m->destination);
+	return 0;
+}
+
 static int mount_rootfs(int sock, const struct husk_gofer_plan *p)
 {
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return husk__sync_error(sock, errno, "make / private");
 	if (p->n_rootfs == 0) {
 		if (mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return husk__sync_error(sock, errno, "bind root '%s'", p->root);
@@ -335,31 +647,25 @@ static int mount_rootfs(int sock, const struct husk_gofer_plan *p)
 	return 0;
 }
 
-static int mount_one(int sock, int rootfd, const struct husk_plan_mount *m)
+/* m on its mount point: tree is its prepared bind (bind_prepare), -1 for a new mount. */
+static int mount_one(int sock, int rootfd, const struct husk_plan_mount *m, int tree)
 {
 	struct stat st;
 	bool file = false;
 
 	if (m->bind) {
-		if (stat(m->source, &st) < 0)
+		if (fstat(tree, &st) < 0)
 			return husk__sync_error(sock, errno, "bind source '%s'", m->source);
 		file = !S_ISDIR(st.st_mode);
 	}
 	_cleanup_close_ int target = husk__open_mount_point(sock, rootfd, m, file);
 	if (target < 0)
 		return target;
-	int r = m->bind ? husk__bind_on_fd(m->source, target, m)
-			: husk__mount_on_fd(m->source, target, m->fstype, m->flags, m->data);
-	if (r < 0)
-		return husk__sync_error(sock, r, "mount '%s' on '%s'", m->source ? m->source : "",
+	if (!m->bind)
+		return husk__mount_new(sock, target, m);
+	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return husk__sync_error(sock, errno, "bind '%s' on '%s'", m->source,
 					m->destination);
-	if (!m->bind && m->propagation) {
-		/* Reopened: the new mount's root, not the directory under it. */
-		_cleanup_close_ int top = husk__open_in_root(rootfd, m->destination, false);
-		unsigned long prop = m->propagation | (m->propagation_rec ? MS_REC : 0);
-		if (top < 0 || husk__mount_on_fd(NULL, top, NULL, prop, NULL) < 0)
-			return husk__sync_error(sock, errno, "propagation of '%s'", m->destination);
-	}
 	return 0;
 }
 
@@ -415,20 +721,52 @@ static int make_dev_links(int sock, int rootfd)
 	return 0;
 }
 
+static int gofer_mounts(int sock, const struct husk_gofer_plan *p)
+{
+	_cleanup_free_ int *trees = calloc(p->n_mounts ? p->n_mounts : 1, sizeof(int));
+	int r = 0;
+
+	if (!trees)
+		return husk__sync_error(sock, ENOMEM, "gofer");
+	/* The container's view of the host's mounts (runc's prepareRoot): its binds are
+	 * cloned now, so they keep their sources' peer groups or masters. */
+	if (mount(NULL, "/", NULL, p->ns_propagation, NULL) < 0)
+		return husk__sync_error(sock, errno, "propagation of '/'");
+	for (size_t i = 0; i < p->n_mounts; i++)
+		trees[i] = -1;
+	for (size_t i = 0; r >= 0 && i < p->n_mounts; i++)
+		if (p->mounts[i].bind)
+			r = trees[i] = bind_prepare(sock, &p->mounts[i]);
+	/* Nothing the gofer mounts from here on may reach the host. */
+	if (r >= 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		r = husk__sync_error(sock, errno, "make / private");
+	if (r >= 0)
+		r = mount_rootfs(sock, p);
+	int rootfd = r >= 0 ? open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (r >= 0 && rootfd < 0)
+		r = husk__sync_error(sock, errno, "open root '%s'", p->root);
+	for (size_t i = 0; r >= 0 && i < p->n_mounts; i++)
+		r = mount_one(sock, rootfd, &p->mounts[i], trees[i]);
+	for (size_t i = 0; i < p->n_mounts; i++)
+		if (trees[i] >= 0)
+			(void)husk_safe_close(trees[i]);
+	if (r < 0) {
+		if (rootfd >= 0)
+			(void)husk_safe_close(rootfd);
+		return r;
+	}
+	return rootfd;
+}
+
 static int gofer_main(void *arg)
 {
 	const struct husk_gofer_plan *p = arg;
 	int sock = SYNC_FD;
 
 	umask(0);
-	if (mount_rootfs(sock, p) < 0)
-		return 1;
-	_cleanup_close_ int rootfd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int rootfd = gofer_mounts(sock, p);
 	if (rootfd < 0)
-		return husk__sync_error(sock, errno, "open root '%s'", p->root), 1;
-	for (size_t i = 0; i < p->n_mounts; i++)
-		if (mount_one(sock, rootfd, &p->mounts[i]) < 0)
-			return 1;
+		return 1;
 	for (size_t i = 0; i < p->n_devices; i++)
 		if (make_device(sock, rootfd, &p->devices[i]) < 0)
 			return 1;

@@ -125,9 +125,8 @@ static int init_mounts(int sock, int rootfd, const struct husk_init_plan *p)
 		_cleanup_close_ int target = husk__open_mount_point(sock, rootfd, m, false);
 		if (target < 0)
 			return target;
-		if (husk__mount_on_fd(m->source, target, m->fstype, m->flags, m->data) < 0)
-			return husk__sync_error(sock, errno, "mount %s on '%s'", m->fstype,
-						m->destination);
+		if (husk__mount_new(sock, target, m) < 0)
+			return -EIO;
 	}
 	return 0;
 }
@@ -333,7 +332,7 @@ static int init_main(void *arg)
 	    do_pivot(sock, p->root) < 0)
 		return 127;
 	rootfd = husk_safe_close(rootfd);
-	if (mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
+	if (p->root_propagation && mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
 		return husk__sync_error(sock, errno, "root propagation"), 127;
 	/* runc's order: the cwd, the read-only root, hostname and sysctl (/proc/sys is still
 	 * writable), then read-only and masked paths. */

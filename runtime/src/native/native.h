@@ -50,8 +50,20 @@ int husk__open_mount_point(int sock, int rootfd, const struct husk_plan_mount *m
 int husk__mount_on_fd(const char *source, int targetfd, const char *fstype, unsigned long flags,
 		      const char *data);
 
-/* Bind (open_tree clone, attributes, move_mount) source onto targetfd. Child side. */
-int husk__bind_on_fd(const char *source, int targetfd, const struct husk_plan_mount *m);
+/*
+ * A new filesystem, detached (fsopen, fsconfig of flags' superblock part and of data's
+ * options, fsmount with flags' mount attributes): the mount fd, or -errno with the kernel's
+ * reason (its fs_context log) in reason. Child side.
+ */
+int husk__fs_mount_detached(const char *fstype, const char *source, unsigned long flags,
+			    const char *data, char *reason, size_t size);
+
+/*
+ * m (not a bind) created detached, filled from the image for tmpcopyup, moved onto target
+ * (an O_PATH fd: no path is resolved again), then its recursive attributes and propagation
+ * set. Reports a failure on sock. Child side.
+ */
+int husk__mount_new(int sock, int target, const struct husk_plan_mount *m);
 
 /* ---- gofer ---------------------------------------------------------------------------- */
 

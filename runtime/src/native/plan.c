@@ -15,122 +15,90 @@
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/spec.h"
+#include "mount_opts.h"
 #include "syscalls.h"
 
 /* ---- mount options ------------------------------------------------------------------ */
 
-struct mount_flag {
-	const char *name;
-	bool clear;
-	unsigned long flag;
-};
+/* Superblock flags that a bind cannot change (mount_setattr has no attribute for them). */
+static const char *const bind_sb_options[] = {"sync", "dirsync", "mand", "lazytime", "iversion"};
 
-static const struct mount_flag mount_flags[] = {
-	{"ro", false, MS_RDONLY},
-	{"rw", true, MS_RDONLY},
-	{"nosuid", false, MS_NOSUID},
-	{"suid", true, MS_NOSUID},
-	{"nodev", false, MS_NODEV},
-	{"dev", true, MS_NODEV},
-	{"noexec", false, MS_NOEXEC},
-	{"exec", true, MS_NOEXEC},
-	{"sync", false, MS_SYNCHRONOUS},
-	{"async", true, MS_SYNCHRONOUS},
-	{"dirsync", false, MS_DIRSYNC},
-	{"mand", false, MS_MANDLOCK},
-	{"nomand", true, MS_MANDLOCK},
-	{"noatime", false, MS_NOATIME},
-	{"atime", true, MS_NOATIME},
-	{"nodiratime", false, MS_NODIRATIME},
-	{"diratime", true, MS_NODIRATIME},
-	{"relatime", false, MS_RELATIME},
-	{"norelatime", true, MS_RELATIME},
-	{"strictatime", false, MS_STRICTATIME},
-	{"nostrictatime", true, MS_STRICTATIME},
-};
-
-struct mount_prop {
-	const char *name;
-	unsigned long flag;
-	bool rec;
-};
-
-static const struct mount_prop mount_props[] = {
-	{"shared", MS_SHARED, false},	      {"rshared", MS_SHARED, true},
-	{"slave", MS_SLAVE, false},	      {"rslave", MS_SLAVE, true},
-	{"private", MS_PRIVATE, false},	      {"rprivate", MS_PRIVATE, true},
-	{"unbindable", MS_UNBINDABLE, false}, {"runbindable", MS_UNBINDABLE, true},
-};
-
-static const struct mount_prop *prop_lookup(const char *name)
+static bool in_list(const char *const *list, size_t n, const char *s)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(mount_props); i++)
-		if (strcmp(mount_props[i].name, name) == 0)
-			return &mount_props[i];
-	return NULL;
-}
-
-static bool flag_lookup(const char *opt, unsigned long *flags)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(mount_flags); i++) {
-		if (strcmp(mount_flags[i].name, opt) != 0)
-			continue;
-		if (mount_flags[i].clear)
-			*flags &= ~mount_flags[i].flag;
-		else
-			*flags |= mount_flags[i].flag;
-		return true;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
 	return false;
 }
 
 const char *husk__plan_mount_option(size_t i)
 {
-	static const char *const binds[] = {"bind", "rbind"};
-
-	if (i < ARRAY_SIZE(mount_flags))
-		return mount_flags[i].name;
-	i -= ARRAY_SIZE(mount_flags);
-	if (i < ARRAY_SIZE(mount_props))
-		return mount_props[i].name;
-	i -= ARRAY_SIZE(mount_props);
-	return i < ARRAY_SIZE(binds) ? binds[i] : NULL;
+	return husk__mount_opt_name(i);
 }
 
-static int data_append(char **data, const char *opt)
+static int refuse_option(const char *what, size_t idx, const char *opt, int len, const char *why,
+			 struct husk_err *err)
 {
-	size_t old = *data ? strlen(*data) : 0;
-	size_t n = strlen(opt);
-	char *p = realloc(*data, old + n + 2);
+	return husk_err_set(err, HUSK_ERR_INVALID, 0, "%s[%zu]: option '%.*s' %s", what, idx, len,
+			    opt, why);
+}
 
-	if (!p)
-		return -ENOMEM;
-	if (old)
-		p[old++] = ',';
-	memcpy(p + old, opt, n + 1);
-	*data = p;
+/* What the kernel would silently ignore or cannot do is refused, naming the option. */
+static int options_check(const struct husk_mount *src, const struct husk_plan_mount *m,
+			 const char *what, size_t idx, struct husk_err *err)
+{
+	for (size_t i = 0; i < src->n_options; i++) {
+		const char *o = src->options[i];
+		if (strcmp(o, "remount") == 0)
+			return refuse_option(what, idx, o, (int)strlen(o),
+					     "cannot apply to a new mount", err);
+		if (m->bind && in_list(bind_sb_options, ARRAY_SIZE(bind_sb_options), o))
+			return refuse_option(what, idx, o, (int)strlen(o),
+					     "does not apply to a bind mount", err);
+		if ((strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0) && !m->bind)
+			return refuse_option(what, idx, o, (int)strlen(o), "needs a bind mount",
+					     err);
+		if (strcmp(o, "tmpcopyup") == 0 && (m->bind || strcmp(m->fstype, "tmpfs") != 0))
+			return refuse_option(what, idx, o, (int)strlen(o), "needs a tmpfs mount",
+					     err);
+	}
+	if (m->bind && m->data) {
+		const char *comma = strchr(m->data, ',');
+		int len = comma ? (int)(comma - m->data) : (int)strlen(m->data);
+		return refuse_option(
+			what, idx, m->data, len,
+			"does not apply to a bind mount (the kernel ignores filesystem "
+			"options there)",
+			err);
+	}
+	if ((src->n_uid_mappings || src->n_gid_mappings) && !m->idmap)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "%s[%zu].uidMappings: needs the 'idmap' or 'ridmap' option",
+				    what, idx);
 	return 0;
 }
 
-/* Split options into MS_* flags, propagation, bind/rbind and the fs data string. */
-static int options_apply(char *const *options, size_t n, struct husk_plan_mount *m)
+/* idmap: the mount's mappings, else the container's; both kinds are needed. */
+static int idmap_build(const struct husk_mount *src, const struct husk_linux *lx,
+		       struct husk_plan_mount *m, const char *what, size_t idx,
+		       struct husk_err *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		const char *o = options[i];
-		const struct mount_prop *p = prop_lookup(o);
-		if (p) {
-			m->propagation = p->flag;
-			m->propagation_rec = p->rec;
-		} else if (strcmp(o, "bind") == 0) {
-			m->bind = true;
-		} else if (strcmp(o, "rbind") == 0) {
-			m->bind = true;
-			m->recursive = true;
-		} else if (!flag_lookup(o, &m->flags)) {
-			if (data_append(&m->data, o) < 0)
-				return -ENOMEM;
-		}
+	if (src->n_uid_mappings || src->n_gid_mappings) {
+		m->uid_mappings = src->uid_mappings;
+		m->n_uid_mappings = src->n_uid_mappings;
+		m->gid_mappings = src->gid_mappings;
+		m->n_gid_mappings = src->n_gid_mappings;
+	} else if (lx) {
+		m->uid_mappings = lx->uid_mappings;
+		m->n_uid_mappings = lx->n_uid_mappings;
+		m->gid_mappings = lx->gid_mappings;
+		m->n_gid_mappings = lx->n_gid_mappings;
 	}
+	if (!m->n_uid_mappings || !m->n_gid_mappings)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "%s[%zu]: option '%s' needs uidMappings and gidMappings (the "
+				    "mount's or linux')",
+				    what, idx, m->idmap_rec ? "ridmap" : "idmap");
 	return 0;
 }
 
@@ -173,26 +141,48 @@ static bool needs_ordinary_dir(const char *fstype, const char *dest)
 	return fstype && (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0);
 }
 
-/* One spec mount (or, with what = "rootfs[i]", one of containerd's) into a plan entry. */
-static int mount_build(const struct husk_mount *src, const char *bundle, const char *what,
-		       size_t idx, struct husk_plan_mount *m, struct husk_err *err)
+/* One spec mount (or, with what = "rootfs[i]", one of containerd's) into a plan entry; lx
+ * gives the container's id mappings for an idmapped bind (NULL: none). */
+static int mount_build(const struct husk_mount *src, const struct husk_linux *lx,
+		       const char *bundle, const char *what, size_t idx, struct husk_plan_mount *m,
+		       struct husk_err *err)
 {
+	struct husk_mount_opts o;
+	int r = husk__mount_opts_parse(src->options, src->n_options, &o, err);
+
 	*m = (struct husk_plan_mount){0};
-	m->fstype = src->type;
-	m->source = src->source;
-	m->destination = src->destination;
-	if (options_apply(src->options, src->n_options, m) < 0)
-		return husk_err_errno(err, ENOMEM, "%s[%zu]", what, idx);
-	if (m->fstype && strcmp(m->fstype, "bind") == 0) {
+	if (r < 0)
+		return husk_err_prefix(err, "%s[%zu]", what, idx), r;
+	*m = (struct husk_plan_mount){
+		.fstype = src->type,
+		.source = src->source,
+		.destination = src->destination,
+		.flags = o.flags,
+		.cleared = o.cleared,
+		.propagation = o.propagation,
+		.propagation_rec = o.propagation_rec,
+		.attr_set = o.attr_set,
+		.attr_clr = o.attr_clr,
+		.data = TAKE_PTR(o.data),
+		.bind = o.bind,
+		.recursive = o.recursive,
+		.idmap = o.idmap,
+		.idmap_rec = o.idmap_rec,
+		.tmpcopyup = o.tmpcopyup,
+	};
+	if (m->fstype && strcmp(m->fstype, "bind") == 0)
 		m->bind = true;
-		m->fstype = NULL;
-	}
 	if (m->bind)
 		m->fstype = NULL;
 	else if (!m->fstype || !*m->fstype) {
 		plan_mount_done(m);
 		return husk_err_set(err, HUSK_ERR_INVALID, 0,
 				    "%s[%zu]: no type and not a bind mount", what, idx);
+	}
+	if ((r = options_check(src, m, what, idx, err)) < 0 ||
+	    (m->idmap && (r = idmap_build(src, lx, m, what, idx, err)) < 0)) {
+		plan_mount_done(m);
+		return r;
 	}
 	m->where = husk__mount_type_in_init(m->fstype) ? HUSK_MOUNT_IN_INIT : HUSK_MOUNT_IN_GOFER;
 	m->ordinary_dir = needs_ordinary_dir(m->fstype, m->destination);
@@ -291,6 +281,24 @@ static int devices_build(const struct husk_linux *lx, struct husk_gofer_plan *p,
 	return 0;
 }
 
+/* linux.rootfsPropagation as MS_* (MS_REC included), 0 when unset. */
+static int propagation_parse(const char *s, unsigned long *ret, struct husk_err *err)
+{
+	struct husk_mount_opts o;
+	char *opt[] = {(char *)s};
+
+	*ret = 0;
+	if (!s || !*s)
+		return 0;
+	if (husk__mount_opts_parse(opt, 1, &o, NULL) < 0 || !o.propagation || o.data) {
+		husk__mount_opts_done(&o);
+		return husk_err_set(err, HUSK_ERR_INVALID, 0,
+				    "linux.rootfsPropagation: unknown value '%s'", s);
+	}
+	*ret = o.propagation | (o.propagation_rec ? MS_REC : 0);
+	return 0;
+}
+
 /* ---- gofer -------------------------------------------------------------------------- */
 
 int husk__gofer_plan_build(const struct husk_spec *spec, const char *bundle,
@@ -302,13 +310,19 @@ int husk__gofer_plan_build(const struct husk_spec *spec, const char *bundle,
 
 	if (!p.root || p.root[0] != '/')
 		return husk_err_set(err, HUSK_ERR_INVALID, 0, "root.path: must be absolute");
+	r = propagation_parse(spec->linux_ ? spec->linux_->rootfs_propagation : NULL,
+			      &p.ns_propagation, err);
+	if (r < 0)
+		return r;
+	if (!p.ns_propagation)
+		p.ns_propagation = MS_REC | MS_SLAVE;
 	if (n_rootfs) {
 		p.rootfs = calloc(n_rootfs, sizeof(*p.rootfs));
 		if (!p.rootfs)
 			return husk_err_errno(err, ENOMEM, "gofer plan");
 	}
 	for (size_t i = 0; i < n_rootfs; i++) {
-		r = mount_build(&rootfs[i], bundle, "rootfs", i, &p.rootfs[i], err);
+		r = mount_build(&rootfs[i], NULL, bundle, "rootfs", i, &p.rootfs[i], err);
 		if (r < 0)
 			goto fail;
 		p.rootfs[i].destination = p.root;
@@ -330,7 +344,7 @@ int husk__gofer_plan_build(const struct husk_spec *spec, const char *bundle,
 					 "mounts[%zu].destination: must be absolute", i);
 			goto fail;
 		}
-		r = mount_build(&spec->mounts[i], bundle, "mounts", i, &m, err);
+		r = mount_build(&spec->mounts[i], spec->linux_, bundle, "mounts", i, &m, err);
 		if (r < 0)
 			goto fail;
 		if (m.where == HUSK_MOUNT_IN_GOFER)
@@ -521,20 +535,6 @@ static int namespaces_build(const struct husk_linux *lx, struct husk_init_plan *
 	return 0;
 }
 
-static int propagation_parse(const char *s, unsigned long *ret, struct husk_err *err)
-{
-	if (!s || !*s) {
-		*ret = MS_REC | MS_PRIVATE;
-		return 0;
-	}
-	const struct mount_prop *p = prop_lookup(s);
-	if (!p)
-		return husk_err_set(err, HUSK_ERR_INVALID, 0,
-				    "linux.rootfsPropagation: unknown value '%s'", s);
-	*ret = p->flag | (p->rec ? MS_REC : 0);
-	return 0;
-}
-
 static int init_mounts_build(const struct husk_spec *spec, struct husk_init_plan *p,
 			     struct husk_err *err)
 {
@@ -548,7 +548,7 @@ static int init_mounts_build(const struct husk_spec *spec, struct husk_init_plan
 		if (!spec->mounts[i].destination || spec->mounts[i].destination[0] != '/')
 			return husk_err_set(err, HUSK_ERR_INVALID, 0,
 					    "mounts[%zu].destination: must be absolute", i);
-		int r = mount_build(&spec->mounts[i], NULL, "mounts", i, &m, err);
+		int r = mount_build(&spec->mounts[i], spec->linux_, NULL, "mounts", i, &m, err);
 		if (r < 0)
 			return r;
 		if (m.where == HUSK_MOUNT_IN_INIT)
@@ -608,9 +608,7 @@ static bool has_uts(const struct husk_init_plan *p)
 int husk__init_plan_build(const struct husk_spec *spec, struct husk_init_plan *ret,
 			  struct husk_err *err)
 {
-	struct husk_init_plan p = {.root = spec->root_path,
-				   .root_readonly = spec->root_readonly,
-				   .root_propagation = MS_REC | MS_PRIVATE};
+	struct husk_init_plan p = {.root = spec->root_path, .root_readonly = spec->root_readonly};
 	int r;
 
 	if (!spec->process)

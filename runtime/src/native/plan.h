@@ -33,15 +33,27 @@ struct husk_plan_mount {
 	const char *destination;   /* absolute, inside the container; resolved in the rootfs */
 	const char *fstype;	   /* NULL for a bind; "cgroup" is expanded by the init */
 	unsigned long flags;	   /* MS_* without MS_BIND/MS_REC and propagation */
+	unsigned long cleared;	   /* MS_* an option turned off ("rw", "suid"): a bind clears
+				    * them on its top mount instead of inheriting the source's */
 	unsigned long propagation; /* one of MS_SHARED/SLAVE/PRIVATE/UNBINDABLE, 0 if none */
 	bool propagation_rec;
-	char *data; /* fs options (owned), NULL if none */
+	uint64_t attr_set; /* recursive attributes ("rro", "rnosuid", ...): MOUNT_ATTR_* set */
+	uint64_t attr_clr; /* and cleared by mount_setattr(AT_RECURSIVE) after the mount */
+	char *data;	   /* fs options (owned), NULL if none; never set for a bind */
 	bool bind;
-	bool recursive;	    /* rbind / rprivate ... */
+	bool recursive;	    /* rbind */
+	bool idmap;	    /* "idmap"/"ridmap": an idmapped bind, with the mappings below */
+	bool idmap_rec;	    /* "ridmap": every mount of an rbind, not only its top */
+	bool tmpcopyup;	    /* tmpfs filled with what the image has at the destination */
 	char *source_owned; /* storage behind source when it was resolved against the bundle */
 	enum husk_mount_where where;
 	bool ordinary_dir; /* proc, sysfs and /dev: the destination itself must be a directory,
 			    * never a link (runc's rule), created when missing */
+	/* idmap: the mount's own mappings, else the container's (borrowed from the spec) */
+	const struct husk_id_mapping *uid_mappings;
+	size_t n_uid_mappings;
+	const struct husk_id_mapping *gid_mappings;
+	size_t n_gid_mappings;
 };
 
 struct husk_plan_device {
@@ -55,6 +67,9 @@ struct husk_plan_device {
 struct husk_gofer_plan {
 	const char *root; /* root.path, absolute: the mount point of the rootfs */
 	bool root_readonly;
+	/* MS_* for "/" of the gofer's namespace before the binds are cloned: what the
+	 * container's view of the host is (rootfsPropagation, else MS_REC | MS_SLAVE, as runc) */
+	unsigned long ns_propagation;
 	struct husk_plan_mount *rootfs; /* containerd's rootfs mounts, mounted on root */
 	size_t n_rootfs;
 	struct husk_plan_mount *mounts; /* spec mounts done by the gofer (where == GOFER) */
@@ -117,7 +132,8 @@ struct husk_init_plan {
 	bool root_readonly;		/* "/" made read-only after every mount */
 	struct husk_plan_mount *mounts; /* spec mounts done by the init (where == INIT) */
 	size_t n_mounts;
-	unsigned long root_propagation; /* for "/" after pivot_root (MS_REC included) */
+	unsigned long root_propagation; /* for "/" after pivot_root (MS_REC included); 0:
+					 * unset, "/" stays the slave the init made it */
 	const char *const *masked_paths;
 	size_t n_masked_paths;
 	const char *const *readonly_paths;
@@ -166,9 +182,10 @@ int husk__caps_plan_build(const struct husk_process *process, struct husk_caps_p
 			  struct husk_err *err);
 
 /*
- * The mount options a plan interprets itself (MS_* flags, propagation, bind and rbind): the
- * i-th name, NULL past the end. Any other option is filesystem data, passed to mount(2)
- * as is. The features document lists exactly these.
+ * The mount options a plan applies itself (husk__mount_opt_name(): MS_* flags, recursive
+ * attributes, propagation, bind and rbind, idmap and ridmap, tmpcopyup): the i-th name, NULL
+ * past the end. Any other option is filesystem data, refused on a bind. The features
+ * document lists exactly these.
  */
 const char *husk__plan_mount_option(size_t i);
 
