@@ -15,6 +15,10 @@ husk_criterion_test(NAME unit-ttrpc-server
 	SOURCES unit/test_ttrpc_server.c unit/test_ttrpc_util.c
 	LIBS husk_ttrpc_internal LABELS unit)
 set_target_properties(test-unit-ttrpc-server PROPERTIES C_CLANG_TIDY "")
+husk_criterion_test(NAME unit-ttrpc-conns
+	SOURCES unit/test_ttrpc_conns.c unit/test_ttrpc_util.c
+	LIBS husk_ttrpc_internal LABELS unit)
+set_target_properties(test-unit-ttrpc-conns PROPERTIES C_CLANG_TIDY "")
 husk_criterion_test(NAME unit-ttrpc-client
 	SOURCES unit/test_ttrpc_client.c unit/test_ttrpc_util.c
 	LIBS husk_ttrpc_internal LABELS unit)

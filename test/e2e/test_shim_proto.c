@@ -17,8 +17,10 @@
 
 #include <linux/securebits.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
@@ -692,6 +694,127 @@ Test(proto, other_users_are_refused)
 		     0));
 	cr_assert(eq(u32, wait_status(&w), 137));
 	delete_task("u1", NULL);
+	shutdown_shim();
+}
+
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	cr_assert(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	(void)fclose(f);
+	return kib;
+}
+
+struct many_states {
+	size_t done;
+	size_t ok;
+};
+
+static void many_state_cb(void *userdata, int error, const struct ttrpc_status *status,
+			  const uint8_t *payload, size_t len)
+{
+	struct many_states *m = userdata;
+
+	(void)payload;
+	(void)len;
+	m->done++;
+	m->ok += error == 0 && status->code == 0;
+}
+
+/* State of id on n connections open at the same time; how many were answered. */
+static size_t state_on_many_connections(const char *id, size_t n)
+{
+	struct ttrpc_client **c = calloc(n, sizeof(*c));
+	struct many_states m = {0};
+	Containerd__Task__V2__StateRequest sr = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+	uint8_t buf[128];
+
+	sr.id = (char *)id;
+	size_t len = protobuf_c_message_pack(&sr.base, buf);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert(eq(int, ttrpc_client_new(&t.s.loop, t.address + 7, &c[i]), 0));
+		cr_assert(eq(int,
+			     ttrpc_client_call(c[i], TASK, "State", buf, len, NULL, 0,
+					       (uint64_t)testutil_timeout(30) * 1000, many_state_cb,
+					       &m),
+			     0));
+	}
+	double end = ttsync_now() + testutil_timeout(60);
+	while (m.done < n && ttsync_now() < end)
+		(void)uv_run(&t.s.loop, UV_RUN_ONCE);
+	for (size_t i = 0; i < n; i++)
+		ttrpc_client_close(c[i], NULL, NULL);
+	(void)uv_run(&t.s.loop, UV_RUN_NOWAIT);
+	free(c);
+	return m.ok;
+}
+
+static void expect_running(const char *id)
+{
+	Containerd__Task__V2__StateRequest sr = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+
+	sr.id = (char *)id;
+	struct ttsync_reply r = call("State", &sr.base);
+	cr_assert(eq(u32, r.code, 0), "State: %s", r.message);
+	Containerd__Task__V2__StateResponse *st =
+		containerd__task__v2__state_response__unpack(NULL, r.len, r.payload);
+	cr_assert(st != NULL);
+	cr_assert(eq(int, st->status, CONTAINERD__V1__TYPES__STATUS__RUNNING));
+	containerd__task__v2__state_response__free_unpacked(st, NULL);
+	ttsync_reply_done(&r);
+}
+
+/* containerd 1.6 holds one connection per task: 100 at once are all served (the old fixed
+ * cap was 64). Then 10,000 connections that never talk: the shim's memory stays bounded,
+ * and a client that talks (a restarted containerd) is still served, the container running. */
+Test(proto, many_connections_and_a_flood)
+{
+	enum { FLOOD = 10000 };
+	uint32_t pid = 0;
+	struct ttsync_reply w;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+
+	write_spec("[\"sleep\",\"1000\"]");
+	start_shim("m1");
+	create_start("m1", &pid);
+	cr_assert(eq(sz, state_on_many_connections("m1", 100), 100), "all 100 answered");
+
+	long before = rss_kib(t.shim_pid);
+	int *fd = calloc(FLOOD, sizeof(*fd));
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	(void)snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", t.address + 7);
+	for (int i = 0; i < FLOOD; i++) {
+		fd[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		cr_assert(ge(int, fd[i], 0), "socket %d: %s", i, strerror(errno));
+		/* A blocking connect waits while the backlog is full: the shim's own pace. */
+		cr_assert(eq(int, connect(fd[i], (struct sockaddr *)&addr, sizeof(addr)), 0),
+			  "connect %d: %s", i, strerror(errno));
+	}
+	/* A restarted containerd connects while the flood holds its sockets open. */
+	cr_assert(eq(int, ttsync_connect(&t.s, t.address + 7), 0));
+	expect_running("m1");
+	long after = rss_kib(t.shim_pid);
+	cr_log_info("shim VmRSS %ld KiB before, %ld KiB with %d idle connections", before, after,
+		    FLOOD);
+	cr_expect(lt(long, after - before, 64 * 1024), "RSS grew by %ld KiB", after - before);
+	for (int i = 0; i < FLOOD; i++)
+		(void)close(fd[i]);
+	free(fd);
+	cr_assert(eq(sz, state_on_many_connections("m1", 100), 100), "served after the flood");
+
+	wr.id = (char *)"m1";
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	kill_task("m1", NULL, SIGKILL, 0);
+	cr_assert(eq(u32, wait_status(&w), 137), "the container ran until killed");
+	delete_task("m1", NULL);
 	shutdown_shim();
 }
 

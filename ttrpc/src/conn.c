@@ -59,6 +59,14 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	feed(c, (const uint8_t *)buf->base, (size_t)nread);
+	/* feed() consumed or copied every byte: an idle connection holds no read buffer, so
+	 * thousands of them cost little. */
+	free(c->rbuf);
+	c->rbuf = NULL;
+	if (!ttrpc__frame_reader_partial(&c->reader))
+		c->partial_since = 0;
+	else if (c->partial_since == 0)
+		c->partial_since = uv_now(s->loop) + 1;
 }
 
 void ttrpc__conn_init(struct ttrpc__conn *c, uv_loop_t *loop, const struct ttrpc__conn_ops *ops,

@@ -15,7 +15,7 @@
 
 #include "frame.h"
 
-/* libuv's read buffer, one per connection, reused for every read. */
+/* libuv's read buffer, allocated for one read and released after it. */
 #define TTRPC__READ_BUFFER (64u << 10)
 
 /* Frames sent while one read is being handled go out together, in one writev of at most
@@ -63,6 +63,7 @@ struct ttrpc__conn {
 	bool paused;	/* back-pressure stopped reading */
 	bool failed;	/* ops->error has run */
 	bool closing;
+	uint64_t partial_since; /* loop time (+1) when the frame being read began; 0: none */
 };
 
 /* Initialise c with an unconnected pipe handle on loop. high_water 0: no limit. */

@@ -152,6 +152,11 @@ static ssize_t feed_body(struct ttrpc__frame_reader *r, const uint8_t *buf, size
 	return (ssize_t)n;
 }
 
+bool ttrpc__frame_reader_partial(const struct ttrpc__frame_reader *r)
+{
+	return r->in_body || r->hdr_len > 0;
+}
+
 ssize_t ttrpc__frame_reader_feed(struct ttrpc__frame_reader *r, const uint8_t *buf, size_t len,
 				 struct ttrpc__frame *ret)
 {

@@ -66,6 +66,9 @@ struct ttrpc__frame_reader {
 /* max_len: the largest data length accepted (TTRPC_MAX_DATA_LEN in the library). */
 void ttrpc__frame_reader_init(struct ttrpc__frame_reader *r, uint32_t max_len);
 
+/* True while part of a frame (header or data) has been fed and the rest has not. */
+bool ttrpc__frame_reader_partial(const struct ttrpc__frame_reader *r);
+
 /* Release the reassembly buffer. Safe to call twice. */
 void ttrpc__frame_reader_done(struct ttrpc__frame_reader *r);
 

@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,9 +18,11 @@
 #include "log.h"
 #include "util.h"
 
-#define DEFAULT_MAX_CONNECTIONS 64
-#define DEFAULT_MAX_CALLS	1024
-#define DEFAULT_HIGH_WATER	(8u << 20)
+#define DEFAULT_MAX_CONNECTIONS	 4096
+#define DEFAULT_MAX_PENDING	 128
+#define DEFAULT_FIRST_REQUEST_MS 10000
+#define DEFAULT_MAX_CALLS	 1024
+#define DEFAULT_HIGH_WATER	 (8u << 20)
 
 struct server_conn;
 
@@ -43,7 +47,10 @@ struct server_conn {
 	struct ttrpc_call *calls;
 	size_t n_calls;
 	bool closing;
-	bool draining; /* the server is closing; close once the write queue is empty */
+	bool draining;	      /* the server is closing; close once the write queue is empty */
+	bool proven;	      /* a request has been completed (until then it is pending) */
+	uint64_t accepted;    /* loop time of the accept */
+	uint64_t last_active; /* loop time of the last request or of the end of a call */
 };
 
 enum listener_state { LISTENER_NONE, LISTENER_OPEN, LISTENER_CLOSED };
@@ -57,9 +64,13 @@ struct ttrpc_server {
 	uv_timer_t linger;
 	bool linger_inited;
 	bool linger_closing;
-	size_t handles; /* listener and linger timer not yet closed */
+	size_t handles;	  /* listener, sweep and linger timers not yet closed */
+	uv_timer_t sweep; /* closes connections that stay pending or half-sent too long */
+	bool sweep_inited;
 	struct server_conn *conns;
-	size_t n_conns; /* including those closing */
+	size_t n_conns;	  /* including those closing */
+	size_t n_open;	  /* not closing */
+	size_t n_pending; /* not closing and not proven */
 	uint64_t requests;
 	bool closing;
 	bool finished;
@@ -180,6 +191,7 @@ static void call_detach(struct ttrpc_call *call)
 	if (call->next != NULL)
 		call->next->prev = call->prev;
 	sc->n_calls--;
+	sc->last_active = uv_now(sc->server->loop);
 	call->sc = NULL;
 	call->prev = call->next = NULL;
 }
@@ -337,6 +349,11 @@ static void conn_frame(struct ttrpc__conn *c, const struct ttrpc__frame *f)
 					    0);
 			break;
 		}
+		if (!sc->proven) {
+			sc->proven = true;
+			sc->server->n_pending--;
+		}
+		sc->last_active = uv_now(sc->server->loop);
 		start_call(sc, &d);
 		break;
 	}
@@ -352,6 +369,9 @@ static void server_conn_close(struct server_conn *sc)
 	if (sc->closing)
 		return;
 	sc->closing = true;
+	sc->server->n_open--;
+	if (!sc->proven)
+		sc->server->n_pending--;
 	while (sc->calls != NULL)
 		call_cancel(sc->calls);
 	ttrpc__conn_close(&sc->conn);
@@ -413,11 +433,128 @@ static bool peer_allowed(struct server_conn *sc)
 
 static size_t open_connections(const struct ttrpc_server *s)
 {
-	size_t n = 0;
+	return s->n_open;
+}
 
-	for (const struct server_conn *sc = s->conns; sc != NULL; sc = sc->next)
-		n += !sc->closing;
-	return n;
+static int conn_fd(struct server_conn *sc)
+{
+	uv_os_fd_t fd = -1;
+
+	return uv_fileno((uv_handle_t *)&sc->conn.pipe, &fd) < 0 ? -1 : fd;
+}
+
+/* Close every connection whose peer has hung up but whose EOF the loop has not read yet:
+ * a burst of connect+close must not count against the next client. */
+static void close_dead(struct ttrpc_server *s)
+{
+	struct pollfd *pfd = calloc(s->n_conns, sizeof(*pfd));
+	struct server_conn **who = calloc(s->n_conns, sizeof(*who));
+	nfds_t n = 0;
+
+	if (pfd != NULL && who != NULL) {
+		for (struct server_conn *sc = s->conns; sc != NULL && n < s->n_conns;
+		     sc = sc->next) {
+			int fd = sc->closing ? -1 : conn_fd(sc);
+			if (fd < 0)
+				continue;
+			pfd[n] = (struct pollfd){.fd = fd, .events = POLLRDHUP};
+			who[n++] = sc;
+		}
+		if (poll(pfd, n, 0) > 0)
+			for (nfds_t i = 0; i < n; i++)
+				if (pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+					server_conn_close(who[i]);
+	}
+	free(pfd);
+	free(who);
+}
+
+/* A pending connection that has sent nothing at all (nothing buffered, nothing queued). */
+static bool silent(struct server_conn *sc)
+{
+	int fd = conn_fd(sc);
+	int avail = 0;
+
+	return !ttrpc__frame_reader_partial(&sc->conn.reader) && fd >= 0 &&
+	       ioctl(fd, FIONREAD, &avail) == 0 && avail == 0;
+}
+
+/*
+ * The pending connection to close first: the oldest that has sent nothing. With only_silent
+ * false, the oldest pending one when none is silent. One whose request is already queued
+ * is read on the next turn of the loop, so it is never the first to go: containerd
+ * reconnecting hundreds of tasks at once must not evict itself.
+ */
+static struct server_conn *pick_pending(struct ttrpc_server *s, const struct server_conn *keep,
+					bool only_silent)
+{
+	struct server_conn *oldest = NULL;
+	struct server_conn *oldest_silent = NULL;
+
+	for (struct server_conn *sc = s->conns; sc != NULL; sc = sc->next) {
+		if (sc->closing || sc->proven || sc == keep)
+			continue;
+		/* The list is newest first: a later match is older. */
+		oldest = sc;
+		if (silent(sc))
+			oldest_silent = sc;
+	}
+	return oldest_silent != NULL || only_silent ? oldest_silent : oldest;
+}
+
+/* The proven connection with no call in flight that has been idle longest. */
+static struct server_conn *pick_idle(struct ttrpc_server *s)
+{
+	struct server_conn *best = NULL;
+
+	for (struct server_conn *sc = s->conns; sc != NULL; sc = sc->next)
+		if (!sc->closing && sc->proven && sc->n_calls == 0 && sc->conn.n_queued == 0 &&
+		    (best == NULL || sc->last_active <= best->last_active))
+			best = sc;
+	return best;
+}
+
+/* Bring the counts back under the limits after fresh was accepted; fresh itself is closed
+ * only when nothing else can go. */
+static void make_room(struct ttrpc_server *s, struct server_conn *fresh)
+{
+	while (s->n_pending > s->opts.max_pending) {
+		struct server_conn *v = pick_pending(s, fresh, true);
+		if (v == NULL)
+			break;
+		server_conn_close(v);
+	}
+	if (s->n_open > s->opts.max_connections)
+		close_dead(s);
+	while (s->n_open > s->opts.max_connections && !fresh->closing) {
+		/* A connection that never completed a request goes before one that did:
+		 * containerd takes its connection closing for the shim's death. */
+		struct server_conn *v = pick_pending(s, fresh, false);
+		if (v == NULL)
+			v = pick_idle(s);
+		if (v == NULL) {
+			ttrpc__log(TTRPC__LOG_WARNING,
+				   "ttrpc: too many connections, closing a new one");
+			v = fresh;
+		}
+		server_conn_close(v);
+	}
+}
+
+static void sweep_cb(uv_timer_t *t)
+{
+	struct ttrpc_server *s = t->data;
+	uint64_t now = uv_now(s->loop);
+	uint64_t limit = s->opts.first_request_ms;
+
+	for (struct server_conn *sc = s->conns; sc != NULL; sc = sc->next) {
+		uint64_t since = sc->conn.partial_since;
+		if (sc->closing)
+			continue;
+		if ((!sc->proven && now - sc->accepted >= limit) ||
+		    (since != 0 && now - (since - 1) >= limit))
+			server_conn_close(sc);
+	}
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -433,18 +570,16 @@ static void on_connection(uv_stream_t *listener, int status)
 	if (sc == NULL)
 		return;
 	sc->server = s;
+	sc->accepted = sc->last_active = uv_now(s->loop);
 	ttrpc__conn_init(&sc->conn, s->loop, &server_conn_ops, s->opts.write_high_water);
 	sc->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = sc;
 	s->conns = sc;
 	s->n_conns++;
+	s->n_open++;
+	s->n_pending++;
 	if (uv_accept(listener, (uv_stream_t *)&sc->conn.pipe) < 0) {
-		server_conn_close(sc);
-		return;
-	}
-	if (open_connections(s) > s->opts.max_connections) {
-		ttrpc__log(TTRPC__LOG_WARNING, "ttrpc: too many connections, closing a new one");
 		server_conn_close(sc);
 		return;
 	}
@@ -453,7 +588,8 @@ static void on_connection(uv_stream_t *listener, int status)
 		server_conn_close(sc);
 		return;
 	}
-	if (ttrpc__conn_read_start(&sc->conn) < 0)
+	make_room(s, sc);
+	if (!sc->closing && ttrpc__conn_read_start(&sc->conn) < 0)
 		server_conn_close(sc);
 }
 
@@ -471,6 +607,10 @@ int ttrpc_server_new(uv_loop_t *loop, const struct ttrpc_server_options *opts,
 		s->opts = *opts;
 	if (s->opts.max_connections == 0)
 		s->opts.max_connections = DEFAULT_MAX_CONNECTIONS;
+	if (s->opts.max_pending == 0)
+		s->opts.max_pending = DEFAULT_MAX_PENDING;
+	if (s->opts.first_request_ms == 0)
+		s->opts.first_request_ms = DEFAULT_FIRST_REQUEST_MS;
 	if (s->opts.max_calls_per_conn == 0)
 		s->opts.max_calls_per_conn = DEFAULT_MAX_CALLS;
 	if (s->opts.write_high_water == 0)
@@ -549,8 +689,17 @@ int ttrpc_server_adopt(struct ttrpc_server *server, int fd)
 	if (r < 0) {
 		server->listener_state = LISTENER_CLOSED;
 		uv_close((uv_handle_t *)&server->listener, handle_closed_cb);
+		return r;
 	}
-	return r;
+	/* Checked a few times per limit, so a connection goes at most 25% late. */
+	uint64_t every = server->opts.first_request_ms / 4;
+	(void)uv_timer_init(server->loop, &server->sweep);
+	server->sweep.data = server;
+	server->sweep_inited = true;
+	server->handles++;
+	(void)uv_timer_start(&server->sweep, sweep_cb, every ? every : 1, every ? every : 1);
+	uv_unref((uv_handle_t *)&server->sweep);
+	return 0;
 }
 
 int ttrpc_server_listen(struct ttrpc_server *server, const char *path)
@@ -635,6 +784,11 @@ void ttrpc_server_close(struct ttrpc_server *server, uint64_t linger_ms, ttrpc_s
 	if (s->listener_state == LISTENER_OPEN) {
 		s->listener_state = LISTENER_CLOSED;
 		uv_close((uv_handle_t *)&s->listener, handle_closed_cb);
+	}
+	if (s->sweep_inited) {
+		s->sweep_inited = false;
+		(void)uv_timer_stop(&s->sweep);
+		uv_close((uv_handle_t *)&s->sweep, handle_closed_cb);
 	}
 	/* The timer is a handle of its own, so cb always runs from a close callback and never
 	 * from inside this function. */

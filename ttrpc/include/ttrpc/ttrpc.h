@@ -99,7 +99,16 @@ typedef void ttrpc_cancel_fn(struct ttrpc_call *call, void *userdata);
 typedef void ttrpc_server_closed_fn(struct ttrpc_server *server, void *userdata);
 
 struct ttrpc_server_options {
-	size_t max_connections;	   /* 0: 64. Beyond it new connections are closed at once. */
+	size_t max_connections;	   /* 0: 4096 open connections. Beyond it room is made by
+				    * closing, in order: connections whose peer hung up, the
+				    * oldest one that has not completed a request (silent ones
+				    * first), the longest idle one with no call in flight;
+				    * else the new one */
+	size_t max_pending;	   /* 0: 128 connections that have not completed a request yet;
+				    * beyond it the oldest of them (silent ones first) is closed */
+	uint64_t first_request_ms; /* 0: 10 s. A connection that has not completed a request
+				    * by then, or that leaves a frame half-sent that long, is
+				    * closed */
 	size_t max_calls_per_conn; /* 0: 1024 in-flight calls per connection; beyond it a
 				    * request is answered ResourceExhausted */
 	size_t write_high_water;   /* 0: 8 MiB queued replies per connection; reading that
