@@ -315,3 +315,189 @@ Test(mounts, options_the_kernel_cannot_honour_are_refused_by_name)
 		box_done(&b);
 	}
 }
+
+/* ---- propagation ------------------------------------------------------------------------- */
+
+/* The peer group of the host mount at path ("shared:N" → N), asserted. */
+static int host_peer_group(const char *path)
+{
+	char *mi = testutil_read_file("/proc/self/mountinfo");
+	char needle[1300];
+	int group = -1;
+
+	cr_assert(mi != NULL);
+	(void)snprintf(needle, sizeof(needle), " %s ", path);
+	for (char *line = strtok(mi, "\n"); line; line = strtok(NULL, "\n")) {
+		char *at = strstr(line, needle);
+		char *sh = at ? strstr(at, " shared:") : NULL;
+		if (sh)
+			group = atoi(sh + 8);
+	}
+	free(mi);
+	cr_assert(group > 0, "%s is not shared", path);
+	return group;
+}
+
+static bool host_mounted(const char *path)
+{
+	char *mi = testutil_read_file("/proc/self/mountinfo");
+	char needle[1300];
+
+	(void)snprintf(needle, sizeof(needle), " %s ", path);
+	bool found = mi && strstr(mi, needle) != NULL;
+	free(mi);
+	return found;
+}
+
+static void runc_cmd(struct box *b, const char *args, char *out, size_t size)
+{
+	char cmd[4096];
+
+	(void)snprintf(cmd, sizeof(cmd), "runc --root %s/runc %s 2>&1", b->dir, args);
+	FILE *f = popen(cmd, "r");
+	cr_assert(f != NULL);
+	size_t n = fread(out, 1, size - 1, f);
+	out[n] = '\0';
+	int status = pclose(f);
+	cr_assert(eq(int, status, 0), "%s: %s", cmd, out);
+}
+
+/*
+ * The propagation fields of mountinfo for the container's binds (mount point, then the
+ * optional fields), after the host mounted a tmpfs on <shared>/fromhost; then the container
+ * mounts one on <dest>/fromctr. "host-sees-ctr" is appended when that mount reached the host.
+ */
+#define SHOW_PROPAGATION                                                                   \
+	"awk '$5 ~ /^\\/(plain|slave|shared|private)(\\/fromhost)?$/ { o = $5; "           \
+	"for (i = 7; $i != \"-\"; i++) o = o \" \" $i; print o }' /proc/self/mountinfo | " \
+	"sed -E 's/(shared|master):[0-9]+/\\1:N/g' | sort"
+
+static void run_propagation(struct box *b, const char *runtime, const char *shared,
+			    const char *dest, char *out, size_t size)
+{
+	char host[1300], ctr[1300], script[1024], args[2048];
+	char id[128];
+	/* Unique per test and case: the cgroup paths are the host's. */
+	const char *rp = json_string_value(
+		json_object_get(json_object_get(b->cfg, "linux"), "rootfsPropagation"));
+	(void)snprintf(id, sizeof(id), "mnt-prop-%s-%s-%s", runtime, dest + 1, rp ? rp : "unset");
+	struct husk_container *c = NULL;
+
+	(void)snprintf(host, sizeof(host), "%s/fromhost", shared);
+	(void)snprintf(ctr, sizeof(ctr), "%s/fromctr", shared);
+	(void)mkdir(host, 0755);
+	(void)mkdir(ctr, 0755);
+	if (strcmp(runtime, "husk") == 0) {
+		c = box_run(b, id, "exec sleep 1000");
+	} else {
+		box_set_args(b, "exec sleep 1000");
+		box_write_cfg(b);
+		(void)snprintf(args, sizeof(args), "run -d --bundle %s %s </dev/null >/dev/null",
+			       b->bundle, id);
+		runc_cmd(b, args, out, size);
+	}
+	/* After the start: only propagation can bring it in. */
+	cr_assert(eq(int, mount("tmpfs", host, "tmpfs", 0, NULL), 0), "%s", strerror(errno));
+	(void)snprintf(script, sizeof(script),
+		       SHOW_PROPAGATION "; mount -t tmpfs ctr %s/fromctr && echo ctr-mounted\n",
+		       dest);
+	(void)snprintf(args, sizeof(args), "%s/prop.sh", b->rootfs);
+	testutil_write_file(args, script);
+	if (c) {
+		struct husk_err err = {0};
+		json_t *p = box_exec_proc(b, "sh /prop.sh");
+		cr_assert(eq(int, box_exec(c, p, out, size, &err), 0), "%s: %s", err.msg, out);
+		json_decref(p);
+		box_kill_delete(c);
+	} else {
+		char ignored[256];
+		(void)snprintf(args, sizeof(args), "exec %s sh /prop.sh", id);
+		runc_cmd(b, args, out, size);
+		(void)snprintf(args, sizeof(args), "delete -f %s", id);
+		runc_cmd(b, args, ignored, sizeof(ignored));
+	}
+	if (host_mounted(ctr)) {
+		strncat(out, "host-sees-ctr\n", size - strlen(out) - 1);
+		cr_assert(eq(int, umount2(ctr, MNT_DETACH), 0));
+	}
+	cr_assert(eq(int, umount2(host, MNT_DETACH), 0));
+}
+
+/* A host directory made a shared tmpfs mount (as kubelet's are), unmounted by umount2. */
+static void shared_init(struct box *b, char *dir, size_t size)
+{
+	(void)snprintf(dir, size, "%s/shared", b->dir);
+	cr_assert(eq(int, mkdir(dir, 0755), 0));
+	cr_assert(eq(int, mount("tmpfs", dir, "tmpfs", 0, "mode=755"), 0), "%s", strerror(errno));
+	cr_assert(eq(int, mount(NULL, dir, NULL, MS_SHARED, NULL), 0));
+}
+
+static void with_sys_admin(struct box *b)
+{
+	json_t *caps = json_object_get(json_object_get(b->cfg, "process"), "capabilities");
+	const char *sets[] = {"bounding", "effective", "permitted"};
+
+	for (size_t i = 0; i < 3; i++)
+		json_array_append_new(json_object_get(caps, sets[i]), json_string("CAP_SYS_ADMIN"));
+}
+
+/* Both runtimes on one bundle: the same propagation fields and the same reach. */
+static void expect_propagation(const char *root_propagation, json_t *mounts, const char *dest,
+			       const char *want)
+{
+	struct box b;
+	char dir[1200], out[4096];
+
+	box_init(&b, "mnt-prop");
+	shared_init(&b, dir, sizeof(dir));
+	with_sys_admin(&b);
+	for (size_t i = 0; i < json_array_size(mounts); i++) {
+		json_t *m = json_deep_copy(json_array_get(mounts, i));
+		json_object_set_new(m, "source", json_string(dir));
+		add_mount(&b, m);
+	}
+	if (root_propagation)
+		json_object_set_new(json_object_get(b.cfg, "linux"), "rootfsPropagation",
+				    json_string(root_propagation));
+	run_propagation(&b, "husk", dir, dest, out, sizeof(out));
+	cr_assert(eq(str, out, (char *)want), "husk, rootfsPropagation %s",
+		  root_propagation ? root_propagation : "unset");
+	run_propagation(&b, "runc", dir, dest, out, sizeof(out));
+	cr_assert(eq(str, out, (char *)want), "runc, rootfsPropagation %s",
+		  root_propagation ? root_propagation : "unset");
+	(void)host_peer_group(dir);
+	cr_assert(eq(int, umount2(dir, MNT_DETACH), 0));
+	json_decref(mounts);
+	box_done(&b);
+}
+
+Test(mounts, rslave_binds_see_host_mounts_and_keep_their_own_as_runc)
+{
+	/* ctr's --mount without propagation, and Kubernetes' HostToContainer (rslave, with
+	 * rootfsPropagation rslave): the host's new mount shows, the container's stays. */
+	json_t *m = json_pack("[{s:s,s:[s]},{s:s,s:[ss]}]", "destination", "/plain", "options",
+			      "rbind", "destination", "/slave", "options", "rbind", "rslave");
+	const char *want = "/plain master:N\n/plain/fromhost master:N\n"
+			   "/slave master:N\n/slave/fromhost master:N\nctr-mounted\n";
+
+	expect_propagation(NULL, json_deep_copy(m), "/slave", want);
+	expect_propagation("rslave", m, "/slave", want);
+}
+
+Test(mounts, rshared_binds_propagate_both_ways_as_runc)
+{
+	/* Kubernetes' Bidirectional: rshared, with rootfsPropagation rshared. */
+	json_t *m = json_pack("[{s:s,s:[ss]}]", "destination", "/shared", "options", "rbind",
+			      "rshared");
+
+	expect_propagation("rshared", m, "/shared",
+			   "/shared shared:N\n/shared/fromhost shared:N\nctr-mounted\n"
+			   "host-sees-ctr\n");
+}
+
+Test(mounts, rprivate_root_propagation_cuts_every_bind_off_as_runc)
+{
+	json_t *m = json_pack("[{s:s,s:[s]}]", "destination", "/private", "options", "rbind");
+
+	expect_propagation("rprivate", m, "/private", "/private\nctr-mounted\n");
+}
