@@ -4,8 +4,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/wait.h>
@@ -70,13 +74,84 @@ static int hook_main(void *arg)
 	return 127;
 }
 
-static int wait_bounded(struct husk_child *ch, int timeout_s, int *ret_status)
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int left_ms(int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/*
+ * Write the state to the hook's stdin without blocking, until all of it is written, the
+ * hook closes its stdin or exits (neither is an error: runc ignores both), or the deadline
+ * passes (-ETIMEDOUT). SIGPIPE is blocked meanwhile and one it raised is consumed, so
+ * neither the shim, the CLI nor a container's init can die of it.
+ */
+static int feed_state(int fd, int pidfd, const char *input, size_t len, int64_t deadline)
+{
+	sigset_t pipe_set;
+	sigset_t old;
+	sigset_t pending;
+	size_t off = 0;
+	int r = 0;
+
+	(void)sigemptyset(&pipe_set);
+	(void)sigaddset(&pipe_set, SIGPIPE);
+	(void)sigpending(&pending);
+	bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+	(void)pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		r = -errno;
+	while (r == 0 && off < len) {
+		ssize_t n = write(fd, input + off, len - off);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EPIPE)
+			break;
+		if (n < 0 && errno != EAGAIN) {
+			r = -errno;
+			break;
+		}
+		struct pollfd p[2] = {{.fd = fd, .events = POLLOUT},
+				      {.fd = pidfd, .events = POLLIN}};
+		int left = left_ms(deadline);
+		if (left == 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		if (poll(p, 2, left) < 0 && errno != EINTR)
+			r = -errno;
+		else if (p[1].revents & POLLIN)
+			break; /* it exited without reading everything */
+	}
+	if (!was_pending) {
+		const struct timespec zero = {0, 0};
+		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+			;
+	}
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static int wait_bounded(struct husk_child *ch, int64_t deadline, int *ret_status)
 {
 	struct pollfd p = {.fd = ch->pidfd, .events = POLLIN};
 	int r;
 
 	do
-		r = poll(&p, 1, timeout_s * 1000);
+		r = poll(&p, 1, left_ms(deadline));
 	while (r < 0 && errno == EINTR);
 	if (r == 0) {
 		husk_child_kill_and_reap(ch);
@@ -148,12 +223,16 @@ static int run_one(const struct husk_hook *h, const char *input, struct husk_err
 		return r;
 	in_r = husk_safe_close(in_r);
 	ep_w = husk_safe_close(ep_w);
-	/* The state is small (well under a pipe's buffer); a hook that exits early is fine. */
-	(void)!write(in_w, input, strlen(input));
+	/* As runc: the timeout runs from the start, the state's write included. */
+	int timeout = hook_timeout(h);
+	int64_t deadline = now_ms() + (int64_t)timeout * 1000;
+	r = feed_state(in_w, ch.pidfd, input, strlen(input), deadline);
 	in_w = husk_safe_close(in_w);
 	int status = 0;
-	int timeout = hook_timeout(h);
-	r = wait_bounded(&ch, timeout, &status);
+	if (r == 0 || r == -ETIMEDOUT)
+		r = wait_bounded(&ch, r == 0 ? deadline : 0, &status);
+	else
+		husk_child_kill_and_reap(&ch);
 	if (r == -ETIMEDOUT)
 		return husk_err_set(err, HUSK_ERR_INTERNAL, ETIMEDOUT, "timed out after %ds",
 				    timeout);

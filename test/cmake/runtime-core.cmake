@@ -50,3 +50,8 @@ endif()
 # The husk config file a CRI runtime handler's ConfigPath names.
 husk_criterion_test(NAME unit-engine-config SOURCES unit/test_engine_config.c
 	LIBS husk::runtime LABELS unit)
+
+# Hooks with a state larger than a pipe's buffer: bounded by their timeout, no SIGPIPE.
+husk_criterion_test(NAME unit-hooks-run SOURCES unit/test_hooks_run.c
+	LIBS husk::runtime LABELS unit)
+target_include_directories(test-unit-hooks-run PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
