@@ -37,9 +37,10 @@ static inline int husk__openat2(int dirfd, const char *path, uint64_t flags, uin
  * clone3 without a stack: fork semantics (the child returns 0 on a copy of the stack).
  * flags are CLONE_* (namespaces, CLONE_PIDFD, CLONE_PARENT); *ret_pidfd is set with
  * CLONE_PIDFD (born O_CLOEXEC). exit_signal is SIGCHLD unless CLONE_PARENT is given, in
- * which case the kernel uses the caller's own exit signal and requires 0 here.
+ * which case the kernel uses the caller's own exit signal and requires 0 here. With
+ * CLONE_INTO_CGROUP (husk__clone3_into()), the child is born in the cgroup2 dirfd cgroup_fd.
  */
-static inline pid_t husk__clone3(uint64_t flags, int *ret_pidfd)
+static inline pid_t husk__clone3_into(uint64_t flags, int *ret_pidfd, int cgroup_fd)
 {
 	struct clone_args args;
 
@@ -47,7 +48,14 @@ static inline pid_t husk__clone3(uint64_t flags, int *ret_pidfd)
 	args.flags = flags;
 	args.pidfd = (uint64_t)(uintptr_t)ret_pidfd;
 	args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
+	if (flags & CLONE_INTO_CGROUP)
+		args.cgroup = (uint64_t)cgroup_fd;
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static inline pid_t husk__clone3(uint64_t flags, int *ret_pidfd)
+{
+	return husk__clone3_into(flags, ret_pidfd, -1);
 }
 
 static inline int husk__pivot_root(const char *new_root, const char *put_old)

@@ -239,3 +239,69 @@ Test(exec, exec_in_a_stopped_container_is_a_clear_error)
 	cr_assert(eq(int, box_count_children(), 0));
 	box_done(&b);
 }
+
+/* Every line of a /proc/PID/cgroup text names the container's cgroup: "/husk/<id>" from the
+ * host, "/" from inside (the box's spec has a cgroup namespace rooted there). */
+static void expect_all_in(const char *text, const char *id)
+{
+	char want[128];
+	if (id)
+		(void)snprintf(want, sizeof(want), ":/husk/%s", id);
+	else
+		(void)snprintf(want, sizeof(want), ":/");
+	int lines = 0;
+	for (const char *l = text; *l; lines++) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		cr_assert(n >= strlen(want) &&
+				  strncmp(l + n - strlen(want), want, strlen(want)) == 0,
+			  "not in the container's cgroup: '%.*s'\n%s", (int)n, l, text);
+		l += n + (nl ? 1 : 0);
+	}
+	cr_assert(gt(int, lines, 0));
+}
+
+/*
+ * The init and each exec join the container's cgroup in every hierarchy (the unified one by
+ * CLONE_INTO_CGROUP, v1 ones by moving themselves), and the exec's stage, which joined before
+ * cloning the process, leaves nothing behind in it.
+ */
+Test(exec, init_and_exec_are_in_every_hierarchy_of_the_container_cgroup)
+{
+	struct box b;
+	struct husk_err err = {0};
+	char out[4096];
+	char path[512];
+
+	box_init(&b, "ex-cg");
+	struct husk_container *c = box_run(&b, "ex-cg", "echo ready; sleep 1000");
+	box_expect_line(&b, "ready");
+	pid_t init = husk_container_init(c)->pid;
+	(void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)init);
+	FILE *f = fopen(path, "re");
+	cr_assert(f != NULL);
+	size_t n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	(void)fclose(f);
+	expect_all_in(out, "ex-cg");
+
+	json_t *p = box_exec_proc(&b, "cat /proc/self/cgroup");
+	cr_assert(eq(int, box_exec(c, p, out, sizeof(out), &err), 0), "%s", err.msg);
+	json_decref(p);
+	expect_all_in(out, NULL);
+
+	/* Only the init is left in it: neither the stage nor the exec lingers. */
+	char dir[256];
+	box_cgroup_dir("pids", "ex-cg", dir, sizeof(dir));
+	(void)snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	cr_assert(f != NULL);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	(void)fclose(f);
+	char want[32];
+	(void)snprintf(want, sizeof(want), "%d\n", (int)init);
+	cr_assert(eq(str, out, want));
+	box_kill_delete(c);
+	box_done(&b);
+}

@@ -666,6 +666,37 @@ int husk__cgroup_enter(struct husk_cgroup *cg, pid_t pid, struct husk_err *err)
 	return 0;
 }
 
+int husk__cgroup_join_open(const struct husk_cgroup *cg, struct husk_cgroup_join *j,
+			   struct husk_err *err)
+{
+	*j = (struct husk_cgroup_join){.clone_fd = -1};
+	for (size_t i = 0; i < cg->host->n_hier; i++) {
+		if (!joins(cg, i))
+			continue;
+		if (cg->host->hier[i].v2) {
+			j->clone_fd = cg->dir[i];
+			continue;
+		}
+		int fd = openat(cg->dir[i], "tasks", O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			int r = husk_err_errno(err, errno, "open tasks of cgroup '%s' in %s",
+					       cg->path, cg->host->hier[i].mnt);
+			husk__cgroup_join_done(j);
+			return r;
+		}
+		j->fds[j->n++] = fd;
+	}
+	return 0;
+}
+
+void husk__cgroup_join_done(struct husk_cgroup_join *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		j->fds[i] = husk_safe_close(j->fds[i]);
+	j->n = 0;
+	j->clone_fd = -1;
+}
+
 int husk__cgroup_clone_fd(const struct husk_cgroup *cg)
 {
 	if (cg->host->mode != HUSK_CGROUP_MODE_V2)

@@ -21,6 +21,9 @@
 
 #include "husk/cgroup.h"
 
+/* Mounted hierarchies a host may have (v1 controllers, named ones, the unified tree). */
+#define HUSK_CG_MAX_HIER 20
+
 struct husk_err;
 struct husk_resources;
 struct husk_device_rule;
@@ -184,6 +187,27 @@ void husk__cgroup_procs_fds_close(int *fds, size_t n);
 /* Async-signal-safe (child side): write "0" (the writer itself) to each fd. Returns 0 or
  * -errno of the first failure. */
 int husk__cgroup_enter_self(const int *fds, size_t n);
+
+/*
+ * How a new child joins cg without the parent moving it by pid. Moving a process by pid
+ * (cgroup.procs) takes the kernel's global cgroup_threadgroup_rwsem for writing, which waits
+ * for an RCU grace period (about 12 ms on an idle host, more under load) unless cgroup2 is
+ * mounted with favordynmods. Two ways avoid it: clone3's CLONE_INTO_CGROUP (the unified
+ * tree, on v2 and hybrid hosts) and a thread moving itself ("0" to a v1 hierarchy's `tasks`),
+ * which the kernel does under cgroup_mutex alone; a child that is single-threaded (all of
+ * ours) moves its whole process that way.
+ */
+struct husk_cgroup_join {
+	int clone_fd;		   /* the unified cgroup for CLONE_INTO_CGROUP (borrowed), or -1 */
+	int fds[HUSK_CG_MAX_HIER]; /* `tasks` of every v1 hierarchy cg is in (owned) */
+	size_t n;
+};
+
+/* Open what the child needs (O_CLOEXEC; donate the fds): 0, or a HUSK_ERR_INTERNAL error
+ * naming the file. j is left with nothing open on failure. */
+int husk__cgroup_join_open(const struct husk_cgroup *cg, struct husk_cgroup_join *j,
+			   struct husk_err *err);
+void husk__cgroup_join_done(struct husk_cgroup_join *j);
 
 /*
  * Every pid in the cgroup and its descendants, read from cgroup.procs (the unified tree on

@@ -12,8 +12,6 @@
 
 #include "native/cgroup.h"
 
-#define HUSK_CG_MAX_HIER 20
-
 /* One mounted hierarchy. */
 struct husk_cgroup_hier {
 	int fd;		/* O_DIRECTORY of the mount point */

@@ -205,11 +205,15 @@ static int create_children(struct husk_container *c, const struct husk_create_op
 	husk__gofer_plan_done(&gp);
 	if (r < 0)
 		return r;
-	r = husk__init_spawn(&ctx, &init, &sock, err);
+	/* The init joins its cgroup itself, first thing (before its cgroup namespace, which is
+	 * rooted there): no move by pid, which would wait for the kernel's global lock. */
+	struct husk_cgroup_join join;
+	r = husk__cgroup_join_open(nat(c)->cgroup, &join, err);
 	if (r < 0)
 		return r;
-	/* Before the init goes on: its cgroup namespace is rooted at this cgroup. */
-	r = husk__cgroup_enter(nat(c)->cgroup, init.pid, err);
+	ctx.join = &join;
+	r = husk__init_spawn(&ctx, &init, &sock, err);
+	husk__cgroup_join_done(&join);
 	if (r < 0)
 		return r;
 	/* Recorded before any hook runs: a crash from here on leaves a findable init. */

@@ -1,8 +1,9 @@
 /*
- * Exec: a process in a running container. A stage joins every namespace of the init in one
- * setns() on its pidfd, then clones the process as a sibling (the caller's child); the
- * caller moves it into the cgroup and releases it; it applies the process spec and execs.
- * Non-dumpable from the stage on, until execve.
+ * Exec: a process in a running container. A stage, born in the container's unified cgroup,
+ * moves itself into its v1 cgroups (struct husk_cgroup_join: no move by pid), joins every
+ * namespace of the init in one setns() on its pidfd, then clones the process as a sibling
+ * (the caller's child), which inherits the cgroups; the caller releases it; it applies the
+ * process spec and execs. Non-dumpable from the stage on, until execve.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +25,12 @@
 
 #define SYNC_FD	 3
 #define PIDFD_FD 4
+#define JOIN_FD	 5 /* the `tasks` fds of the cgroup join, in order */
 
 struct exec_arg {
 	const struct husk_exec_ctx *ctx;
 	int ns_mask;
+	size_t n_join; /* fds at JOIN_FD */
 };
 
 static int exec_main(const struct husk_exec_ctx *ctx)
@@ -37,7 +40,7 @@ static int exec_main(const struct husk_exec_ctx *ctx)
 
 	(void)close(PIDFD_FD);
 	/* The stage reports our pid on this socket too: nothing from us until the parent has
-	 * it and has moved us into the cgroup (START), so the messages cannot cross. */
+	 * it (START), so the messages cannot cross. */
 	if (husk__sync_expect(sock, HUSK_SYNC_START, HUSK_CHILD_TIMEOUT_MS, "exec", NULL, NULL,
 			      NULL) < 0)
 		return 127;
@@ -56,6 +59,15 @@ static int stage_main(void *arg)
 	int sock = SYNC_FD;
 
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (a->n_join) {
+		int fds[HUSK_CG_MAX_HIER];
+		for (size_t i = 0; i < a->n_join; i++)
+			fds[i] = JOIN_FD + (int)i;
+		int r = husk__cgroup_enter_self(fds, a->n_join);
+		(void)close_range(JOIN_FD, JOIN_FD + (unsigned)a->n_join - 1, 0);
+		if (r < 0)
+			return husk__sync_error(sock, -r, "join the container's cgroup"), 1;
+	}
 	if (a->ns_mask && setns(PIDFD_FD, a->ns_mask) < 0)
 		return husk__sync_error(sock, errno, "join the init's namespaces"), 1;
 	pid_t pid = husk__clone3(CLONE_PARENT, NULL);
@@ -139,24 +151,33 @@ int husk__exec_spawn(const struct husk_exec_ctx *ctx, struct husk_child *ret_chi
 	_cleanup_close_ int mine = sv[0];
 	_cleanup_close_ int theirs = sv[1];
 	bool tty = ctx->plan->terminal;
-	struct husk_spawn_fd fds[] = {{tty ? -1 : ctx->stdio[0], 0, false},
-				      {tty ? -1 : ctx->stdio[1], 1, false},
-				      {tty ? -1 : ctx->stdio[2], 2, false},
-				      {theirs, SYNC_FD, true},
-				      {ctx->init->pidfd, PIDFD_FD, true}};
-	struct husk_spawn_opts o = {.name = "husk:[exec]", .fds = fds, .n_fds = ARRAY_SIZE(fds)};
+	struct husk_spawn_fd fds[5 + HUSK_CG_MAX_HIER] = {{tty ? -1 : ctx->stdio[0], 0, false},
+							  {tty ? -1 : ctx->stdio[1], 1, false},
+							  {tty ? -1 : ctx->stdio[2], 2, false},
+							  {theirs, SYNC_FD, true},
+							  {ctx->init->pidfd, PIDFD_FD, true}};
+	struct husk_spawn_opts o = {.name = "husk:[exec]", .fds = fds, .n_fds = 5};
 	struct husk_child stage = HUSK_CHILD_NULL;
 	_cleanup_child_ struct husk_child proc = HUSK_CHILD_NULL;
 	_cleanup_close_ int console = -1;
+	struct husk_cgroup_join join = {.clone_fd = -1};
 
+	if (ctx->cgroup && (r = husk__cgroup_join_open(ctx->cgroup, &join, err)) < 0)
+		return r;
+	for (size_t i = 0; i < join.n; i++)
+		fds[o.n_fds++] = (struct husk_spawn_fd){join.fds[i], JOIN_FD + (int)i, true};
+	a.n_join = join.n;
+	if (join.clone_fd >= 0) {
+		o.clone_flags = CLONE_INTO_CGROUP;
+		o.cgroup_fd = join.clone_fd;
+	}
 	r = husk__spawn(&o, stage_main, &a, &stage, err);
+	husk__cgroup_join_done(&join);
 	if (r < 0)
 		return r;
 	theirs = husk_safe_close(theirs);
 	r = collect(&stage, mine, &proc, err);
 	if (r < 0)
-		return r;
-	if (ctx->cgroup && (r = husk__cgroup_enter(ctx->cgroup, proc.pid, err)) < 0)
 		return r;
 	r = husk__sync_send(mine, HUSK_SYNC_START, 0, -1, NULL);
 	if (r < 0)

@@ -24,12 +24,14 @@
 #include "husk/err.h"
 #include "husk/process.h"
 #include "husk/spec.h"
+#include "native/cgroup.h"
 #include "native/native.h"
 #include "native/spawn.h"
 #include "native/sync.h"
 #include "syscalls.h"
 
 #define SYNC_FD 3
+#define JOIN_FD 4 /* the `tasks` fds of ctx->join, in order */
 
 /* ---- cgroup mount ----------------------------------------------------------------------- */
 
@@ -308,6 +310,23 @@ static int attach_tree(int sock, const struct husk_init_plan *p, pid_t *ret_pid)
 	return 0;
 }
 
+/* The first child (init, or its stage) moves itself into the container's cgroup: see
+ * struct husk_cgroup_join. Born in the unified one already. */
+static int join_cgroup(int sock, const struct husk_init_ctx *ctx)
+{
+	int fds[HUSK_CG_MAX_HIER];
+
+	if (!ctx->join || ctx->join->n == 0)
+		return 0;
+	for (size_t i = 0; i < ctx->join->n; i++)
+		fds[i] = JOIN_FD + (int)i;
+	int r = husk__cgroup_enter_self(fds, ctx->join->n);
+	(void)close_range(JOIN_FD, JOIN_FD + (unsigned)ctx->join->n - 1, 0);
+	if (r < 0)
+		return husk__sync_error(sock, -r, "join the container's cgroup");
+	return 0;
+}
+
 static int init_main(void *arg)
 {
 	const struct husk_init_ctx *ctx = arg;
@@ -317,6 +336,9 @@ static int init_main(void *arg)
 
 	/* Nothing in the container may open the runtime binary through /proc/1/exe. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* A stage joined already, and we were born where it is. */
+	if (p->n_joins == 0 && join_cgroup(sock, ctx) < 0)
+		return 127;
 	if (attach_tree(sock, p, &pid) < 0)
 		return 127;
 	_cleanup_close_ int rootfd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -365,6 +387,8 @@ static int stage_main(void *arg)
 	const struct husk_init_plan *p = ctx->plan;
 	int sock = SYNC_FD;
 
+	if (join_cgroup(sock, ctx) < 0)
+		return 1;
 	for (size_t i = 0; i < p->n_joins; i++) {
 		int fd = open(p->joins[i].path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
@@ -458,12 +482,22 @@ int husk__init_spawn(const struct husk_init_ctx *ctx, struct husk_child *ret_chi
 	_cleanup_close_ int mine = sv[0];
 	_cleanup_close_ int theirs = sv[1];
 	bool tty = p->proc.terminal;
-	struct husk_spawn_fd fds[] = {{tty ? -1 : ctx->stdio[0], 0, false},
-				      {tty ? -1 : ctx->stdio[1], 1, false},
-				      {tty ? -1 : ctx->stdio[2], 2, false},
-				      {theirs, SYNC_FD, true}};
-	struct husk_spawn_opts o = {.fds = fds, .n_fds = ARRAY_SIZE(fds)};
+	struct husk_spawn_fd fds[4 + HUSK_CG_MAX_HIER] = {{tty ? -1 : ctx->stdio[0], 0, false},
+							  {tty ? -1 : ctx->stdio[1], 1, false},
+							  {tty ? -1 : ctx->stdio[2], 2, false},
+							  {theirs, SYNC_FD, true}};
+	struct husk_spawn_opts o = {.fds = fds, .n_fds = 4};
 	_cleanup_child_ struct husk_child init = HUSK_CHILD_NULL;
+
+	if (ctx->join) {
+		for (size_t i = 0; i < ctx->join->n; i++)
+			fds[o.n_fds++] =
+				(struct husk_spawn_fd){ctx->join->fds[i], JOIN_FD + (int)i, true};
+		if (ctx->join->clone_fd >= 0) {
+			o.clone_flags |= CLONE_INTO_CGROUP;
+			o.cgroup_fd = ctx->join->clone_fd;
+		}
+	}
 
 	if (p->n_joins) {
 		o.name = "husk:[stage]";
@@ -471,7 +505,7 @@ int husk__init_spawn(const struct husk_init_ctx *ctx, struct husk_child *ret_chi
 	} else {
 		o.name = "husk:[init]";
 		/* The cgroup namespace is unshared by the init once it is in its cgroup. */
-		o.clone_flags = p->clone_flags & ~(uint64_t)CLONE_NEWCGROUP;
+		o.clone_flags |= p->clone_flags & ~(uint64_t)CLONE_NEWCGROUP;
 		r = husk__spawn(&o, init_main, (void *)ctx, &init, err);
 	}
 	if (r < 0)

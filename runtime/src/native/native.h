@@ -14,6 +14,7 @@
 
 #include "native/plan.h"
 
+struct husk_cgroup_join;
 struct husk_child;
 struct husk_err;
 struct husk_seccomp;
@@ -87,12 +88,16 @@ struct husk_init_ctx {
 	const struct husk_spec *spec;
 	const char *id;
 	const char *bundle;
+	/* The container's cgroup, joined by the init (or its stage) itself before anything
+	 * else; NULL: the caller moves it by pid (husk__cgroup_enter()). */
+	const struct husk_cgroup_join *join;
 };
 
 /*
  * Spawn the init (directly, or through a stage that joins namespaces by path first; with a
  * new user namespace the maps are written here). It then waits for its tree: the caller
- * moves it into its cgroup first, then calls husk__init_handoff(). On success *ret_child is
+ * moves it into its cgroup first unless ctx->join has it join by itself, then calls
+ * husk__init_handoff(). On success *ret_child is
  * the init (the caller's) and *ret_sock its sync socket (the caller's).
  */
 int husk__init_spawn(const struct husk_init_ctx *ctx, struct husk_child *ret_child, int *ret_sock,
@@ -184,7 +189,7 @@ struct husk_exec_ctx {
 	const struct husk_proc_plan *plan;
 	void *seccomp;
 	const struct husk_child *init; /* whose namespaces are joined */
-	struct husk_cgroup *cgroup;    /* NULL: none */
+	struct husk_cgroup *cgroup;    /* NULL: none; joined by the exec's stage itself */
 	uid_t io_uid;
 	gid_t io_gid;
 	int stdio[3];

@@ -83,7 +83,7 @@ int husk__spawn(const struct husk_spawn_opts *opts, husk_spawn_fn *fn, void *arg
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, &old) < 0)
 		return husk_err_errno(err, errno, "block signals");
-	pid_t pid = husk__clone3(CLONE_PIDFD | opts->clone_flags, &pidfd);
+	pid_t pid = husk__clone3_into(CLONE_PIDFD | opts->clone_flags, &pidfd, opts->cgroup_fd);
 	if (pid == 0)
 		child_main(opts, fn, arg);
 	int saved = errno;

@@ -26,7 +26,8 @@ typedef int husk_spawn_fn(void *arg);
 
 struct husk_spawn_opts {
 	const char *name;     /* PR_SET_NAME in the child (15 bytes max), NULL: keep */
-	uint64_t clone_flags; /* extra CLONE_* flags (namespaces) */
+	uint64_t clone_flags; /* extra CLONE_* flags (namespaces, CLONE_INTO_CGROUP) */
+	int cgroup_fd;	      /* with CLONE_INTO_CGROUP: the cgroup2 dirfd the child is born in */
 	const struct husk_spawn_fd *fds;
 	size_t n_fds;
 };
