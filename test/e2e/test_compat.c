@@ -8,6 +8,7 @@
  * through `ctr run --config`.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,5 +290,74 @@ E2E_TEST(compat, sysctl_applied_and_proc_sys_read_only)
 
 		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
 		cr_assert(eq(str, r.out, "1\n100\n80\nread-only\n"), "%s", runtime(i));
+	}
+}
+
+/* ---- missing executables ----------------------------------------------------------------- */
+
+/* runc's words for argv[0] (Go's exec.LookPath), and containerd's gRPC code Unknown. */
+static void expect_lookup_error(const struct e2e_res *r, const char *rt, const char *arg0)
+{
+	char *want =
+		strchr(arg0, '/')
+			? xasprintf("exec: \"%s\": stat %s: no such file or directory", arg0, arg0)
+			: xasprintf("exec: \"%s\": executable file not found in $PATH", arg0);
+	size_t len = strlen(r->err);
+
+	cr_assert(r->status != 0, "%s: %s ran", rt, arg0);
+	cr_assert(strstr(r->err, want) != NULL, "%s: '%s' not in: %s", rt, want, r->err);
+	bool unknown = (len > 9 && strcmp(r->err + len - 9, ": unknown") == 0) ||
+		       (len > 10 && strcmp(r->err + len - 10, ": unknown\n") == 0);
+	cr_assert(unknown, "%s: not gRPC Unknown: %s", rt, r->err);
+	free(want);
+}
+
+/* The task's Create fails (ctr run never gets to Start), so CRI reports a create error. */
+E2E_TEST(compat, missing_executable_fails_create)
+{
+	const char *args[] = {"no-such-cmd", "/bin/no-such-cmd"};
+
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		for (size_t a = 0; a < 2; a++) {
+			const char *id = case_id(a == 0 ? "noexe" : "noexe-path", i);
+			_cleanup_res_ struct e2e_res r =
+				e2e_ctr(cd, NULL, "run", "--rm", "--runtime", runtime(i),
+					"--fifo-dir", cd->fifo_dir, cd->image, id, args[a], NULL);
+			expect_lookup_error(&r, runtime(i), args[a]);
+			cr_assert(strstr(r.err, "failed to create shim task") != NULL,
+				  "%s: not a create error: %s", runtime(i), r.err);
+		}
+	}
+}
+
+E2E_TEST(compat, missing_executable_fails_exec)
+{
+	const char *args[] = {"no-such-cmd", "/bin/no-such-cmd"};
+
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		const char *id = case_id("noexe-exec", i);
+		_cleanup_res_ struct e2e_res r =
+			e2e_ctr(cd, NULL, "run", "-d", "--runtime", runtime(i), "--fifo-dir",
+				cd->fifo_dir, cd->image, id, "sleep", "1000", NULL);
+		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
+		for (size_t a = 0; a < 2; a++) {
+			_cleanup_res_ struct e2e_res x =
+				e2e_ctr(cd, NULL, E2E_EXEC(cd), "--exec-id",
+					a == 0 ? "bare" : "path", id, args[a], NULL);
+			expect_lookup_error(&x, runtime(i), args[a]);
+		}
+		/* The container runs on, and an exec that exists still works. */
+		_cleanup_res_ struct e2e_res ok =
+			e2e_ctr(cd, NULL, E2E_EXEC(cd), "--exec-id", "ok", id, "echo", "ok", NULL);
+		cr_assert(eq(int, ok.status, 0), "%s: %s", runtime(i), ok.err);
+		cr_assert(eq(str, ok.out, "ok\n"), "%s", runtime(i));
+		_cleanup_res_ struct e2e_res k =
+			e2e_ctr(cd, NULL, "task", "kill", "-s", "KILL", id, NULL);
+		cr_assert(eq(int, k.status, 0), "%s: %s", runtime(i), k.err);
+		cr_assert(e2e_wait_task_status(cd, id, "STOPPED", 30), "%s", runtime(i));
+		_cleanup_res_ struct e2e_res d = e2e_ctr(cd, NULL, "task", "rm", id, NULL);
+		cr_assert(eq(int, d.status, 0), "%s: %s", runtime(i), d.err);
+		_cleanup_res_ struct e2e_res c = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
+		cr_assert(eq(int, c.status, 0), "%s: %s", runtime(i), c.err);
 	}
 }

@@ -148,12 +148,21 @@ Test(exec, a_missing_binary_is_an_exec_error)
 	cr_assert(eq(int, box_exec(c, p, out, sizeof(out), &err), -ENOENT));
 	cr_assert(eq(int, err.errnum, ENOENT));
 	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_INTERNAL));
-	cr_assert(strstr(err.msg, "exec '/no/such/binary'") != NULL, "%s", err.msg);
-	/* Not executable: EACCES, found through PATH. */
+	cr_assert(strstr(err.msg, "exec: \"/no/such/binary\": stat /no/such/binary: no such file "
+				  "or directory") != NULL,
+		  "%s", err.msg);
+	/* In PATH but not executable: not found, as Go's exec.LookPath in runc says. */
 	json_object_set_new(p, "args", json_pack("[s]", "passwd"));
 	json_object_set_new(p, "env", json_pack("[s]", "PATH=/etc"));
+	cr_assert(eq(int, box_exec(c, p, out, sizeof(out), &err), -ENOENT), "%s", err.msg);
+	cr_assert(eq(int, err.errnum, ENOENT));
+	cr_assert(strstr(err.msg, "exec: \"passwd\": executable file not found in $PATH") != NULL,
+		  "%s", err.msg);
+	/* Named by path but not executable: permission denied. */
+	json_object_set_new(p, "args", json_pack("[s]", "/etc/passwd"));
 	cr_assert(eq(int, box_exec(c, p, out, sizeof(out), &err), -EACCES), "%s", err.msg);
-	cr_assert(eq(int, err.errnum, EACCES));
+	cr_assert(strstr(err.msg, "exec: \"/etc/passwd\": permission denied") != NULL, "%s",
+		  err.msg);
 	json_decref(p);
 	cr_assert(eq(int, box_count_children(), before));
 	box_kill_delete(c);

@@ -2,6 +2,7 @@
  * Child side of the process spec, shared by the init and exec: capabilities through libcap,
  * then the flat setup list (rlimits, oom_score_adj, umask, cwd, user) and the final exec.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -189,45 +190,79 @@ int husk__proc_setup(int sock, const struct husk_proc_plan *p, void *seccomp)
 	return 0;
 }
 
-/* Search PATH like execvp, but in the container and with the process's own PATH. */
-static int lookup(const struct husk_proc_plan *p, char *buf, size_t size)
+/* Go's findExecutable: a regular (non-directory) file with an x bit; -EACCES otherwise. */
+static int find_executable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	return !S_ISDIR(st.st_mode) && (st.st_mode & 0111) ? 0 : -EACCES;
+}
+
+/* An errno's text as Go prints it: glibc's, starting lowercase. */
+static void go_strerror(int errnum, char *buf, size_t size)
+{
+	const char *desc = strerrordesc_np(errnum);
+
+	(void)snprintf(buf, size, "%s", desc ? desc : "unknown error");
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+}
+
+int husk__proc_lookup(int sock, const struct husk_proc_plan *p, char *buf, size_t size)
 {
 	const char *name = p->argv[0];
-	int best = -ENOENT;
+	char why[128];
+	int r;
 
 	if (strchr(name, '/')) {
 		if (snprintf(buf, size, "%s", name) >= (int)size)
-			return -ENAMETOOLONG;
-		return access(buf, X_OK) < 0 ? -errno : 0;
-	}
-	for (const char *s = p->path; s && *s;) {
-		const char *colon = strchr(s, ':');
-		size_t len = colon ? (size_t)(colon - s) : strlen(s);
-		if (snprintf(buf, size, "%.*s/%s", (int)len, len ? s : ".", name) < (int)size) {
-			struct stat st;
-			if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
-				if (access(buf, X_OK) == 0)
-					return 0;
-				best = -EACCES;
-			}
+			return husk__sync_error(sock, ENAMETOOLONG, "exec '%s'", name);
+		r = find_executable(buf);
+		if (r == -EACCES)
+			return husk__sync_fail(sock, EACCES, "exec: \"%s\": permission denied",
+					       name);
+		if (r < 0) {
+			go_strerror(-r, why, sizeof(why));
+			return husk__sync_fail(sock, -r, "exec: \"%s\": stat %s: %s", name, name,
+					       why);
 		}
-		if (!colon)
-			break;
-		s = colon + 1;
+	} else {
+		bool found = false;
+		for (const char *s = p->path; s && *s && !found;) {
+			const char *colon = strchr(s, ':');
+			size_t len = colon ? (size_t)(colon - s) : strlen(s);
+			/* An empty element is ".", as in a shell. */
+			if (snprintf(buf, size, "%.*s/%s", (int)len, len ? s : ".", name) <
+			    (int)size)
+				found = find_executable(buf) == 0;
+			s = colon ? colon + 1 : NULL;
+		}
+		if (!found)
+			return husk__sync_fail(sock, ENOENT,
+					       "exec: \"%s\": executable file not found in $PATH",
+					       name);
+		if (buf[0] != '/')
+			return husk__sync_fail(sock, ENOENT,
+					       "exec: \"%s\": cannot run executable found relative "
+					       "to current directory",
+					       name);
 	}
-	return best;
+	/* The x bit may be there on a noexec mount, or not for this user. */
+	if (faccessat(AT_FDCWD, buf, X_OK, AT_EACCESS) < 0) {
+		int saved = errno;
+		go_strerror(saved, why, sizeof(why));
+		return husk__sync_fail(sock, saved, "exec %s: %s", buf, why);
+	}
+	return 0;
 }
 
-int husk__proc_exec(int sock, const struct husk_proc_plan *p, void *seccomp)
+int husk__proc_exec(int sock, const struct husk_proc_plan *p, const char *path, void *seccomp)
 {
-	char path[PATH_MAX];
 	int r;
 
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return husk__sync_error(sock, errno, "no_new_privs");
-	r = lookup(p, path, sizeof(path));
-	if (r < 0)
-		return husk__sync_error(sock, r, "exec '%s'", p->argv[0]);
 	/* Only 0, 1 and 2 reach the process. */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return husk__sync_error(sock, errno, "close_range");

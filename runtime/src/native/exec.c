@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -47,9 +48,11 @@ static int exec_main(const struct husk_exec_ctx *ctx)
 	if (p->terminal && husk__console_setup(sock, p, ctx->io_uid ? ctx->io_uid : p->uid,
 					       ctx->io_gid ? ctx->io_gid : p->gid) < 0)
 		return 127;
-	if (husk__proc_setup(sock, p, ctx->seccomp) < 0)
+	char path[PATH_MAX];
+	if (husk__proc_setup(sock, p, ctx->seccomp) < 0 ||
+	    husk__proc_lookup(sock, p, path, sizeof(path)) < 0)
 		return 127;
-	(void)husk__proc_exec(sock, p, ctx->seccomp);
+	(void)husk__proc_exec(sock, p, path, ctx->seccomp);
 	return 127;
 }
 

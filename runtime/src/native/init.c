@@ -365,7 +365,9 @@ static int init_main(void *arg)
 	    husk__console_setup(sock, &p->proc, ctx->io_uid ? ctx->io_uid : p->proc.uid,
 				ctx->io_gid ? ctx->io_gid : p->proc.gid) < 0)
 		return 127;
-	if (husk__proc_setup(sock, &p->proc, ctx->seccomp) < 0)
+	char path[PATH_MAX];
+	if (husk__proc_setup(sock, &p->proc, ctx->seccomp) < 0 ||
+	    husk__proc_lookup(sock, &p->proc, path, sizeof(path)) < 0)
 		return 127;
 	if (husk__sync_send(sock, HUSK_SYNC_READY, 0, -1, NULL) < 0)
 		return 127;
@@ -375,7 +377,7 @@ static int init_main(void *arg)
 	/* As runc: after the user and capabilities are set, before the exec. */
 	if (child_hooks(sock, ctx, HUSK_HOOK_START_CONTAINER, "created", pid) < 0)
 		return 127;
-	(void)husk__proc_exec(sock, &p->proc, ctx->seccomp);
+	(void)husk__proc_exec(sock, &p->proc, path, ctx->seccomp);
 	return 127;
 }
 

@@ -130,9 +130,18 @@ int husk__init_release(int sock, int extra_ms, struct husk_err *err);
  * no_new_privs is off: loading needs CAP_SYS_ADMIN then). */
 int husk__proc_setup(int sock, const struct husk_proc_plan *plan, void *seccomp);
 
-/* no_new_privs, executable lookup, seccomp (with no_new_privs), execve. Returns only on
- * failure, after reporting it. */
-int husk__proc_exec(int sock, const struct husk_proc_plan *plan, void *seccomp);
+/*
+ * Find argv[0] as runc 1.1 does (Go's exec.LookPath in the process's PATH, then an
+ * executable check as the process's user) and put its path in buf. On failure, reports
+ * runc's words ('exec: "x": executable file not found in $PATH', 'exec: "/x": stat /x: no
+ * such file or directory') and returns -errno. Child side, after husk__proc_setup, so a
+ * missing executable fails the create, not the start.
+ */
+int husk__proc_lookup(int sock, const struct husk_proc_plan *plan, char *buf, size_t size);
+
+/* no_new_privs, seccomp (with no_new_privs), execve of path (from husk__proc_lookup).
+ * Returns only on failure, after reporting it. */
+int husk__proc_exec(int sock, const struct husk_proc_plan *plan, const char *path, void *seccomp);
 
 /* Open a pty in the current /dev/pts, make it the controlling terminal on 0,1,2 and send the
  * master over sock (SYNC_CONSOLE_FD). Child side. */

@@ -118,6 +118,18 @@ int husk__sync_error(int sock, int errnum, const char *fmt, ...)
 	return errnum > 0 ? -errnum : -EIO;
 }
 
+int husk__sync_fail(int sock, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errnum < 0)
+		errnum = -errnum;
+	va_start(ap, fmt);
+	(void)send_textv(sock, HUSK_SYNC_ERROR, errnum, fmt, ap);
+	va_end(ap);
+	return errnum > 0 ? -errnum : -EIO;
+}
+
 int husk__sync_log(int sock, int level, const char *fmt, ...)
 {
 	va_list ap;

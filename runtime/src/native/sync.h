@@ -54,6 +54,11 @@ int husk__sync_send(int sock, enum husk_sync_type type, int32_t value, int pass_
 int husk__sync_error(int sock, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Child side: SYNC_ERROR with errnum and the message exactly as formatted (no errno text
+ * appended). Returns -errnum (or -EIO). */
+int husk__sync_fail(int sock, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Child side: a log line for the parent's log hook. 0 or -errno. */
 int husk__sync_log(int sock, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
