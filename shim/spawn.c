@@ -9,6 +9,7 @@
 
 #include "husk/cleanup.h"
 #include "husk/err.h"
+#include "log.h"
 #include "shim_spawn.h"
 
 extern char **environ;
@@ -117,12 +118,12 @@ int shim_child_signal(const struct husk_child *c, int sig)
 
 void shim_child_kill_and_reap(struct husk_child *c)
 {
-	if (c->pid > 0) {
-		(void)shim_child_signal(c, SIGKILL);
-		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	shim_child_close(c);
+	/* Bounded: a child stuck in uninterruptible sleep is left to the reaper. */
+	int r = husk_child_kill_and_reap(c);
+	if (r < 0)
+		shim_log_warn("child did not exit after SIGKILL: %s, leaving it to the reaper",
+			      strerror(-r));
+	*c = HUSK_CHILD_NULL;
 }
 
 void shim_child_close(struct husk_child *c)

@@ -154,7 +154,7 @@ static int wait_bounded(struct husk_child *ch, int64_t deadline, int *ret_status
 		r = poll(&p, 1, left_ms(deadline));
 	while (r < 0 && errno == EINTR);
 	if (r == 0) {
-		husk_child_kill_and_reap(ch);
+		(void)husk_child_kill_and_reap(ch);
 		return -ETIMEDOUT;
 	}
 	int status = husk__wait_pid(ch->pid);
@@ -232,7 +232,7 @@ static int run_one(const struct husk_hook *h, const char *input, struct husk_err
 	if (r == 0 || r == -ETIMEDOUT)
 		r = wait_bounded(&ch, r == 0 ? deadline : 0, &status);
 	else
-		husk_child_kill_and_reap(&ch);
+		(void)husk_child_kill_and_reap(&ch);
 	if (r == -ETIMEDOUT)
 		return husk_err_set(err, HUSK_ERR_INTERNAL, ETIMEDOUT, "timed out after %ds",
 				    timeout);

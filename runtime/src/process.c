@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/syscall.h>
@@ -114,20 +116,66 @@ int husk_pidfd_signal(int pidfd, int sig, struct husk_err *err)
 	return husk_err_errno(err, errno, "pidfd_send_signal %d", sig);
 }
 
-void husk_child_kill_and_reap(struct husk_child *child)
+/* Reap pid if it has exited within timeout_ms: poll its pidfd, or without one (valgrind)
+ * try every few milliseconds. 1 reaped, 0 still there, -errno. */
+static int reap_within(pid_t pid, int pidfd, int timeout_ms)
 {
+	struct timespec start;
+	struct timespec now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		pid_t r = waitpid(pid, NULL, WNOHANG);
+		if (r == pid)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		(void)clock_gettime(CLOCK_MONOTONIC, &now);
+		long long spent = (long long)(now.tv_sec - start.tv_sec) * 1000 +
+				  (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (r == 0 && spent >= timeout_ms)
+			return 0;
+		if (r != 0)
+			continue;
+		int left = (int)(timeout_ms - spent);
+		if (pidfd >= 0) {
+			struct pollfd p = {.fd = pidfd, .events = POLLIN};
+			(void)poll(&p, 1, left);
+		} else {
+			const struct timespec step = {0, 5 * 1000 * 1000};
+			(void)nanosleep(&step, NULL);
+		}
+	}
+}
+
+int husk_child_kill_and_reap_within(struct husk_child *child, int timeout_ms)
+{
+	int r = 0;
+
 	if (child->pid > 0) {
-		int r = -1;
+		int k = -1;
 		if (child->pidfd >= 0)
-			r = (int)syscall(SYS_pidfd_send_signal, child->pidfd, SIGKILL, NULL, 0);
+			k = (int)syscall(SYS_pidfd_send_signal, child->pidfd, SIGKILL, NULL, 0);
 		/* Without a pidfd (pidfd_open refused: ENOSYS under valgrind) the pid of our
 		 * own unreaped child cannot have been recycled, so kill() hits the right one. */
-		if (r < 0 && child->pidfd < 0)
+		if (k < 0 && child->pidfd < 0)
 			(void)kill(child->pid, SIGKILL);
-		while (waitpid(child->pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		/* A child in uninterruptible sleep (a frozen v1 cgroup, a hung mount) dies only
+		 * when it wakes: never wait for that. It stays our child, so a waitpid(-1)
+		 * reaper (the shim's) or init (after a CLI exits) reaps it later. */
+		int reaped = reap_within(child->pid, child->pidfd, timeout_ms);
+		if (reaped == 0)
+			r = -ETIMEDOUT;
+		else if (reaped < 0 && reaped != -ECHILD)
+			r = reaped;
 	}
 	husk_child_release(child);
+	return r;
+}
+
+int husk_child_kill_and_reap(struct husk_child *child)
+{
+	return husk_child_kill_and_reap_within(child, HUSK_REAP_TIMEOUT_MS);
 }
 
 void husk_child_release(struct husk_child *child)

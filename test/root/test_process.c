@@ -5,11 +5,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
@@ -196,4 +201,70 @@ Test(process, release_closes_without_signal)
 	cr_assert(husk_proc_alive(pid, 0));
 	kill(pid, SIGKILL);
 	cr_assert(eq(int, waitpid(pid, NULL, 0), pid));
+}
+
+static void write_cg(const char *dir, const char *file, const char *v)
+{
+	char path[512];
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, file);
+	FILE *f = fopen(path, "we");
+	cr_assert(f != NULL, "open %s: %s", path, strerror(errno));
+	cr_assert(fputs(v, f) >= 0);
+	cr_assert(eq(int, fclose(f), 0), "write %s to %s: %s", v, path, strerror(errno));
+}
+
+static bool cg_frozen(const char *dir)
+{
+	char path[512];
+	char buf[32] = "";
+	(void)snprintf(path, sizeof(path), "%s/freezer.state", dir);
+	FILE *f = fopen(path, "re");
+	cr_assert(f != NULL);
+	(void)!fgets(buf, sizeof(buf), f);
+	(void)fclose(f);
+	return strncmp(buf, "FROZEN", 6) == 0;
+}
+
+/* A child in uninterruptible sleep does not die of SIGKILL until it wakes: in a frozen v1
+ * freezer cgroup it cannot. Kill-and-reap gives up after its bound and leaves the child
+ * unreaped; once thawed it dies of the SIGKILL and is reaped by its parent. */
+Test(process, kill_and_reap_of_a_frozen_child_is_bounded)
+{
+	char dir[256];
+	if (access("/sys/fs/cgroup/freezer/cgroup.procs", F_OK) < 0)
+		cr_skip_test("no cgroup v1 freezer hierarchy at /sys/fs/cgroup/freezer");
+	(void)snprintf(dir, sizeof(dir), "/sys/fs/cgroup/freezer/husk-test-reap-%d", (int)getpid());
+	cr_assert(eq(int, mkdir(dir, 0755), 0), "mkdir %s: %s", dir, strerror(errno));
+	struct husk_child ch = HUSK_CHILD_NULL;
+	ch.pid = spawn_sleeper();
+	ch.pidfd = husk_pidfd_open_checked(ch.pid, 0, NULL);
+	cr_assert(ge(int, ch.pidfd, 0));
+	pid_t pid = ch.pid;
+	char num[32];
+	(void)snprintf(num, sizeof(num), "%d", (int)pid);
+	write_cg(dir, "cgroup.procs", num);
+	write_cg(dir, "freezer.state", "FROZEN");
+	/* The kernel freezes asynchronously; the state file says when it is done. */
+	for (int i = 0; i < 100000 && !cg_frozen(dir); i++)
+		(void)sched_yield();
+	cr_assert(cg_frozen(dir));
+
+	struct timespec t0, t1;
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	int r = husk_child_kill_and_reap(&ch);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_expect(eq(int, r, -ETIMEDOUT));
+	cr_expect(eq(int, ch.pid, 0), "reset either way");
+	cr_expect(eq(int, ch.pidfd, -1));
+	cr_expect(ge(dbl, took, HUSK_REAP_TIMEOUT_MS / 1000.0 - 0.1), "took %.2fs", took);
+	cr_expect(lt(dbl, took, HUSK_REAP_TIMEOUT_MS / 1000.0 + 3), "took %.2fs", took);
+	cr_expect(eq(int, waitpid(pid, NULL, WNOHANG), 0), "left unreaped while frozen");
+
+	write_cg(dir, "freezer.state", "THAWED");
+	int status = 0;
+	cr_assert(eq(int, waitpid(pid, &status, 0), pid));
+	bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+	cr_expect(killed, "the SIGKILL took effect once thawed (status %d)", status);
+	cr_expect(eq(int, rmdir(dir), 0), "rmdir %s: %s", dir, strerror(errno));
 }

@@ -37,8 +37,19 @@ bool husk_proc_alive(pid_t pid, uint64_t expected_start_time);
  */
 int husk_pidfd_signal(int pidfd, int sig, struct husk_err *err);
 
-/* SIGKILL the child (if any), reap it with waitpid(pid) and reset it to HUSK_CHILD_NULL. */
-void husk_child_kill_and_reap(struct husk_child *child);
+/* How long husk_child_kill_and_reap() waits for a SIGKILLed child to exit. */
+#define HUSK_REAP_TIMEOUT_MS 5000
+
+/*
+ * SIGKILL the child (if any), reap it with waitpid(pid) if it exits within timeout_ms, and
+ * reset it to HUSK_CHILD_NULL either way. 0, or -ETIMEDOUT when it did not exit in time
+ * (uninterruptible sleep: it is left unreaped, for a waitpid(-1) reaper or init), or
+ * -errno from waitpid.
+ */
+int husk_child_kill_and_reap_within(struct husk_child *child, int timeout_ms);
+
+/* husk_child_kill_and_reap_within() with HUSK_REAP_TIMEOUT_MS. */
+int husk_child_kill_and_reap(struct husk_child *child);
 
 /* Close the pidfd and reset (does not signal or reap). */
 void husk_child_release(struct husk_child *child);
@@ -46,6 +57,6 @@ void husk_child_release(struct husk_child *child);
 /* _cleanup_child_: the "arm, then TAKE on success" idiom for children. */
 static inline void husk_child_killp(struct husk_child *child)
 {
-	husk_child_kill_and_reap(child);
+	(void)husk_child_kill_and_reap(child);
 }
 #define _cleanup_child_ __attribute__((cleanup(husk_child_killp)))

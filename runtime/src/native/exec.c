@@ -121,7 +121,7 @@ static int collect(struct husk_child *stage, int sock, struct husk_child *ret, s
 				  err);
 
 	if (r < 0) {
-		husk_child_kill_and_reap(stage);
+		(void)husk_child_kill_and_reap(stage);
 		return r;
 	}
 	int status = husk__wait_pid(stage->pid);
@@ -132,7 +132,7 @@ static int collect(struct husk_child *stage, int sock, struct husk_child *ret, s
 		return ch.pidfd;
 	r = husk_proc_start_time(ch.pid, &ch.start_time, err);
 	if (r < 0 || status != 0) {
-		husk_child_kill_and_reap(&ch);
+		(void)husk_child_kill_and_reap(&ch);
 		return r < 0 ? r : husk_err_set(err, HUSK_ERR_INTERNAL, 0, "exec stage failed");
 	}
 	*ret = ch;

@@ -453,7 +453,7 @@ static int spawn_staged(const struct husk_spawn_opts *o, const struct husk_init_
 	r = husk__sync_expect(sock, HUSK_SYNC_PID, HUSK_CHILD_TIMEOUT_MS, "init stage", &msg, NULL,
 			      err);
 	if (r < 0) {
-		husk_child_kill_and_reap(&stage);
+		(void)husk_child_kill_and_reap(&stage);
 		return r;
 	}
 	int status = husk__wait_pid(stage.pid);
@@ -465,7 +465,7 @@ static int spawn_staged(const struct husk_spawn_opts *o, const struct husk_init_
 		return init.pidfd;
 	r = husk_proc_start_time(init.pid, &init.start_time, err);
 	if (r < 0 || status != 0) {
-		husk_child_kill_and_reap(&init);
+		(void)husk_child_kill_and_reap(&init);
 		return r < 0 ? r : husk_err_set(err, HUSK_ERR_INTERNAL, 0, "init stage failed");
 	}
 	*ret = init;

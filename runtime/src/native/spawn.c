@@ -94,7 +94,7 @@ int husk__spawn(const struct husk_spawn_opts *opts, husk_spawn_fn *fn, void *arg
 	struct husk_child ch = {.pid = pid, .pidfd = pidfd};
 	/* Our own unreaped child: its start time cannot change under us. */
 	if (husk_proc_start_time(pid, &ch.start_time, err) < 0) {
-		husk_child_kill_and_reap(&ch);
+		(void)husk_child_kill_and_reap(&ch);
 		return husk_err_prefix(err, "spawn %s", opts->name ? opts->name : "child");
 	}
 	*ret = ch;

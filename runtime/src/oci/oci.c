@@ -405,7 +405,7 @@ static int spawn_and_wait(const struct oci *o, struct husk_oci_argv *argv, struc
 	if (r < 0)
 		return r;
 	if (!wait_child(&ch, &outp[0], &errp[0], run)) {
-		husk_child_kill_and_reap(&ch);
+		(void)husk_child_kill_and_reap(&ch);
 		return husk_err_set(err, HUSK_ERR_INTERNAL, ETIMEDOUT,
 				    "%s %s %s: timed out after %d ms", o->d.binary,
 				    husk__oci_cmd_to_string(run->call.cmd), run->call.id,
