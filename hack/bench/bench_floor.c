@@ -63,9 +63,9 @@ static void die(const char *fmt, ...)
 	int e = errno;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "bench-floor: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, ": %s\n", strerror(e));
+	(void)fprintf(stderr, "bench-floor: ");
+	(void)vfprintf(stderr, fmt, ap);
+	(void)fprintf(stderr, ": %s\n", strerror(e));
 	va_end(ap);
 	exit(1);
 }
@@ -98,7 +98,10 @@ static void copy_down(int parent, int child, const char *file);
 static void find_hierarchies(void)
 {
 	FILE *f = fopen("/proc/self/mounts", "re");
-	char dev[256], mnt[256], type[64], opts[1024];
+	char dev[256];
+	char mnt[256];
+	char type[64];
+	char opts[1024];
 
 	if (!f)
 		die("open /proc/self/mounts");
@@ -109,7 +112,7 @@ static void find_hierarchies(void)
 		if (n_hier == MAX_HIER)
 			break;
 		struct hier *h = &hier[n_hier];
-		snprintf(h->mnt, sizeof(h->mnt), "%s", mnt);
+		(void)snprintf(h->mnt, sizeof(h->mnt), "%s", mnt);
 		h->v2 = v2;
 		h->cpuset = !v2 && strstr(opts, "cpuset") != NULL;
 		h->devices = !v2 && strstr(opts, "devices") != NULL;
@@ -120,7 +123,7 @@ static void find_hierarchies(void)
 			v2_index = (int)n_hier;
 		n_hier++;
 	}
-	fclose(f);
+	(void)fclose(f);
 	v2_only = n_hier == 1 && v2_index == 0;
 	for (size_t i = 0; i < n_hier; i++) {
 		if (mkdirat(hier[i].fd, CG_PARENT, 0755) < 0 && errno != EEXIST)
@@ -129,7 +132,7 @@ static void find_hierarchies(void)
 			int fd = openat(hier[i].fd, CG_PARENT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			copy_down(hier[i].fd, fd, "cpuset.cpus");
 			copy_down(hier[i].fd, fd, "cpuset.mems");
-			close(fd);
+			(void)close(fd);
 		}
 	}
 	if (v2_only) {
@@ -138,7 +141,7 @@ static void find_hierarchies(void)
 				O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			(void)!write(fd, "+cpu +memory +pids +io", 22);
-			close(fd);
+			(void)close(fd);
 		}
 	}
 }
@@ -151,7 +154,7 @@ static void write_at(int dirfd, const char *file, const char *val)
 		die("open %s", file);
 	if (write(fd, val, strlen(val)) < 0)
 		die("write '%s' to %s", val, file);
-	close(fd);
+	(void)close(fd);
 }
 
 static void copy_down(int parent, int child, const char *file)
@@ -162,7 +165,7 @@ static void copy_down(int parent, int child, const char *file)
 
 	if (n < 0)
 		die("read %s", file);
-	close(fd);
+	(void)close(fd);
 	buf[n] = '\0';
 	write_at(child, file, buf);
 }
@@ -179,7 +182,8 @@ static void cgroup_create(const char *name, int fds[MAX_HIER])
 	char path[256];
 	int parent = -1;
 
-	snprintf(path, sizeof(path), CG_PARENT "/%s", name);
+	memset(fds, -1, MAX_HIER * sizeof(fds[0]));
+	(void)snprintf(path, sizeof(path), CG_PARENT "/%s", name);
 	for (size_t i = 0; i < n_hier; i++) {
 		if (mkdirat(hier[i].fd, path, 0755) < 0 && errno != EEXIST)
 			die("mkdir %s/%s", hier[i].mnt, path);
@@ -190,7 +194,7 @@ static void cgroup_create(const char *name, int fds[MAX_HIER])
 			parent = openat(hier[i].fd, CG_PARENT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			copy_down(parent, fds[i], "cpuset.cpus");
 			copy_down(parent, fds[i], "cpuset.mems");
-			close(parent);
+			(void)close(parent);
 		}
 		if (hier[i].devices) {
 			write_at(fds[i], "devices.deny", "a");
@@ -217,8 +221,8 @@ static void cgroup_join_self(const int fds[MAX_HIER])
 /* The `tasks` files of a cgroup's v1 hierarchies, opened for cgroup_join_self(). */
 static void tasks_open(const int dirs[MAX_HIER], int tasks[MAX_HIER])
 {
+	memset(tasks, -1, MAX_HIER * sizeof(tasks[0]));
 	for (size_t i = 0; i < n_hier; i++) {
-		tasks[i] = -1;
 		if ((int)i != v2_index &&
 		    (tasks[i] = openat(dirs[i], "tasks", O_WRONLY | O_CLOEXEC)) < 0)
 			die("open tasks of %s", hier[i].mnt);
@@ -229,16 +233,16 @@ static void tasks_close(int tasks[MAX_HIER])
 {
 	for (size_t i = 0; i < n_hier; i++)
 		if (tasks[i] >= 0)
-			close(tasks[i]);
+			(void)close(tasks[i]);
 }
 
 static void cgroup_remove(const char *name, int fds[MAX_HIER])
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), CG_PARENT "/%s", name);
+	(void)snprintf(path, sizeof(path), CG_PARENT "/%s", name);
 	for (size_t i = 0; i < n_hier; i++) {
-		close(fds[i]);
+		(void)close(fds[i]);
 		/* A v1 hierarchy may still count the exited task for a moment: retry briefly. */
 		for (int t = 0; unlinkat(hier[i].fd, path, AT_REMOVEDIR) < 0; t++) {
 			if (errno != EBUSY || t == 1000)
@@ -264,7 +268,7 @@ static void mount_in_root(const char *src, const char *dst, const char *type, un
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s%s", rootfs, dst);
+	(void)snprintf(path, sizeof(path), "%s%s", rootfs, dst);
 	(void)mkdir(path, 0755);
 	must_mount(src, path, type, fl, data);
 }
@@ -300,11 +304,16 @@ static void set_caps(void)
 	struct __user_cap_data_struct data[2] = {{0}};
 	int last = 40;
 	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	char line[32];
 
 	if (f) {
-		if (fscanf(f, "%d", &last) != 1)
-			last = 40;
-		fclose(f);
+		if (fgets(line, sizeof(line), f)) {
+			char *end = NULL;
+			long v = strtol(line, &end, 10);
+			if (end != line && v > 0 && v < 64)
+				last = (int)v;
+		}
+		(void)fclose(f);
 	}
 	for (int c = 0; c <= last; c++) {
 		bool keep = false;
@@ -322,11 +331,11 @@ static void set_caps(void)
 		die("capset");
 }
 
-static void init_main(const int tasks[MAX_HIER], const char *const argv[])
+/* The default spec's mounts under the rootfs, then its /dev nodes and links. */
+static void setup_rootfs(void)
 {
 	char path[4096];
 
-	cgroup_join_self(tasks);
 	must_mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
 	must_mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL);
 	mount_in_root("proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
@@ -339,18 +348,20 @@ static void init_main(const int tasks[MAX_HIER], const char *const argv[])
 	mount_in_root("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL);
 	mount_in_root("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
-		snprintf(path, sizeof(path), "%s/dev/%s", rootfs, devices[i].name);
+		(void)snprintf(path, sizeof(path), "%s/dev/%s", rootfs, devices[i].name);
 		if (mknod(path, S_IFCHR | 0666, makedev(devices[i].maj, devices[i].min)) < 0)
 			die("mknod %s", path);
 	}
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-		snprintf(path, sizeof(path), "%s/dev/%s", rootfs, links[i][1]);
+		(void)snprintf(path, sizeof(path), "%s/dev/%s", rootfs, links[i][1]);
 		if (symlink(links[i][0], path) < 0)
 			die("symlink %s", path);
 	}
-	if (chdir(rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
-	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-		die("pivot_root");
+}
+
+/* After pivot_root: the default spec's masked and read-only paths. */
+static void mask_paths(void)
+{
 	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
 		struct stat st;
 		if (stat(masked[i], &st) < 0)
@@ -367,6 +378,16 @@ static void init_main(const int tasks[MAX_HIER], const char *const argv[])
 		must_mount(NULL, readonly[i], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC,
 			   NULL);
 	}
+}
+
+static void init_main(const int tasks[MAX_HIER], const char *const argv[])
+{
+	cgroup_join_self(tasks);
+	setup_rootfs();
+	if (chdir(rootfs) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		die("pivot_root");
+	mask_paths();
 	struct rlimit rl = {1024, 1024};
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		die("setrlimit");
@@ -386,6 +407,7 @@ static pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *pidfd)
 		.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD,
 	};
 
+	*pidfd = -1; /* until the kernel stores the new process's pidfd */
 	if (cgroup_fd >= 0) {
 		a.flags |= CLONE_INTO_CGROUP;
 		a.cgroup = (uint64_t)cgroup_fd;
@@ -417,16 +439,17 @@ static void wait_pidfd(int pidfd)
 	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
 		if (errno != EINTR)
 			die("waitid");
-	close(pidfd);
+	(void)close(pidfd);
 }
 
 static double lifecycle(size_t i)
 {
 	static const char *const argv[] = {"/bin/true", NULL};
 	char name[32];
-	int fds[MAX_HIER], pidfd = -1;
+	int fds[MAX_HIER];
+	int pidfd = -1;
 
-	snprintf(name, sizeof(name), "life%zu", i);
+	(void)snprintf(name, sizeof(name), "life%zu", i);
 	double t0 = now();
 	(void)container_run(name, argv, fds, &pidfd);
 	wait_pidfd(pidfd);
@@ -442,7 +465,9 @@ static int main_pidfd = -1;
 static double exec_cycle(void)
 {
 	double t0 = now();
-	int stage_pidfd = -1, report_pid[2], tasks[MAX_HIER];
+	int stage_pidfd = -1;
+	int report_pid[2];
+	int tasks[MAX_HIER];
 
 	tasks_open(main_fds, tasks);
 	if (pipe2(report_pid, O_CLOEXEC) < 0)
@@ -472,12 +497,12 @@ static double exec_cycle(void)
 		}
 		_exit(p < 0 || write(report_pid[1], &p, sizeof(p)) != sizeof(p) ? 124 : 0);
 	}
-	close(report_pid[1]);
+	(void)close(report_pid[1]);
 	tasks_close(tasks);
 	pid_t p = -1;
 	if (read(report_pid[0], &p, sizeof(p)) != sizeof(p))
 		die("exec stage failed");
-	close(report_pid[0]);
+	(void)close(report_pid[0]);
 	wait_pidfd(stage_pidfd);
 	/* The process is our child (CLONE_PARENT). */
 	while (waitpid(p, NULL, 0) < 0)
@@ -488,7 +513,8 @@ static double exec_cycle(void)
 
 static int cmp_double(const void *a, const void *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	double x = *(const double *)a;
+	double y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -510,8 +536,9 @@ int main(int argc, char **argv)
 	size_t ni = argc > 5 ? strtoul(argv[5], NULL, 10) : 3;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s ROOTFS [LIFECYCLES [EXECS [IDLE_S [IDLE_EXECS]]]]\n",
-			argv[0]);
+		(void)fprintf(stderr,
+			      "usage: %s ROOTFS [LIFECYCLES [EXECS [IDLE_S [IDLE_EXECS]]]]\n",
+			      argv[0]);
 		return 2;
 	}
 	rootfs = realpath(argv[1], NULL);

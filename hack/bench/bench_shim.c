@@ -40,9 +40,9 @@ static void die(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "bench-shim: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	(void)fprintf(stderr, "bench-shim: ");
+	(void)vfprintf(stderr, fmt, ap);
+	(void)fputc('\n', stderr);
 	va_end(ap);
 	exit(1);
 }
@@ -68,8 +68,9 @@ static void write_spec(const char *bundle, const char *args, const char *id)
 	f = fopen(path, "we");
 	if (!f)
 		die("write %s", path);
-	fprintf(f, "{\"ociVersion\":\"1.0.2-dev\",\"process\":" DEFAULT_PROCESS ",", args);
-	fprintf(f,
+	(void)fprintf(f, "{\"ociVersion\":\"1.0.2-dev\",\"process\":" DEFAULT_PROCESS ",", args);
+	(void)fprintf(
+		f,
 		"\"root\":{\"path\":\"rootfs\"},\"mounts\":["
 		"{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\","
 		"\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
@@ -138,7 +139,8 @@ static void open_log(const char *bundle)
 /* `SHIM ... start` in the bundle; the address it prints, malloc'ed. */
 static char *start_shim(const char *shim, const char *bundle, const char *workdir, const char *id)
 {
-	char buf[512], addr[4096];
+	char buf[512];
+	char addr[4096];
 
 	(void)snprintf(addr, sizeof(addr), "%s/containerd.sock", workdir);
 	int r = ttsync_shim_action(shim, bundle, NS, addr, id, "start", NULL, buf, sizeof(buf),
@@ -234,7 +236,8 @@ static void attach_strace(pid_t pid)
 
 static int cmp_double(const void *a, const void *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	double x = *(const double *)a;
+	double y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -250,7 +253,8 @@ static void report(const char *what, double *ms, size_t n)
 
 static long private_dirty_kb(pid_t pid)
 {
-	char path[64], line[256];
+	char path[64];
+	char line[256];
 	long kb = -1;
 	FILE *f;
 
@@ -258,9 +262,16 @@ static long private_dirty_kb(pid_t pid)
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Private_Dirty: %ld kB", &kb) == 1)
-			break;
+	while (fgets(line, sizeof(line), f)) {
+		static const char key[] = "Private_Dirty:";
+		char *end = NULL;
+		if (strncmp(line, key, sizeof(key) - 1) != 0)
+			continue;
+		long v = strtol(line + sizeof(key) - 1, &end, 10);
+		if (end != line + sizeof(key) - 1 && v >= 0)
+			kb = v;
+		break;
+	}
 	(void)fclose(f);
 	return kb;
 }
@@ -283,78 +294,50 @@ static pid_t shim_pid(const char *id)
 	return pid;
 }
 
-int main(int argc, char **argv)
+struct args {
+	const char *bundle;
+	const char *workdir;
+	size_t lifecycles;
+	size_t execs;
+	unsigned idle_s;
+	size_t idle_execs;
+};
+
+/* Lifecycles of /bin/true containers beside "main", timed. */
+static void run_lifecycles(const struct args *a, double *ms)
 {
-	char events[4096], id[64], eid[64];
-	size_t nl = argc > 4 ? strtoul(argv[4], NULL, 10) : 100;
-	size_t ne = argc > 5 ? strtoul(argv[5], NULL, 10) : 1000;
-	unsigned idle_s = argc > 6 ? (unsigned)strtoul(argv[6], NULL, 10) : 10;
-	size_t ni = argc > 7 ? strtoul(argv[7], NULL, 10) : 3;
+	char id[64];
 
-	if (argc < 4) {
-		fprintf(stderr,
-			"usage: %s SHIM BUNDLE WORKDIR [LIFECYCLES [EXECS [IDLE_S "
-			"[IDLE_EXECS]]]]\n",
-			argv[0]);
-		return 2;
-	}
-	/* Absolute: the shim runs with the bundle as its cwd. */
-	char *shim = realpath(argv[1], NULL);
-	const char *bundle = argv[2], *workdir = argv[3];
-	if (!shim)
-		die("%s: %s", argv[1], strerror(errno));
-	size_t n = nl > ne ? nl : ne;
-	double *ms = calloc(n > ni ? n : ni, sizeof(double));
-	if (!ms)
-		return 1;
-	(void)snprintf(events, sizeof(events), "%s/events.sock", workdir);
-	(void)setenv("TTRPC_ADDRESS", events, 1);
-	(void)unlink(events);
-	if (ttsync_init(&s, events) < 0)
-		die("events server on %s", events);
-
-	/* One shim, as for a pod: the first container is long-running, exec target. */
-	write_spec(bundle, "[\"sleep\",\"100000\"]", "main");
-	open_log(bundle);
-	char *path = start_shim(shim, bundle, workdir, "main");
-	if (ttsync_connect(&s, path) < 0)
-		die("connect %s", path);
-	pid_t spid = shim_pid("main");
-	attach_strace(spid);
-	create_start("main", bundle);
-	long idle_kb = private_dirty_kb(spid);
-
-	for (size_t i = 0; i < nl; i++) {
+	for (size_t i = 0; i < a->lifecycles; i++) {
 		(void)snprintf(id, sizeof(id), "life%zu", i);
-		write_spec(bundle, "[\"/bin/true\"]", id);
+		write_spec(a->bundle, "[\"/bin/true\"]", id);
 		double t0 = ttsync_now();
-		create_start(id, bundle);
+		create_start(id, a->bundle);
 		wait_delete(id, NULL);
 		ms[i] = (ttsync_now() - t0) * 1000;
 	}
-	report("lifecycle", ms, nl);
-	long lifecycles_kb = private_dirty_kb(spid);
+	report("lifecycle", ms, a->lifecycles);
+}
 
-	for (size_t i = 0; i < ne; i++) {
-		(void)snprintf(eid, sizeof(eid), "exec%zu", i);
+/* n execs of /bin/true in "main" (ids prefix0...), each after idle_s seconds of nothing. */
+static void run_execs(const char *what, const char *prefix, double *ms, size_t n, unsigned idle_s)
+{
+	char eid[64];
+
+	for (size_t i = 0; i < n; i++) {
+		(void)snprintf(eid, sizeof(eid), "%s%zu", prefix, i);
+		if (idle_s)
+			(void)sleep(idle_s);
 		double t0 = ttsync_now();
 		exec_cycle("main", eid);
 		ms[i] = (ttsync_now() - t0) * 1000;
 	}
-	report("exec", ms, ne);
-	long after_kb = private_dirty_kb(spid);
-	for (size_t i = 0; i < ni; i++) {
-		(void)snprintf(eid, sizeof(eid), "idle%zu", i);
-		(void)sleep(idle_s);
-		double t0 = ttsync_now();
-		exec_cycle("main", eid);
-		ms[i] = (ttsync_now() - t0) * 1000;
-	}
-	report("exec_idle", ms, ni);
-	printf("private_dirty_idle_kb %ld\nprivate_dirty_after_lifecycles_kb %ld\n"
-	       "private_dirty_after_execs_kb %ld\n",
-	       idle_kb, lifecycles_kb, after_kb);
+	report(what, ms, n);
+}
 
+/* Kill and delete "main", then shut the shim down. */
+static void stop_main(void)
+{
 	Containerd__Task__V2__KillRequest kr = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
 	kr.id = (char *)"main";
 	kr.signal = SIGKILL;
@@ -366,6 +349,60 @@ int main(int argc, char **argv)
 	/* The shim exits as it answers: a closed connection is as good as an answer here. */
 	(void)ttsync_call(&s, TASK, "Shutdown", &sh.base, 5, &r);
 	ttsync_reply_done(&r);
+}
+
+int main(int argc, char **argv)
+{
+	char events[4096];
+
+	if (argc < 4) {
+		(void)fprintf(stderr,
+			      "usage: %s SHIM BUNDLE WORKDIR [LIFECYCLES [EXECS [IDLE_S "
+			      "[IDLE_EXECS]]]]\n",
+			      argv[0]);
+		return 2;
+	}
+	struct args a = {
+		.bundle = argv[2],
+		.workdir = argv[3],
+		.lifecycles = argc > 4 ? strtoul(argv[4], NULL, 10) : 100,
+		.execs = argc > 5 ? strtoul(argv[5], NULL, 10) : 1000,
+		.idle_s = argc > 6 ? (unsigned)strtoul(argv[6], NULL, 10) : 10,
+		.idle_execs = argc > 7 ? strtoul(argv[7], NULL, 10) : 3,
+	};
+	/* Absolute: the shim runs with the bundle as its cwd. */
+	char *shim = realpath(argv[1], NULL);
+	if (!shim)
+		die("%s: %s", argv[1], strerror(errno));
+	size_t n = a.lifecycles > a.execs ? a.lifecycles : a.execs;
+	double *ms = calloc(n > a.idle_execs ? n : a.idle_execs, sizeof(double));
+	if (!ms)
+		return 1;
+	(void)snprintf(events, sizeof(events), "%s/events.sock", a.workdir);
+	(void)setenv("TTRPC_ADDRESS", events, 1);
+	(void)unlink(events);
+	if (ttsync_init(&s, events) < 0)
+		die("events server on %s", events);
+
+	/* One shim, as for a pod: the first container is long-running, exec target. */
+	write_spec(a.bundle, "[\"sleep\",\"100000\"]", "main");
+	open_log(a.bundle);
+	char *path = start_shim(shim, a.bundle, a.workdir, "main");
+	if (ttsync_connect(&s, path) < 0)
+		die("connect %s", path);
+	pid_t spid = shim_pid("main");
+	attach_strace(spid);
+	create_start("main", a.bundle);
+	long idle_kb = private_dirty_kb(spid);
+	run_lifecycles(&a, ms);
+	long lifecycles_kb = private_dirty_kb(spid);
+	run_execs("exec", "exec", ms, a.execs, 0);
+	long after_kb = private_dirty_kb(spid);
+	run_execs("exec_idle", "idle", ms, a.idle_execs, a.idle_s);
+	printf("private_dirty_idle_kb %ld\nprivate_dirty_after_lifecycles_kb %ld\n"
+	       "private_dirty_after_execs_kb %ld\n",
+	       idle_kb, lifecycles_kb, after_kb);
+	stop_main();
 	uv_close((uv_handle_t *)&log_pipe, NULL);
 	ttsync_done(&s);
 	free(path);
