@@ -36,7 +36,8 @@ static const char *lock_verdict(struct husk_state_root *root, const struct husk_
 
 static void debug_state(struct husk_state_root *root, const struct husk_state *s)
 {
-	char t[64], buf[96];
+	char t[64];
+	char buf[96];
 	(void)printf("container %s\n", s->id.container);
 	(void)printf("  sandbox:     %s\n", s->id.sandbox);
 	(void)printf("  file:        %s/%s_sandbox:%s.state\n", husk_state_root_path(root),

@@ -16,8 +16,11 @@
 /* How long --force waits for SIGKILLed processes to be gone. */
 #define KILL_WAIT_MS 10000
 
+/* At most this many processes are killed (and waited for) per container. */
+#define MAX_VICTIMS 256
+
 struct victims {
-	int fds[256];
+	int fds[MAX_VICTIMS];
 	size_t n;
 };
 
@@ -47,6 +50,38 @@ static void add_victim(struct victims *v, pid_t pid, uint64_t start_time, const 
 	v->fds[v->n++] = fd;
 }
 
+/* Wait up to KILL_WAIT_MS for the processes behind pidfds to exit; returns how many did not. */
+static size_t wait_for_exits(const int *fds, size_t n)
+{
+	/* A pidfd turns readable when its process has exited (it need not be our child). */
+	struct pollfd pfds[MAX_VICTIMS];
+	for (size_t i = 0; i < n; i++)
+		pfds[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+	struct timespec start;
+	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	for (size_t done = 0; done < n;) {
+		struct timespec now;
+		(void)clock_gettime(CLOCK_MONOTONIC, &now);
+		long elapsed = (now.tv_sec - start.tv_sec) * 1000 +
+			       (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (elapsed >= KILL_WAIT_MS)
+			break;
+		int r = poll(pfds, n, (int)(KILL_WAIT_MS - elapsed));
+		if (r < 0 && errno != EINTR)
+			break;
+		done = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (pfds[i].revents)
+				pfds[i].fd = -1; /* poll ignores negative fds from now on */
+			done += pfds[i].fd < 0;
+		}
+	}
+	size_t left = 0;
+	for (size_t i = 0; i < n; i++)
+		left += pfds[i].fd >= 0;
+	return left;
+}
+
 static int kill_everything(const struct husk_state *s, struct husk_err *err)
 {
 	struct victims v = {0};
@@ -64,32 +99,7 @@ static int kill_everything(const struct husk_state *s, struct husk_err *err)
 
 	for (size_t i = 0; i < v.n; i++)
 		(void)husk_pidfd_signal(v.fds[i], SIGKILL, NULL);
-	/* A pidfd turns readable when its process has exited (it need not be our child). */
-	struct pollfd pfds[ARRAY_SIZE(v.fds)];
-	for (size_t i = 0; i < v.n; i++)
-		pfds[i] = (struct pollfd){.fd = v.fds[i], .events = POLLIN};
-	struct timespec start;
-	(void)clock_gettime(CLOCK_MONOTONIC, &start);
-	for (size_t done = 0; done < v.n;) {
-		struct timespec now;
-		(void)clock_gettime(CLOCK_MONOTONIC, &now);
-		long elapsed = (now.tv_sec - start.tv_sec) * 1000 +
-			       (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (elapsed >= KILL_WAIT_MS)
-			break;
-		int n = poll(pfds, v.n, (int)(KILL_WAIT_MS - elapsed));
-		if (n < 0 && errno != EINTR)
-			break;
-		done = 0;
-		for (size_t i = 0; i < v.n; i++) {
-			if (pfds[i].revents)
-				pfds[i].fd = -1; /* poll ignores negative fds from now on */
-			done += pfds[i].fd < 0;
-		}
-	}
-	size_t left = 0;
-	for (size_t i = 0; i < v.n; i++)
-		left += pfds[i].fd >= 0;
+	size_t left = wait_for_exits(v.fds, v.n);
 	victims_done(&v);
 	if (left)
 		return husk_err_set(err, HUSK_ERR_INTERNAL, 0,

@@ -31,10 +31,11 @@ static void list_json(const struct husk_state_list *l)
 
 static void list_table(const struct husk_state_list *l)
 {
-	int wid = 2, wsb = 7;
+	int wid = 2;
+	int wsb = 7;
 	for (size_t i = 0; i < l->n_states; i++) {
-		int a = (int)strlen(l->states[i].id.container),
-		    b = (int)strlen(l->states[i].id.sandbox);
+		int a = (int)strlen(l->states[i].id.container);
+		int b = (int)strlen(l->states[i].id.sandbox);
 		wid = a > wid ? a : wid;
 		wsb = b > wsb ? b : wsb;
 	}

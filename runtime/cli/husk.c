@@ -89,6 +89,12 @@ static void log_to_stderr(enum husk_log_level level, const char *msg, void *user
 	(void)fprintf(stderr, "husk: %s: %s\n", husk_log_level_to_string(level), msg);
 }
 
+/* A namespace names one directory under the default state root. */
+static bool namespace_ok(const char *ns)
+{
+	return ns && *ns && !strchr(ns, '/') && strcmp(ns, "..") != 0 && strcmp(ns, ".") != 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -138,7 +144,7 @@ int main(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (!cli.root_path) {
-		if (!*ns || strchr(ns, '/') || strcmp(ns, "..") == 0 || strcmp(ns, ".") == 0) {
+		if (!namespace_ok(ns)) {
 			(void)fprintf(stderr, "husk: invalid namespace '%s'\n", ns);
 			return CLI_EXIT_USAGE;
 		}

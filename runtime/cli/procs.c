@@ -50,7 +50,8 @@ static int cgroup_mounts(bool want_v2, struct mounts *ret)
 	size_t cap = 0;
 	struct mounts m = {0};
 	while (getline(&line, &cap, f) > 0) {
-		char *mnt = NULL, *type = NULL;
+		char *mnt = NULL;
+		char *type = NULL;
 		line[strcspn(line, "\n")] = '\0';
 		if (parse_mountinfo_line(line, &mnt, &type) < 0)
 			continue;

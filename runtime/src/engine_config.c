@@ -147,7 +147,7 @@ int husk_engine_config_load(const char *path, struct husk_engine_config *ret, st
 	int r = husk__read_file_at(AT_FDCWD, path, HUSK_ENGINE_CONFIG_MAX, &buf, &len);
 	if (r == -EFBIG)
 		return husk_err_set(err, HUSK_ERR_INVALID, EFBIG,
-				    "config file '%s' is larger than %d bytes", path,
+				    "config file '%s' is larger than %zu bytes", path,
 				    HUSK_ENGINE_CONFIG_MAX);
 	if (r < 0)
 		return husk_err_set(err, HUSK_ERR_INVALID, -r, "read config file '%s'", path);

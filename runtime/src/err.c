@@ -56,11 +56,8 @@ int husk_err_setv(struct husk_err *err, enum husk_err_kind kind, int errnum, con
 
 	err->kind = kind;
 	err->errnum = errnum;
-	int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	if (n < 0) {
+	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
 		err->msg[0] = '\0';
-		n = 0;
-	}
 	if (errnum > 0) {
 		char buf[128];
 		append(err->msg, sizeof(err->msg), ": ");

@@ -25,7 +25,7 @@
 struct husk_err;
 
 /* Longest config file accepted. */
-#define HUSK_ENGINE_CONFIG_MAX (64 * 1024)
+#define HUSK_ENGINE_CONFIG_MAX ((size_t)64 * 1024)
 
 struct husk_engine_config {
 	char *engine;	     /* "native" or "oci" (never NULL after a parse) */
