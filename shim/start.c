@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "address.h"
+#include "bootstrap.h"
 #include "convert.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
@@ -48,11 +49,11 @@ static int group_id(const char *bundle, const char *id, char ret[HUSK_ID_MAX + 1
 }
 
 /* A line in the bundle's log fifo, if containerd has it open; never on stderr. */
-static void open_log(const struct shim_flags *f)
+static void open_log(const struct shim_flags *f, bool debug)
 {
 	int fd = open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
-	shim_log_init(fd, f->debug, f->namespace_, f->id);
+	shim_log_init(fd, debug, f->namespace_, f->id);
 }
 
 static void set_oom_score(pid_t pid)
@@ -108,7 +109,7 @@ static void sched_core(pid_t pid)
 		shim_log_warn("create a core scheduling cookie: %m, continuing");
 }
 
-static int spawn_daemon(const struct shim_flags *f, int listener, const char *bundle,
+static int spawn_daemon(const struct shim_flags *f, bool debug, int listener, const char *bundle,
 			struct husk_child *ret, struct husk_err *err)
 {
 	char self[PATH_MAX];
@@ -125,7 +126,7 @@ static int spawn_daemon(const struct shim_flags *f, int listener, const char *bu
 			(char *)f->id,
 			(char *)"-address",
 			(char *)(f->address ? f->address : ""),
-			f->debug ? (char *)"-debug" : NULL,
+			debug ? (char *)"-debug" : NULL,
 			NULL};
 	struct shim_spawn sp = {
 		/* /proc/self/exe: the same binary even if the file was replaced meanwhile. */
@@ -144,7 +145,9 @@ static int check_flags(const struct shim_flags *f, struct husk_err *err)
 	return husk_id_check(f->id, "container", err);
 }
 
-static int read_options(struct shim_options *o, struct husk_err *err)
+/* stdin: containerd 2.3+'s BootstrapParams, or 1.x's runtime options (bootstrap.h). */
+static int read_stdin(const struct shim_flags *f, struct shim_bootstrap *b, struct shim_options *o,
+		      struct husk_err *err)
 {
 	_cleanup_free_ uint8_t *in = NULL;
 	size_t len = 0;
@@ -152,77 +155,78 @@ static int read_options(struct shim_options *o, struct husk_err *err)
 
 	if (r < 0)
 		return husk_err_errno(err, -r, "read options from stdin");
-	return shim_options_parse_any(in, len, o, err);
+	return shim_bootstrap_parse(in, len, f->id, f->namespace_, getenv("MAX_SHIM_VERSION"), b, o,
+				    err);
 }
 
-static int start(const struct shim_flags *f, char *address, size_t size, struct husk_err *err)
+static int start(const struct shim_flags *f, const struct shim_bootstrap *b,
+		 const struct shim_options *o, char *address, size_t size, struct husk_err *err)
 {
 	char bundle[PATH_MAX];
 	char gid[HUSK_ID_MAX + 1];
-	struct shim_options o;
 	struct husk_child daemon = HUSK_CHILD_NULL;
-	int r = check_flags(f, err);
+	bool debug = f->debug || b->debug;
+	int r;
 
-	if (r < 0)
-		return r;
 	if (!getcwd(bundle, sizeof(bundle)))
 		return husk_err_errno(err, errno, "getcwd");
-	open_log(f);
-	if ((r = read_options(&o, err)) < 0)
-		return r;
+	open_log(f, debug);
 	if ((r = group_id(bundle, f->id, gid, err)) < 0 ||
-	    (r = shim_address_derive(NULL, f->address ? f->address : "", f->namespace_, gid,
-				     address, size, err)) < 0) {
-		shim_options_done(&o);
+	    (r = shim_address_derive(b->socket_dir, f->address ? f->address : "", f->namespace_,
+				     gid, address, size, err)) < 0)
 		return r;
-	}
 	const char *path = shim_address_path(address);
 	_cleanup_close_ int listener = shim_socket_listen(path, err);
-	if (listener == -EADDRINUSE) {
-		/* The sandbox's shim is alive: containerd connects to it for this task too. */
-		shim_options_done(&o);
+	/* The sandbox's shim is alive: containerd connects to it for this task too. */
+	if (listener == -EADDRINUSE)
 		return shim_address_file_write(AT_FDCWD, address, err);
-	}
-	if (listener < 0) {
-		shim_options_done(&o);
+	if (listener < 0)
 		return listener;
-	}
 	/* The daemon removes its socket on exit; the bundle's address file may be gone. */
 	if (setenv("HUSK_SHIM_SOCKET", path, 1) < 0) {
-		shim_options_done(&o);
 		(void)unlink(path);
 		return husk_err_errno(err, errno, "setenv");
 	}
-	r = spawn_daemon(f, listener, bundle, &daemon, err);
+	r = spawn_daemon(f, debug, listener, bundle, &daemon, err);
 	if (r == 0)
 		r = shim_address_file_write(AT_FDCWD, address, err);
 	if (r < 0) {
 		if (daemon.pid > 0)
 			shim_child_kill_and_reap(&daemon);
 		(void)unlink(path);
-		shim_options_done(&o);
 		return r;
 	}
 	sched_core(daemon.pid);
-	if (o.shim_cgroup)
-		move_to_cgroup(daemon.pid, o.shim_cgroup);
+	if (o->shim_cgroup)
+		move_to_cgroup(daemon.pid, o->shim_cgroup);
 	set_oom_score(daemon.pid);
 	/* Not waited for: it is reparented when we exit. */
 	shim_child_close(&daemon);
-	shim_options_done(&o);
 	return 0;
 }
 
 int shim_start_main(const struct shim_flags *f)
 {
 	char address[SHIM_ADDRESS_MAX];
+	char answer[SHIM_ADDRESS_MAX + 64];
 	struct husk_err err = {0};
+	struct shim_bootstrap b = {0};
+	struct shim_options o = {0};
+	int r = check_flags(f, &err);
 
-	if (start(f, address, sizeof(address), &err) < 0) {
+	if (r == 0)
+		r = read_stdin(f, &b, &o, &err);
+	if (r == 0)
+		r = start(f, &b, &o, address, sizeof(address), &err);
+	if (r == 0)
+		r = shim_bootstrap_answer(&b, address, answer, sizeof(answer), &err);
+	shim_options_done(&o);
+	shim_bootstrap_done(&b);
+	if (r < 0) {
 		fprintf(stderr, "start: %s\n", err.msg);
 		return 1;
 	}
-	if (shim_write_all(STDOUT_FILENO, address, strlen(address)) < 0)
+	if (shim_write_all(STDOUT_FILENO, answer, (size_t)r) < 0)
 		return 1;
 	return 0;
 }

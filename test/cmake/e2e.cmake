@@ -65,7 +65,7 @@ if(TARGET containerd-shim-husk-v2 AND TARGET husk::ttrpc)
 		set(proto_label e2e)
 	endif()
 	husk_criterion_test(NAME e2e-shim-proto SOURCES e2e/test_shim_proto.c
-		LIBS husk_ttsync LABELS ${proto_label} TIMEOUT ${HUSK_E2E_TIMEOUT}
+		LIBS husk_ttsync PkgConfig::JANSSON LABELS ${proto_label} TIMEOUT ${HUSK_E2E_TIMEOUT}
 		JOBS ${HUSK_E2E_JOBS})
 	add_dependencies(test-e2e-shim-proto containerd-shim-husk-v2)
 endif()

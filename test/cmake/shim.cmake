@@ -23,6 +23,8 @@ if(TARGET husk::api)
 		LIBS husk_shim_core LABELS unit)
 	husk_criterion_test(NAME unit-metrics SOURCES unit/test_metrics.c
 		LIBS husk_shim_core LABELS unit)
+	husk_criterion_test(NAME unit-shim-bootstrap SOURCES unit/test_shim_bootstrap.c
+		LIBS husk_shim_core LABELS unit)
 	# The task service against a fake runtime: its definitions come first and win.
 	husk_criterion_test(NAME unit-shim-task
 		SOURCES unit/test_shim_task.c unit/test_shim_task_fake.c

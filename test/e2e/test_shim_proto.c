@@ -25,10 +25,12 @@
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "events/task.pb-c.h"
 #include "runc/options/oci.pb-c.h"
+#include "runtime/bootstrap/v1/bootstrap.pb-c.h"
 #include "runtime/task/v2/shim.pb-c.h"
 #include "runtimeoptions/v1/api.pb-c.h"
 #include "testutil.h"
@@ -1093,5 +1095,117 @@ Test(proto, a_config_the_shim_cannot_honour_fails_create_and_leaves_nothing)
 	cr_assert(eq(u32, r.code, TTRPC_INVALID_ARGUMENT), "%s", r.message);
 	cr_expect(strstr(r.message, "ConfigPath") != NULL, "%s", r.message);
 	ttsync_reply_done(&r);
+	shutdown_shim();
+}
+
+/* `start` as containerd 2.x runs it: its environment, and stdin bytes in[0..len). */
+static char *start_2x(const char *id, const void *in, size_t len)
+{
+	char buf[4096], addr[2200], ev[2200], root[2200], grpc[2200];
+	char *env[] = {ev, root, grpc, (char *)"NAMESPACE=" NS, (char *)"MAX_SHIM_VERSION=2", NULL};
+	size_t n = 0;
+
+	(void)snprintf(addr, sizeof(addr), "%.2000s/containerd.sock", t.dir);
+	(void)snprintf(ev, sizeof(ev), "TTRPC_ADDRESS=%.2000s", t.events_path);
+	(void)snprintf(root, sizeof(root), "HUSK_ROOT=%.2000s", t.state);
+	(void)snprintf(grpc, sizeof(grpc), "GRPC_ADDRESS=%.2000s", addr);
+	int r = ttsync_shim_action_in(shim_binary(), t.bundle, NS, addr, id, "start", env, in, len,
+				      buf, sizeof(buf), &n);
+	cr_assert(eq(int, r, 0), "start: %s", buf);
+	return strdup(buf);
+}
+
+static struct ttsync_reply call_v3(const char *method, const ProtobufCMessage *req)
+{
+	return call_ex("containerd.task.v3.Task", method, req, 30);
+}
+
+Test(proto, containerd_2_3_bootstrap_gets_task_v3)
+{
+	Containerd__Runtime__Bootstrap__V1__BootstrapParams bp =
+		CONTAINERD__RUNTIME__BOOTSTRAP__V1__BOOTSTRAP_PARAMS__INIT;
+	Containerd__Task__V2__StateRequest st = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Containerd__Task__V2__ConnectRequest cn = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+	uint8_t in[1024];
+	struct ttsync_reply w;
+
+	write_spec("[\"sh\",\"-c\",\"exit 5\"]");
+	bp.instance_id = (char *)"p10";
+	bp.namespace_ = (char *)NS;
+	bp.containerd_version = (char *)"v2.3.4";
+	bp.containerd_ttrpc_address = t.events_path;
+	size_t len = containerd__runtime__bootstrap__v1__bootstrap_params__pack(&bp, in);
+	char *out = start_2x("p10", in, len);
+
+	/* The answer containerd 2.x takes as version 3: task API v3 from here on. */
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	cr_assert(j != NULL, "start printed JSON: '%s' (%s)", out, jerr.text);
+	cr_assert(eq(int, (int)json_integer_value(json_object_get(j, "version")), 3), "%s", out);
+	cr_assert(eq(str, (char *)json_string_value(json_object_get(j, "protocol")), "ttrpc"));
+	const char *a = json_string_value(json_object_get(j, "address"));
+	cr_assert(a != NULL && strncmp(a, "unix:///run/containerd/s/", 25) == 0, "%s", out);
+	t.address = strdup(a);
+	json_decref(j);
+	free(out);
+	cr_assert(eq(int, ttsync_connect(&t.s, t.address + 7), 0));
+
+	cn.id = (char *)"p10";
+	struct ttsync_reply r = call_v3("Connect", &cn.base);
+	cr_assert(eq(u32, r.code, 0), "v3 Connect: %s", r.message);
+	Containerd__Task__V2__ConnectResponse *cresp =
+		containerd__task__v2__connect_response__unpack(NULL, r.len, r.payload);
+	cr_assert(cresp != NULL);
+	t.shim_pid = (pid_t)cresp->shim_pid;
+	containerd__task__v2__connect_response__free_unpacked(cresp, NULL);
+	ttsync_reply_done(&r);
+
+	st.id = (char *)"p10";
+	r = call_v3("State", &st.base);
+	cr_assert(eq(u32, r.code, TTRPC_NOT_FOUND), "v3 State before Create: %s", r.message);
+	ttsync_reply_done(&r);
+	cr.id = (char *)"p10";
+	cr.bundle = t.bundle;
+	r = call_v3("Create", &cr.base);
+	cr_assert(eq(u32, r.code, 0), "v3 Create: %s", r.message);
+	ttsync_reply_done(&r);
+	r = call_v3("State", &st.base);
+	cr_assert(eq(u32, r.code, 0), "v3 State: %s", r.message);
+	Containerd__Task__V2__StateResponse *sresp =
+		containerd__task__v2__state_response__unpack(NULL, r.len, r.payload);
+	cr_assert(sresp != NULL);
+	cr_assert(eq(int, (int)sresp->status, (int)CONTAINERD__V1__TYPES__STATUS__CREATED));
+	cr_assert(gt(u32, sresp->pid, 0));
+	containerd__task__v2__state_response__free_unpacked(sresp, NULL);
+	ttsync_reply_done(&r);
+
+	/* containerd 1.7 (MAX_SHIM_VERSION=2, an options Any) starting the same group's task
+	 * keeps the plain address: it refuses a version 3 answer. */
+	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	uint8_t value[128];
+	any.type_url = (char *)"containerd.runc.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, value);
+	any.value.data = value;
+	len = google__protobuf__any__pack(&any, in);
+	out = start_2x("p10", in, len);
+	cr_assert(eq(str, out, t.address), "1.7 gets the plain address of the same shim");
+	free(out);
+
+	wr.id = (char *)"p10";
+	cr_assert(eq(int,
+		     ttsync_call_async(&t.s, "containerd.task.v3.Task", "Wait", &wr.base,
+				       testutil_timeout(60), &w),
+		     0));
+	sr.id = (char *)"p10";
+	r = call_v3("Start", &sr.base);
+	cr_assert(eq(u32, r.code, 0), "v3 Start: %s", r.message);
+	ttsync_reply_done(&r);
+	cr_assert(eq(u32, wait_status(&w), 5), "v3 Wait");
+	delete_task("p10", NULL);
 	shutdown_shim();
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "services/ttrpc/events/v1/events.pb-c.h"
@@ -218,22 +219,51 @@ int ttsync_shim_action(const char *shim, const char *bundle, const char *ns, con
 		       const char *id, const char *action, char *const *env, char *out, size_t size,
 		       size_t *ret_len)
 {
+	return ttsync_shim_action_in(shim, bundle, ns, address, id, action, env, NULL, 0, out, size,
+				     ret_len);
+}
+
+/* stdin for the action: in[0..in_len) in a memfd, or /dev/null. */
+static int stdin_open(const void *in, size_t in_len)
+{
+	if (!in)
+		return open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int fd = memfd_create("shim-stdin", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, in, in_len) != (ssize_t)in_len || lseek(fd, 0, SEEK_SET) != 0) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int ttsync_shim_action_in(const char *shim, const char *bundle, const char *ns, const char *address,
+			  const char *id, const char *action, char *const *env, const void *in,
+			  size_t in_len, char *out, size_t size, size_t *ret_len)
+{
 	int p[2];
 	int status = 0;
 	size_t len = 0;
+	int infd = stdin_open(in, in_len);
 
-	if (pipe2(p, O_CLOEXEC) < 0)
+	if (infd < 0)
 		return -errno;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		int e = errno;
+		(void)close(infd);
+		return -e;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		(void)close(p[0]);
 		(void)close(p[1]);
+		(void)close(infd);
 		return -e;
 	}
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		if (null < 0 || chdir(bundle) < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0)
+		if (chdir(bundle) < 0 || dup2(infd, 0) < 0 || dup2(p[1], 1) < 0)
 			_exit(126);
 		for (char *const *e = env; e && *e; e++)
 			(void)putenv(*e);
@@ -242,6 +272,7 @@ int ttsync_shim_action(const char *shim, const char *bundle, const char *ns, con
 		_exit(127);
 	}
 	(void)close(p[1]);
+	(void)close(infd);
 	for (;;) {
 		ssize_t n = read(p[0], out + len, size - 1 - len);
 		if (n < 0 && errno == EINTR)

@@ -89,5 +89,11 @@ int ttsync_shim_action(const char *shim, const char *bundle, const char *ns, con
 		       const char *id, const char *action, char *const *env, char *out, size_t size,
 		       size_t *ret_len);
 
+/* The same with in[0..in_len) on the action's stdin (in NULL: /dev/null), as containerd
+ * writes the runtime options or 2.3's BootstrapParams there. */
+int ttsync_shim_action_in(const char *shim, const char *bundle, const char *ns, const char *address,
+			  const char *id, const char *action, char *const *env, const void *in,
+			  size_t in_len, char *out, size_t size, size_t *ret_len);
+
 /* Monotonic seconds. */
 double ttsync_now(void);

@@ -18,6 +18,7 @@
 #include "google/protobuf/empty.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "runc/options/oci.pb-c.h"
+#include "runtime/bootstrap/v1/bootstrap.pb-c.h"
 #include "runtime/task/v2/shim.pb-c.h"
 #include "runtimeoptions/v1/api.pb-c.h"
 #include "services/ttrpc/events/v1/events.pb-c.h"
@@ -336,6 +337,28 @@ static const struct msg_spec specs[] = {
 	 "containerd.types.RuntimeRequest",
 	 false,
 	 {STR(1, "runtime_path"), MSG(2, "options", ANY)}},
+
+	/* start's stdin and answer in containerd 2.3+, protocol.md 2.11 (enums as int32) */
+	{&containerd__runtime__bootstrap__v1__bootstrap_params__descriptor,
+	 "containerd.runtime.bootstrap.v1.BootstrapParams",
+	 false,
+	 {STR(1, "instance_id"), STR(2, "namespace"), I32(3, "log_level"),
+	  STR(4, "containerd_version"), STR(5, "containerd_ttrpc_address"),
+	  STR(6, "containerd_grpc_address"), STR(7, "containerd_binary"),
+	  RMSG(8, "extensions", "containerd.runtime.bootstrap.v1.Extension"),
+	  STR(9, "socket_dir")}},
+	{&containerd__runtime__bootstrap__v1__extension__descriptor,
+	 "containerd.runtime.bootstrap.v1.Extension",
+	 false,
+	 {MSG(1, "value", ANY)}},
+	{&containerd__runtime__bootstrap__v1__bootstrap_result__descriptor,
+	 "containerd.runtime.bootstrap.v1.BootstrapResult",
+	 false,
+	 {I32(1, "version"),
+	  STR(2, "address"),
+	  STR(3, "protocol"),
+	  {4, "capabilities", PROTOBUF_C_TYPE_INT32, REP, NULL},
+	  RMSG(5, "metadata", "containerd.runtime.bootstrap.v1.BootstrapResult.MetadataEntry")}},
 
 	/* cgroup metrics, protocol.md 3.6 */
 	{&io__containerd__cgroups__v1__metrics__descriptor,
