@@ -350,9 +350,8 @@ static int idmap_userns_open(const struct husk_plan_mount *m)
 		if (fd < 0)
 			r = -errno;
 	}
-	(void)pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-	(void)waitpid(pid, NULL, 0);
-	(void)husk_safe_close(pidfd);
+	struct husk_child helper = {.pid = pid, .pidfd = pidfd};
+	(void)husk_child_kill_and_reap(&helper);
 	return r < 0 ? r : fd;
 }
 
