@@ -86,8 +86,13 @@ void shim_call_fail(struct shim_call *call, const struct husk_err *err)
 	char msg[sizeof(err->msg) + 64];
 	uint32_t code = shim_errmap_format(err, msg, sizeof(msg));
 
-	/* The request boundary: the one place a failed request is logged. */
-	shim_log_error("%s failed: %s", call->method, msg);
+	/* The request boundary: the one place a failed request is logged. containerd kills
+	 * every task it stops or deletes, exited or not, and takes NotFound as done: that
+	 * answer is routine, as quiet as the runc shim keeps it. */
+	if (err->kind == HUSK_ERR_NOT_FOUND && strcmp(call->method, "Kill") == 0)
+		shim_log_debug("%s: %s", call->method, msg);
+	else
+		shim_log_error("%s failed: %s", call->method, msg);
 	(void)ttrpc_call_fail(call->tc, code, msg);
 	call_free(call);
 }

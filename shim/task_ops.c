@@ -48,6 +48,10 @@ static void reply_or_fail(struct shim_call *call, int r, const struct husk_err *
 static int kill_process(struct shim_container *ct, struct shim_process *p, int sig, bool all,
 			struct husk_err *err)
 {
+	/* runc kill --all of a stopped container signals what is left in its cgroup (nothing)
+	 * and succeeds; without all, or for an exec, the process is gone: NotFound. */
+	if (p->node.reaped && all && !p->exec_id)
+		return 0;
 	if (p->node.reaped || p->start_failed)
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
 	if (!p->exec_id)

@@ -361,3 +361,60 @@ E2E_TEST(compat, missing_executable_fails_exec)
 		cr_assert(eq(int, c.status, 0), "%s: %s", runtime(i), c.err);
 	}
 }
+
+/* ---- answers and logs -------------------------------------------------------------------- */
+
+/* Lines of containerd's log (which holds the shims' logs) with level=error naming id. */
+static size_t error_lines_about(const char *id)
+{
+	char *path = xasprintf("%s/containerd.log", cd->dir);
+	char *log = testutil_read_file(path);
+	char *needle = xasprintf("id=%s ", id);
+	size_t n = 0;
+
+	cr_assert(log != NULL, "%s", path);
+	for (char *save = NULL, *line = strtok_r(log, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, "level=error") && strstr(line, needle)) {
+			cr_log_info("%s", line);
+			n++;
+		}
+	}
+	free(needle);
+	free(log);
+	free(path);
+	return n;
+}
+
+/* containerd kills every task it stops or deletes: for an exited one that is NotFound (but
+ * fine with all, as runc kill --all is), without an error line in its log. */
+E2E_TEST(compat, kill_of_exited_task_is_quiet_not_found)
+{
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		const char *id = case_id("killexited", i);
+		_cleanup_res_ struct e2e_res r =
+			e2e_ctr(cd, NULL, "run", "-d", "--runtime", runtime(i), "--fifo-dir",
+				cd->fifo_dir, cd->image, id, "true", NULL);
+		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
+		cr_assert(e2e_wait_task_status(cd, id, "STOPPED", 30), "%s", runtime(i));
+		for (int all = 0; all < 2; all++) {
+			_cleanup_res_ struct e2e_res k =
+				all ? e2e_ctr(cd, NULL, "task", "kill", "--all", id, NULL)
+				    : e2e_ctr(cd, NULL, "task", "kill", id, NULL);
+			if (all) {
+				/* runc kill --all of a stopped container signals nothing, fine. */
+				cr_assert(eq(int, k.status, 0), "%s: %s", runtime(i), k.err);
+				continue;
+			}
+			cr_assert(eq(int, k.status, 1), "%s", runtime(i));
+			cr_assert(eq(str, k.err, "ctr: process already finished: not found\n"),
+				  "%s", runtime(i));
+		}
+		_cleanup_res_ struct e2e_res d = e2e_ctr(cd, NULL, "task", "rm", id, NULL);
+		cr_assert(eq(int, d.status, 0), "%s: %s", runtime(i), d.err);
+		_cleanup_res_ struct e2e_res c = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
+		cr_assert(eq(int, c.status, 0), "%s: %s", runtime(i), c.err);
+		cr_assert(eq(sz, error_lines_about(id), (size_t)0),
+			  "%s: error lines in containerd's log", runtime(i));
+	}
+}
