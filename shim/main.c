@@ -9,6 +9,7 @@
 #include "convert.h"
 #include "flags.h"
 #include "husk/cleanup.h"
+#include "husk/engine_config.h"
 #include "husk/err.h"
 #include "husk/features.h"
 #include "shim_main.h"
@@ -73,9 +74,26 @@ static int version_main(const char *argv0)
  * RuntimeInfo as containerd-shim-runc-v2 builds it: the name, the version, the runtime
  * options read from stdin echoed back when they are options husk understands, and the
  * features document of the engine those options select. For the native engine that is
- * husk's own document; an OCI runtime binary (BinaryName) is not described here, so the
- * answer carries no features rather than the native engine's.
+ * husk's own document; an OCI runtime binary (BinaryName, or the binary of a ConfigPath's
+ * file) is not described here, so the answer carries no features rather than the native
+ * engine's. Options that cannot be read (a ConfigPath's file included) fail the call.
  */
+/* Whether the options select the native engine, a ConfigPath's file included. */
+static int info_native(const struct shim_options *o, bool *ret, struct husk_err *err)
+{
+	struct husk_engine_config ec = {0};
+
+	*ret = !o->binary_name;
+	if (!o->binary_name && o->config_path) {
+		int r = husk_engine_config_load(o->config_path, &ec, err);
+		if (r < 0)
+			return r;
+		*ret = !ec.binary;
+		husk_engine_config_done(&ec);
+	}
+	return 0;
+}
+
 static int info_build(const uint8_t *in, size_t in_len, uint8_t **ret, size_t *ret_len,
 		      struct husk_err *err)
 {
@@ -87,14 +105,17 @@ static int info_build(const uint8_t *in, size_t in_len, uint8_t **ret, size_t *r
 	size_t doc_len = 0;
 	int r = shim_options_parse_any(in, in_len, &o, err);
 
-	if (r < 0)
+	bool native = true;
+	if (r < 0 || (r = info_native(&o, &native, err)) < 0) {
+		shim_options_done(&o);
 		return husk_err_prefix(err, "read runtime options");
+	}
 	Google__Protobuf__Any *opts = NULL;
 	const char *type = shim_type_url_name(o.type_url);
 	if (strcmp(type, "containerd.runc.v1.Options") == 0 ||
 	    strcmp(type, "runtimeoptions.v1.Options") == 0)
 		opts = google__protobuf__any__unpack(NULL, in_len, in);
-	if (!o.binary_name) {
+	if (native) {
 		r = husk_features_json(/* pretty= */ false, &doc, &doc_len, err);
 		if (r < 0) {
 			shim_options_done(&o);

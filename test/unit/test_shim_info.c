@@ -18,6 +18,7 @@
 
 #include "husk/features.h"
 #include "runc/options/oci.pb-c.h"
+#include "runtimeoptions/v1/api.pb-c.h"
 #include "types/introspection.pb-c.h"
 
 extern char **environ;
@@ -203,4 +204,57 @@ Test(shim_info, husk_features_prints_the_same_document)
 	json_decref(got);
 	json_decref(want);
 	free(out);
+}
+
+/* runtimeoptions.v1.Options{ConfigPath} naming a file with json (NULL: no file). */
+static uint8_t *config_path_any(const char *json, char *path, size_t *len)
+{
+	Runtimeoptions__V1__Options ro = RUNTIMEOPTIONS__V1__OPTIONS__INIT;
+	char tmpl[] = "/tmp/husk-info-cfg-XXXXXX";
+	int fd = mkstemp(tmpl);
+
+	cr_assert(fd >= 0);
+	if (json)
+		cr_assert(eq(sz, (size_t)write(fd, json, strlen(json)), strlen(json)));
+	else
+		(void)unlink(tmpl);
+	(void)close(fd);
+	strcpy(path, tmpl);
+	ro.config_path = path;
+	return any_of("runtimeoptions.v1.Options", &ro.base, len);
+}
+
+Test(shim_info, config_path_engine_decides_the_features)
+{
+	char path[64];
+	size_t len = 0;
+	uint8_t *in = config_path_any("{\"engine\":\"oci\",\"binary\":\"runsc\"}", path, &len);
+	Containerd__Types__RuntimeInfo *ri = info(in, len);
+
+	cr_assert(ri->options != NULL, "runtimeoptions are echoed");
+	cr_assert(eq(ptr, ri->features, NULL), "the config's OCI binary is not described");
+	containerd__types__runtime_info__free_unpacked(ri, NULL);
+	free(in);
+	(void)unlink(path);
+
+	in = config_path_any("{\"engine\":\"native\"}", path, &len);
+	ri = info(in, len);
+	check_native_features(ri);
+	containerd__types__runtime_info__free_unpacked(ri, NULL);
+	free(in);
+	(void)unlink(path);
+}
+
+Test(shim_info, missing_config_path_fails)
+{
+	char *argv[] = {(char *)binary("shim/containerd-shim-husk-v2"), "-info", NULL};
+	char path[64];
+	size_t len = 0, out_len = 0;
+	uint8_t *out = NULL;
+	uint8_t *in = config_path_any(NULL, path, &len);
+
+	cr_assert(eq(int, run(argv, in, len, &out, &out_len), 1), "exit 1");
+	cr_assert(eq(sz, out_len, (size_t)0));
+	free(out);
+	free(in);
 }
