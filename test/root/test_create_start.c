@@ -1,6 +1,7 @@
 /* The native engine end to end, as root, on a busybox bundle: create, start, exit, delete. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,5 +298,35 @@ Test(create_start, no_container_mount_on_the_host)
 	free(before);
 	free(during);
 	free(after);
+	box_done(&b);
+}
+
+/*
+ * An init that cannot join its cgroup says why and leaves nothing. Made real here: a
+ * SCHED_FIFO task may not enter a v1 cpu cgroup that has no realtime budget
+ * (cpu.rt_runtime_us 0, as every new one has), so a create from a realtime process fails
+ * there (runc's does too).
+ */
+Test(create_start, an_init_that_cannot_join_its_cgroup_reports_why)
+{
+	if (access("/sys/fs/cgroup/cpu/cpu.rt_runtime_us", F_OK) < 0)
+		cr_skip_test("no realtime group scheduling on a v1 cpu hierarchy here");
+	struct box b;
+	struct husk_container *c = NULL;
+	struct husk_err err = {0};
+
+	box_init(&b, "cs-rt");
+	struct sched_param sp = {.sched_priority = 1};
+	cr_assert(eq(int, sched_setscheduler(0, SCHED_FIFO, &sp), 0), "%s", strerror(errno));
+	int r = box_create(&b, "cs-rt", &c, &err);
+	sp.sched_priority = 0;
+	cr_assert(eq(int, sched_setscheduler(0, SCHED_OTHER, &sp), 0));
+	cr_assert(lt(int, r, 0));
+	cr_assert(strstr(err.msg, "join the container's cgroup: Invalid argument") != NULL, "%s",
+		  err.msg);
+	cr_assert(eq(ptr, c, NULL));
+	cr_assert(no_children());
+	cr_assert(state_gone(&b, "cs-rt"));
+	cr_assert(cgroup_gone("cs-rt"));
 	box_done(&b);
 }

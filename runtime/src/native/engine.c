@@ -179,15 +179,27 @@ static int runtime_hooks(void *arg, struct husk_err *err)
 	return r < 0 ? r : run_hooks(c, HUSK_HOOK_CREATE_RUNTIME, err);
 }
 
-/* Gofer, init, hand-off, hooks: the container exists afterwards (status still Creating). */
+static void gofer_plan_donep(struct husk_gofer_plan *p)
+{
+	husk__gofer_plan_done(p);
+}
+
+/*
+ * Gofer, init, hand-off, hooks: the container exists afterwards (status still Creating). The
+ * gofer mounts the tree while the init is cloned (the clone of its namespaces is most of a
+ * spawn), and the init waits for the tree.
+ */
 static int create_children(struct husk_container *c, const struct husk_create_opts *opts,
 			   const struct husk_init_plan *ip, struct husk_err *err)
 {
-	struct husk_gofer_plan gp;
+	_cleanup_(gofer_plan_donep) struct husk_gofer_plan gp = {0};
 	_cleanup_close_ int tree = -1;
 	_cleanup_close_ int sock = -1;
+	_cleanup_close_ int gofer_sock = -1;
 	_cleanup_close_ int console = -1;
+	_cleanup_child_ struct husk_child gofer = HUSK_CHILD_NULL;
 	_cleanup_child_ struct husk_child init = HUSK_CHILD_NULL;
+	struct husk_cgroup_join join;
 	struct husk_init_ctx ctx = {.plan = ip,
 				    .seccomp = nat(c)->seccomp,
 				    .io_uid = opts->io_uid,
@@ -195,25 +207,26 @@ static int create_children(struct husk_container *c, const struct husk_create_op
 				    .stdio = {opts->stdio[0], opts->stdio[1], opts->stdio[2]},
 				    .spec = c->spec,
 				    .id = st(c)->id.container,
-				    .bundle = opts->bundle};
+				    .bundle = opts->bundle,
+				    .join = &join};
 	int r = husk__gofer_plan_build(c->spec, opts->bundle, opts->rootfs, opts->n_rootfs, &gp,
 				       err);
 
 	if (r < 0)
 		return r;
-	r = husk__gofer_run(&gp, &tree, err);
-	husk__gofer_plan_done(&gp);
+	r = husk__gofer_start(&gp, &gofer, &gofer_sock, err);
 	if (r < 0)
 		return r;
 	/* The init joins its cgroup itself, first thing (before its cgroup namespace, which is
 	 * rooted there): no move by pid, which would wait for the kernel's global lock. */
-	struct husk_cgroup_join join;
 	r = husk__cgroup_join_open(nat(c)->cgroup, &join, err);
 	if (r < 0)
 		return r;
-	ctx.join = &join;
 	r = husk__init_spawn(&ctx, &init, &sock, err);
 	husk__cgroup_join_done(&join);
+	if (r < 0)
+		return r;
+	r = husk__gofer_finish(&gofer, gofer_sock, &tree, err);
 	if (r < 0)
 		return r;
 	/* Recorded before any hook runs: a crash from here on leaves a findable init. */
@@ -227,7 +240,7 @@ static int create_children(struct husk_container *c, const struct husk_create_op
 		.pid = init.pid,
 		.terminal = ip->proc.terminal,
 		.extra_ms = husk__hooks_timeout_ms(c->spec, HUSK_HOOK_CREATE_CONTAINER),
-		.runtime_hooks = runtime_hooks,
+		.runtime_hooks = husk__init_runtime_hooks(c->spec) ? runtime_hooks : NULL,
 		.arg = c,
 	};
 	r = husk__init_handoff(sock, &h, &console, err);

@@ -782,7 +782,8 @@ static int gofer_main(void *arg)
 
 /* ---- parent side ----------------------------------------------------------------------- */
 
-int husk__gofer_run(const struct husk_gofer_plan *plan, int *ret_tree, struct husk_err *err)
+int husk__gofer_start(const struct husk_gofer_plan *plan, struct husk_child *ret_gofer,
+		      int *ret_sock, struct husk_err *err)
 {
 	int sv[2];
 	int r = husk__sync_pair(sv);
@@ -797,21 +798,28 @@ int husk__gofer_run(const struct husk_gofer_plan *plan, int *ret_tree, struct hu
 				    .clone_flags = CLONE_NEWNS,
 				    .fds = fds,
 				    .n_fds = ARRAY_SIZE(fds)};
-	_cleanup_child_ struct husk_child gofer = HUSK_CHILD_NULL;
 
-	r = husk__spawn(&o, gofer_main, (void *)plan, &gofer, err);
+	r = husk__spawn(&o, gofer_main, (void *)plan, ret_gofer, err);
 	if (r < 0)
 		return r;
-	theirs = husk_safe_close(theirs);
+	*ret_sock = TAKE_FD(mine);
+	return 0;
+}
+
+int husk__gofer_finish(struct husk_child *gofer, int sock, int *ret_tree, struct husk_err *err)
+{
 	_cleanup_close_ int tree = -1;
-	r = husk__sync_expect(mine, HUSK_SYNC_GOFER_READY, HUSK_CHILD_TIMEOUT_MS, "gofer", NULL,
-			      &tree, err);
-	if (r < 0)
+	int r = husk__sync_expect(sock, HUSK_SYNC_GOFER_READY, HUSK_CHILD_TIMEOUT_MS, "gofer", NULL,
+				  &tree, err);
+
+	if (r >= 0 && tree < 0)
+		r = husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO, "gofer: no tree fd");
+	if (r < 0) {
+		husk_child_kill_and_reap(gofer);
 		return r;
-	if (tree < 0)
-		return husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO, "gofer: no tree fd");
-	int status = husk__wait_pid(gofer.pid);
-	husk_child_release(&gofer);
+	}
+	int status = husk__wait_pid(gofer->pid);
+	husk_child_release(gofer);
 	if (status < 0)
 		return husk_err_errno(err, -status, "reap gofer");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -819,4 +827,13 @@ int husk__gofer_run(const struct husk_gofer_plan *plan, int *ret_tree, struct hu
 				    status);
 	*ret_tree = TAKE_FD(tree);
 	return 0;
+}
+
+int husk__gofer_run(const struct husk_gofer_plan *plan, int *ret_tree, struct husk_err *err)
+{
+	struct husk_child gofer = HUSK_CHILD_NULL;
+	_cleanup_close_ int sock = -1;
+	int r = husk__gofer_start(plan, &gofer, &sock, err);
+
+	return r < 0 ? r : husk__gofer_finish(&gofer, sock, ret_tree, err);
 }

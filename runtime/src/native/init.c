@@ -346,9 +346,11 @@ static int init_main(void *arg)
 		return husk__sync_error(sock, errno, "open root '%s'", p->root), 127;
 	if (init_mounts(sock, rootfd, p) < 0)
 		return 127;
-	/* The runtime's hooks come first (prestart, createRuntime), then ours. */
-	if (husk__sync_send(sock, HUSK_SYNC_HOOKS, 0, -1, NULL) < 0 ||
-	    husk__sync_expect(sock, HUSK_SYNC_HOOKS, -1, "init", NULL, NULL, NULL) < 0)
+	/* The runtime's hooks come first (prestart, createRuntime), then ours; without any, no
+	 * round trip to wait for. */
+	if (husk__init_runtime_hooks(ctx->spec) &&
+	    (husk__sync_send(sock, HUSK_SYNC_HOOKS, 0, -1, NULL) < 0 ||
+	     husk__sync_expect(sock, HUSK_SYNC_HOOKS, -1, "init", NULL, NULL, NULL) < 0))
 		return 127;
 	if (child_hooks(sock, ctx, HUSK_HOOK_CREATE_CONTAINER, "creating", pid) < 0 ||
 	    do_pivot(sock, p->root) < 0)
@@ -523,23 +525,37 @@ int husk__init_spawn(const struct husk_init_ctx *ctx, struct husk_child *ret_chi
 	return 0;
 }
 
+bool husk__init_runtime_hooks(const struct husk_spec *spec)
+{
+	return spec && (spec->hooks.n[HUSK_HOOK_PRESTART] > 0 ||
+			spec->hooks.n[HUSK_HOOK_CREATE_RUNTIME] > 0);
+}
+
 int husk__init_handoff(int sock, const struct husk_handoff *h, int *ret_console,
 		       struct husk_err *err)
 {
 	_cleanup_close_ int console = -1;
 	int r = husk__sync_send(sock, HUSK_SYNC_TREE_FD, h->pid, h->tree, NULL);
 
-	if (r < 0)
-		return husk_err_errno(err, -r, "init: send the rootfs tree");
-	r = husk__sync_expect(sock, HUSK_SYNC_HOOKS, HUSK_CHILD_TIMEOUT_MS, "init", NULL, NULL,
-			      err);
-	if (r < 0)
-		return r;
-	if (h->runtime_hooks && (r = h->runtime_hooks(h->arg, err)) < 0)
-		return r;
-	r = husk__sync_send(sock, HUSK_SYNC_HOOKS, 0, -1, NULL);
-	if (r < 0)
-		return husk_err_errno(err, -r, "init: send hooks done");
+	/* An init that failed before it took the tree (joining its cgroup, say) has left its
+	 * error on the socket: that, rather than the broken pipe, is the reason. */
+	if (r < 0) {
+		int e = husk__sync_expect(sock, HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS, "init", NULL,
+					  NULL, err);
+		return e < 0 ? e : husk_err_errno(err, -r, "init: send the rootfs tree");
+	}
+	if (h->runtime_hooks) {
+		r = husk__sync_expect(sock, HUSK_SYNC_HOOKS, HUSK_CHILD_TIMEOUT_MS, "init", NULL,
+				      NULL, err);
+		if (r < 0)
+			return r;
+		r = h->runtime_hooks(h->arg, err);
+		if (r < 0)
+			return r;
+		r = husk__sync_send(sock, HUSK_SYNC_HOOKS, 0, -1, NULL);
+		if (r < 0)
+			return husk_err_errno(err, -r, "init: send hooks done");
+	}
 	if (h->terminal) {
 		r = husk__sync_expect(sock, HUSK_SYNC_CONSOLE_FD, HUSK_CHILD_TIMEOUT_MS, "init",
 				      NULL, &console, err);

@@ -75,6 +75,15 @@ int husk__mount_new(int sock, int target, const struct husk_plan_mount *m);
  */
 int husk__gofer_run(const struct husk_gofer_plan *plan, int *ret_tree, struct husk_err *err);
 
+/*
+ * husk__gofer_run() in two halves, so the caller can work while the gofer mounts: start
+ * spawns it (*ret_gofer and its sync socket *ret_sock are the caller's); finish waits for
+ * the tree and reaps it, and on failure kills and reaps it. The plan must outlive finish.
+ */
+int husk__gofer_start(const struct husk_gofer_plan *plan, struct husk_child *ret_gofer,
+		      int *ret_sock, struct husk_err *err);
+int husk__gofer_finish(struct husk_child *gofer, int sock, int *ret_tree, struct husk_err *err);
+
 /* ---- init ----------------------------------------------------------------------------- */
 
 struct husk_init_ctx {
@@ -109,10 +118,15 @@ struct husk_handoff {
 	bool terminal; /* a pty master comes back */
 	int extra_ms;  /* time budget of the createContainer hooks */
 	/* Run when the init's mounts are done (OCI prestart and createRuntime hooks, in the
-	 * runtime's namespaces); the init runs createContainer after it returned. */
+	 * runtime's namespaces); the init runs createContainer after it returned. Set exactly
+	 * when husk__init_runtime_hooks(spec): the init waits for it then only. */
 	int (*runtime_hooks)(void *arg, struct husk_err *err);
 	void *arg;
 };
+
+/* Whether the spec has hooks that run in the runtime once the init's mounts are done
+ * (prestart, createRuntime). */
+bool husk__init_runtime_hooks(const struct husk_spec *spec);
 
 /* Hand the tree over and wait until the init is set up, hooks included (the OCI order:
  * prestart, createRuntime, createContainer). *ret_console is the pty master (the caller's)
