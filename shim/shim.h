@@ -121,6 +121,9 @@ struct shim_container {
 	bool oom_active;
 	unsigned open_handles;
 	bool deleted;
+	bool orphaned; /* its state was deleted by another process (containerd's `delete`) */
+	uv_timer_t gone_timer; /* after the init's exit: watches for that deletion */
+	bool gone_active;
 };
 
 typedef void shim_shutdown_fn(void *userdata);

@@ -66,6 +66,9 @@ static void on_init_exited(void *userdata, struct shim_exit_group *g)
 		shim_log_warn("kill the rest of %s: %s, ignoring", ct->id, err.msg);
 }
 
+/* How often an exited container's state file is checked for deletion by another process. */
+#define SHIM_GONE_CHECK_MS 1000
+
 static void publish_exit(struct shim_service *svc, struct shim_process *p)
 {
 	Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
@@ -81,6 +84,57 @@ static void publish_exit(struct shim_service *svc, struct shim_process *p)
 	shim_publish(svc->pub, &ev.base);
 }
 
+/*
+ * containerd took the shim for dead (it could not reach it) and ran `delete`, which killed
+ * the container and removed its state: nobody will ever call Delete or Shutdown here. Once
+ * every container of the shim is in that state, the shim has nothing left to serve and
+ * exits, as after Shutdown.
+ */
+static void exit_if_orphaned(struct shim_service *svc)
+{
+	for (struct shim_container *c = svc->containers; c; c = c->next)
+		if (!c->deleted && !c->orphaned)
+			return;
+	shim_log_info("every task's state was deleted by another process, exiting");
+	if (svc->on_shutdown)
+		svc->on_shutdown(svc->userdata);
+}
+
+static void container_handle_closed(uv_handle_t *h);
+
+static void stop_watch_gone(struct shim_container *ct)
+{
+	if (!ct->gone_active)
+		return;
+	ct->gone_active = false;
+	(void)uv_timer_stop(&ct->gone_timer);
+	uv_close((uv_handle_t *)&ct->gone_timer, container_handle_closed);
+}
+
+static void gone_cb(uv_timer_t *t)
+{
+	struct shim_container *ct = t->data;
+
+	if (ct->deleted || husk_container_state_exists(ct->c))
+		return;
+	shim_log_info("state of task %s was deleted by another process", ct->id);
+	ct->orphaned = true;
+	stop_watch_gone(ct);
+	exit_if_orphaned(ct->svc);
+}
+
+/* The exited container's state file is checked every second until it is deleted through
+ * us, or by containerd's `delete` action when containerd could not reach us. */
+static void watch_gone(struct shim_container *ct)
+{
+	if (ct->gone_active || uv_timer_init(ct->svc->loop, &ct->gone_timer) < 0)
+		return;
+	ct->gone_timer.data = ct;
+	ct->gone_active = true;
+	ct->open_handles++;
+	(void)uv_timer_start(&ct->gone_timer, gone_cb, SHIM_GONE_CHECK_MS, SHIM_GONE_CHECK_MS);
+}
+
 static void on_publish(void *userdata, struct shim_proc_node *n)
 {
 	struct shim_service *svc = userdata;
@@ -93,14 +147,22 @@ static void on_publish(void *userdata, struct shim_proc_node *n)
 	if (!p->exec_id) {
 		/* An OOM kill is reported before the exit it caused. */
 		oom_check(ct);
-		if (husk_container_set_exited(ct->c, n->wait_status, n->exited_ns, &err) < 0)
-			shim_log_warn("record exit of %s: %s, continuing", ct->id, err.msg);
+		if (husk_container_set_exited(ct->c, n->wait_status, n->exited_ns, &err) < 0) {
+			if (err.kind == HUSK_ERR_NOT_FOUND)
+				ct->orphaned = true;
+			else
+				shim_log_warn("record exit of %s: %s, continuing", ct->id, err.msg);
+		}
 		shim_log_info("task %s exited with status %d", ct->id, p->exit_status);
 	} else {
 		shim_child_close(&p->child);
 	}
 	publish_exit(svc, p);
 	shim_process_answer_waiters(p);
+	if (ct->orphaned)
+		exit_if_orphaned(svc);
+	else if (!p->exec_id)
+		watch_gone(ct);
 }
 
 static void logger_free(struct shim_logger *l);
@@ -331,6 +393,7 @@ static void container_unlink(struct shim_service *svc, struct shim_container *ct
 		ct->oom_poll.data = ct;
 		uv_close((uv_handle_t *)&ct->oom_poll, container_handle_closed);
 	}
+	stop_watch_gone(ct);
 	if (ct->open_handles == 0)
 		shim_container_free(ct);
 }

@@ -111,6 +111,11 @@ struct husk_container *husk_container_free(struct husk_container *c)
 	return NULL;
 }
 
+bool husk_container_state_exists(const struct husk_container *c)
+{
+	return husk_state_exists(c->state);
+}
+
 int husk__container_save(struct husk_container *c, struct husk_err *err)
 {
 	return husk_state_save(c->state, err);

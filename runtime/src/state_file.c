@@ -621,6 +621,16 @@ void husk_state_unlock(struct husk_state_handle *h)
 	h->lock_fd = husk_safe_close(h->lock_fd);
 }
 
+bool husk_state_exists(const struct husk_state_handle *h)
+{
+	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	struct stat st;
+
+	if (names_for(&h->state.id, sname, lname, NULL) < 0)
+		return false;
+	return fstatat(h->root->dirfd, sname, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT;
+}
+
 int husk_state_save(struct husk_state_handle *h, struct husk_err *err)
 {
 	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];

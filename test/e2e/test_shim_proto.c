@@ -820,6 +820,24 @@ Test(proto, many_connections_and_a_flood)
 	shutdown_shim();
 }
 
+/* containerd could not reach the shim (say, locked out after a restart), took it for dead
+ * and ran `delete`: the container is killed and its state removed. The shim, left with no
+ * task, exits instead of living on serving nothing. */
+Test(proto, shim_exits_when_its_last_task_is_deleted_from_outside)
+{
+	uint32_t pid = 0;
+	char *out = NULL;
+
+	write_spec("[\"sleep\",\"1000\"]");
+	start_shim("g1");
+	create_start("g1", &pid);
+	cr_assert(eq(int, shim_action("g1", "delete", &out), 0), "delete: %s", out);
+	free(out);
+	cr_assert(pid_gone((pid_t)pid, 10), "the container was killed");
+	cr_assert(pid_gone(t.shim_pid, 15), "the shim exited");
+	cr_assert(access(t.address + 7, F_OK) < 0 && errno == ENOENT, "its socket is removed");
+}
+
 Test(proto, oom_is_published_before_the_exit)
 {
 	uint32_t pid = 0;

@@ -208,6 +208,12 @@ enum husk_status husk_container_status(const struct husk_container *c)
 	return c->status;
 }
 
+bool husk_container_state_exists(const struct husk_container *c)
+{
+	(void)c;
+	return true;
+}
+
 const struct husk_child *husk_container_init(const struct husk_container *c)
 {
 	return &c->init;

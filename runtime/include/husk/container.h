@@ -85,6 +85,10 @@ const struct husk_full_id *husk_container_full_id(const struct husk_container *c
 const char *husk_container_bundle(const struct husk_container *c);
 enum husk_status husk_container_status(const struct husk_container *c);
 
+/* False once the container's state file is gone: another process (containerd's `delete`
+ * action, the husk CLI) deleted it. */
+bool husk_container_state_exists(const struct husk_container *c);
+
 /* The init process: pid, start time and a pidfd owned by the container (borrowed). */
 const struct husk_child *husk_container_init(const struct husk_container *c);
 

@@ -109,6 +109,10 @@ int husk_state_lock(struct husk_state_handle *h, struct husk_err *err);
  */
 void husk_state_unlock(struct husk_state_handle *h);
 
+/* False once the handle's state file is gone (another process deleted the container); a
+ * stat error other than ENOENT counts as present. */
+bool husk_state_exists(const struct husk_state_handle *h);
+
 /*
  * Atomically write the handle's state. A handle that does not hold the lock takes it for
  * this write only, and then refuses to write a container whose state file another process
