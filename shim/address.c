@@ -15,8 +15,8 @@
 #include "husk/err.h"
 #include "sha256.h"
 
-int shim_address_derive(const char *dir, const char *grpc_address, const char *ns,
-			const char *group_id, char *buf, size_t size, struct husk_err *err)
+int shim_address_derive(const char *dir, const struct shim_address_key *key, char *buf, size_t size,
+			struct husk_err *err)
 {
 	struct shim_sha256 s;
 	uint8_t digest[SHIM_SHA256_SIZE];
@@ -25,14 +25,14 @@ int shim_address_derive(const char *dir, const char *grpc_address, const char *n
 	if (!dir)
 		dir = SHIM_SOCKET_DIR;
 	shim_sha256_init(&s);
-	shim_sha256_update(&s, grpc_address, strlen(grpc_address));
+	shim_sha256_update(&s, key->grpc_address, strlen(key->grpc_address));
 	shim_sha256_update(&s, "/", 1);
-	shim_sha256_update(&s, ns, strlen(ns));
+	shim_sha256_update(&s, key->ns, strlen(key->ns));
 	shim_sha256_update(&s, "/", 1);
-	shim_sha256_update(&s, group_id, strlen(group_id));
+	shim_sha256_update(&s, key->group_id, strlen(key->group_id));
 	shim_sha256_final(&s, digest);
 	for (unsigned i = 0; i < SHIM_SHA256_SIZE; i++)
-		(void)snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+		(void)snprintf(hex + (size_t)2 * i, 3, "%02x", digest[i]);
 
 	int n = snprintf(buf, size, SHIM_ADDRESS_PREFIX "%s/%s", dir, hex);
 	if (n < 0 || (size_t)n >= size ||

@@ -13,13 +13,20 @@ struct husk_err;
 #define SHIM_SOCKET_PATH_MAX 106
 #define SHIM_ADDRESS_MAX     (sizeof(SHIM_ADDRESS_PREFIX) - 1 + SHIM_SOCKET_PATH_MAX + 1)
 
+/* What a shim's socket name is derived from (all borrowed). */
+struct shim_address_key {
+	const char *grpc_address; /* containerd's -address */
+	const char *ns;		  /* -namespace */
+	const char *group_id;	  /* the sandbox's id, or the task's own */
+};
+
 /*
  * "unix://<dir>/" + hex(sha256("<grpc_address>/<namespace>/<group_id>")), as the runc shim
  * derives it, into buf. dir NULL means SHIM_SOCKET_DIR. HUSK_ERR_INVALID when it does not
  * fit (or the socket path would be longer than SHIM_SOCKET_PATH_MAX).
  */
-int shim_address_derive(const char *dir, const char *grpc_address, const char *ns,
-			const char *group_id, char *buf, size_t size, struct husk_err *err);
+int shim_address_derive(const char *dir, const struct shim_address_key *key, char *buf, size_t size,
+			struct husk_err *err);
 
 /* The filesystem path of a "unix://" address (a pointer into address); NULL otherwise. */
 const char *shim_address_path(const char *address);

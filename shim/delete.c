@@ -101,17 +101,17 @@ int shim_delete_main(const struct shim_flags *f)
 	if (!bundle || !*bundle)
 		bundle = getcwd(cwd, sizeof(cwd)) ? cwd : ".";
 	if (!f->namespace_ || !*f->namespace_ || !f->id || !husk_id_valid(f->id)) {
-		fprintf(stderr, "delete: -namespace and a valid -id are required\n");
+		(void)fprintf(stderr, "delete: -namespace and a valid -id are required\n");
 		return 1;
 	}
 	/* Cleanup problems are warnings for containerd (stderr); the answer stays valid. */
 	if (cleanup(f, &res, &err) < 0)
-		fprintf(stderr, "delete %s: %s\n", f->id, err.msg);
+		(void)fprintf(stderr, "delete %s: %s\n", f->id, err.msg);
 	remove_stale_socket(bundle);
 	if (shim_delete_response_pack(res.pid, res.exit_status, res.exited_ns, &out, &len, &err) <
 		    0 ||
 	    shim_write_all(STDOUT_FILENO, out, len) < 0) {
-		fprintf(stderr, "delete %s: cannot write the response\n", f->id);
+		(void)fprintf(stderr, "delete %s: cannot write the response\n", f->id);
 		return 1;
 	}
 	return 0;

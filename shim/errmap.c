@@ -46,7 +46,8 @@ uint32_t shim_errmap_code(enum husk_err_kind kind)
 
 static int ends_with(const char *s, const char *suffix)
 {
-	size_t n = strlen(s), m = strlen(suffix);
+	size_t n = strlen(s);
+	size_t m = strlen(suffix);
 
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }

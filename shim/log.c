@@ -100,18 +100,18 @@ static void put_field(struct out *o, const char *key, const char *value)
 		put_str(o, value);
 }
 
-size_t shim_log_format(char *buf, size_t size, int64_t time_ns, enum husk_log_level level,
-		       const char *msg, const char *ns, const char *id)
+size_t shim_log_format(char *buf, size_t size, const struct shim_log_entry *e)
 {
 	struct out o = {.buf = buf, .size = size >= 2 ? size - 2 : 0};
 	char ts[64];
 	struct tm tm;
-	time_t secs = (time_t)(time_ns / 1000000000);
-	long nsec = (long)(time_ns % 1000000000);
-	const char *lvl = husk_log_level_to_string(level);
+	time_t secs = (time_t)(e->time_ns / 1000000000);
+	long nsec = (long)(e->time_ns % 1000000000);
+	const char *lvl = husk_log_level_to_string(e->level);
 
 	if (size == 0)
 		return 0;
+	buf[0] = '\0';
 	if (nsec < 0) {
 		secs -= 1;
 		nsec += 1000000000;
@@ -122,11 +122,11 @@ size_t shim_log_format(char *buf, size_t size, int64_t time_ns, enum husk_log_le
 
 	put_field(&o, "time", ts);
 	put_field(&o, "level", lvl ? lvl : "info");
-	put_field(&o, "msg", msg);
-	if (id && *id)
-		put_field(&o, "id", id);
-	if (ns && *ns)
-		put_field(&o, "namespace", ns);
+	put_field(&o, "msg", e->msg);
+	if (e->id && *e->id)
+		put_field(&o, "id", e->id);
+	if (e->ns && *e->ns)
+		put_field(&o, "namespace", e->ns);
 	put_field(&o, "runtime", RUNTIME_NAME);
 	if (size >= 2)
 		o.buf[o.len++] = '\n';
@@ -196,8 +196,8 @@ void shim_log(enum husk_log_level level, const char *fmt, ...)
 	if (logger.dropped > logger.dropped_reported) {
 		(void)snprintf(msg, sizeof(msg), "log writer dropped %llu lines, continuing",
 			       (unsigned long long)(logger.dropped - logger.dropped_reported));
-		size_t n = shim_log_format(line, sizeof(line), now, HUSK_LOG_WARN, msg, logger.ns,
-					   logger.id);
+		struct shim_log_entry e = {now, HUSK_LOG_WARN, msg, logger.ns, logger.id};
+		size_t n = shim_log_format(line, sizeof(line), &e);
 		uint64_t before = logger.dropped;
 		if (write_line(line, n))
 			logger.dropped_reported = before;
@@ -205,7 +205,8 @@ void shim_log(enum husk_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	size_t n = shim_log_format(line, sizeof(line), now, level, msg, logger.ns, logger.id);
+	struct shim_log_entry e = {now, level, msg, logger.ns, logger.id};
+	size_t n = shim_log_format(line, sizeof(line), &e);
 	(void)write_line(line, n);
 	errno = saved;
 }

@@ -43,5 +43,11 @@ uint64_t shim_log_dropped(void);
  * (Go %q) when they contain anything but [A-Za-z0-9-._/@^+]. The line is truncated to fit
  * size, keeping the newline. Returns its length.
  */
-size_t shim_log_format(char *buf, size_t size, int64_t time_ns, enum husk_log_level level,
-		       const char *msg, const char *ns, const char *id);
+struct shim_log_entry {
+	int64_t time_ns;
+	enum husk_log_level level;
+	const char *msg;
+	const char *ns; /* NULL or "": no namespace field */
+	const char *id; /* NULL or "": no id field */
+};
+size_t shim_log_format(char *buf, size_t size, const struct shim_log_entry *e);

@@ -17,7 +17,8 @@
 
 int shim_read_all(int fd, size_t max, uint8_t **ret, size_t *ret_len)
 {
-	size_t cap = 0, len = 0;
+	size_t cap = 0;
+	size_t len = 0;
 	_cleanup_free_ uint8_t *buf = NULL;
 
 	for (;;) {
@@ -143,23 +144,24 @@ int shim_info_main(const struct shim_flags *f)
 	struct husk_err err = {0};
 	_cleanup_free_ uint8_t *in = NULL;
 	_cleanup_free_ uint8_t *out = NULL;
-	size_t in_len = 0, out_len = 0;
+	size_t in_len = 0;
+	size_t out_len = 0;
 
 	(void)f;
 	/* Optional runtime options on stdin (a serialized Any); a terminal is no options. */
 	if (isatty(STDIN_FILENO) == 0) {
 		int r = shim_read_all(STDIN_FILENO, 1 << 20, &in, &in_len);
 		if (r < 0) {
-			fprintf(stderr, "-info: read stdin: %s\n", strerror(-r));
+			(void)fprintf(stderr, "-info: read stdin: %s\n", strerror(-r));
 			return 1;
 		}
 	}
 	if (info_build(in, in_len, &out, &out_len, &err) < 0) {
-		fprintf(stderr, "-info: %s\n", err.msg);
+		(void)fprintf(stderr, "-info: %s\n", err.msg);
 		return 1;
 	}
 	if (shim_write_all(STDOUT_FILENO, out, out_len) < 0) {
-		fprintf(stderr, "-info: cannot write RuntimeInfo\n");
+		(void)fprintf(stderr, "-info: cannot write RuntimeInfo\n");
 		return 1;
 	}
 	return 0;
@@ -171,7 +173,7 @@ int main(int argc, char **argv)
 	struct husk_err err = {0};
 
 	if (shim_flags_parse(argc, argv, &f, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
+		(void)fprintf(stderr, "%s\n", err.msg);
 		return 2;
 	}
 	if (f.version)
@@ -184,6 +186,6 @@ int main(int argc, char **argv)
 		return shim_start_main(&f);
 	if (strcmp(f.action, "delete") == 0)
 		return shim_delete_main(&f);
-	fprintf(stderr, "unknown action '%s'\n", f.action);
+	(void)fprintf(stderr, "unknown action '%s'\n", f.action);
 	return 2;
 }

@@ -384,21 +384,23 @@ int shim_metrics_pack(const struct husk_cgroup_stats *st, const char **ret_type,
 	int r;
 
 	if (st->mode == HUSK_CGROUP_STATS_V1) {
-		_cleanup_free_ struct v1_msgs *v = calloc(1, sizeof(*v));
+		struct v1_msgs *v = calloc(1, sizeof(*v));
 		if (!v)
 			return husk_err_errno(err, ENOMEM, "metrics");
 		v1_fill(v, st);
 		r = pack(&v->m.base, ret, ret_len, err);
+		free(v);
 		if (r == 0)
 			*ret_type = SHIM_METRICS_V1_TYPE;
 		return r;
 	}
 	if (st->mode == HUSK_CGROUP_STATS_V2) {
-		_cleanup_free_ struct v2_msgs *v = calloc(1, sizeof(*v));
+		struct v2_msgs *v = calloc(1, sizeof(*v));
 		if (!v)
 			return husk_err_errno(err, ENOMEM, "metrics");
 		v2_fill(v, st);
 		r = pack(&v->m.base, ret, ret_len, err);
+		free(v);
 		if (r == 0)
 			*ret_type = SHIM_METRICS_V2_TYPE;
 		return r;

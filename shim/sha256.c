@@ -23,9 +23,8 @@ static inline uint32_t ror(uint32_t x, unsigned n)
 static void block(struct shim_sha256 *s, const uint8_t *p)
 {
 	uint32_t w[64];
-	uint32_t a, b, c, d, e, f, g, h;
 
-	for (unsigned i = 0; i < 16; i++)
+	for (size_t i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
 		       (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
 	for (unsigned i = 16; i < 64; i++) {
@@ -33,14 +32,14 @@ static void block(struct shim_sha256 *s, const uint8_t *p)
 		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
 		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
 	}
-	a = s->h[0];
-	b = s->h[1];
-	c = s->h[2];
-	d = s->h[3];
-	e = s->h[4];
-	f = s->h[5];
-	g = s->h[6];
-	h = s->h[7];
+	uint32_t a = s->h[0];
+	uint32_t b = s->h[1];
+	uint32_t c = s->h[2];
+	uint32_t d = s->h[3];
+	uint32_t e = s->h[4];
+	uint32_t f = s->h[5];
+	uint32_t g = s->h[6];
+	uint32_t h = s->h[7];
 	for (unsigned i = 0; i < 64; i++) {
 		uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) +
 			      k[i] + w[i];
@@ -104,10 +103,10 @@ void shim_sha256_final(struct shim_sha256 *s, uint8_t out[SHIM_SHA256_SIZE])
 		s->n_buf = 0;
 	}
 	memset(s->buf + s->n_buf, 0, 56 - s->n_buf);
-	for (unsigned i = 0; i < 8; i++)
+	for (size_t i = 0; i < 8; i++)
 		s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
 	block(s, s->buf);
-	for (unsigned i = 0; i < 8; i++) {
+	for (size_t i = 0; i < 8; i++) {
 		out[4 * i] = (uint8_t)(s->h[i] >> 24);
 		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
 		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
@@ -124,9 +123,9 @@ void shim_sha256_hex(const void *data, size_t len, char out[2 * SHIM_SHA256_SIZE
 	shim_sha256_init(&s);
 	shim_sha256_update(&s, data, len);
 	shim_sha256_final(&s, d);
-	for (unsigned i = 0; i < SHIM_SHA256_SIZE; i++) {
+	for (size_t i = 0; i < SHIM_SHA256_SIZE; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 0xf];
 	}
-	out[2 * SHIM_SHA256_SIZE] = '\0';
+	out[(size_t)2 * SHIM_SHA256_SIZE] = '\0';
 }

@@ -12,8 +12,6 @@
 #include "log.h"
 #include "shim_spawn.h"
 
-extern char **environ;
-
 /* Child side: async-signal-safe only. Writes errno to errfd and exits on failure. */
 static _Noreturn void child(const struct shim_spawn *s, int errfd)
 {
@@ -66,7 +64,8 @@ fail:
 int shim_spawn(const struct shim_spawn *s, struct husk_child *ret, struct husk_err *err)
 {
 	int p[2];
-	sigset_t all, old;
+	sigset_t all;
+	sigset_t old;
 
 	husk_assert(s->n_fds <= SHIM_SPAWN_MAX_FDS);
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -83,7 +82,7 @@ int shim_spawn(const struct shim_spawn *s, struct husk_child *ret, struct husk_e
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0)
 		return husk_err_errno(err, fork_errno, "fork");
-	wr = husk_safe_close(wr);
+	husk_closep(&wr);
 
 	int child_errno = 0;
 	ssize_t n;

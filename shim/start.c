@@ -58,7 +58,8 @@ static void open_log(const struct shim_flags *f, bool debug)
 
 static void set_oom_score(pid_t pid)
 {
-	char path[64], buf[32];
+	char path[64];
+	char buf[32];
 	_cleanup_close_ int self = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
 	ssize_t n = self >= 0 ? read(self, buf, sizeof(buf) - 1) : -1;
 
@@ -68,14 +69,14 @@ static void set_oom_score(pid_t pid)
 	}
 	buf[n] = '\0';
 	/* containerd is our parent: its score + 1, so the OOM killer takes the shim first. */
-	int score = atoi(buf) + 1;
+	long score = strtol(buf, NULL, 10) + 1;
 	if (score > 1000)
 		score = 1000;
 	(void)snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	n = snprintf(buf, sizeof(buf), "%d", score);
+	n = snprintf(buf, sizeof(buf), "%ld", score);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n)
-		shim_log_warn("set oom_score_adj %d of the shim: %m, keeping the inherited one",
+		shim_log_warn("set oom_score_adj %ld of the shim: %m, keeping the inherited one",
 			      score);
 }
 
@@ -85,7 +86,8 @@ static void move_to_cgroup(pid_t pid, const char *cg)
 	static const char *const roots[] = {"/sys/fs/cgroup",	     "/sys/fs/cgroup/unified",
 					    "/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu,cpuacct",
 					    "/sys/fs/cgroup/pids",   "/sys/fs/cgroup/systemd"};
-	char path[PATH_MAX], buf[32];
+	char path[PATH_MAX];
+	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 	bool moved = false;
 
@@ -171,9 +173,10 @@ static int start(const struct shim_flags *f, const struct shim_bootstrap *b,
 	if (!getcwd(bundle, sizeof(bundle)))
 		return husk_err_errno(err, errno, "getcwd");
 	open_log(f, debug);
+	struct shim_address_key key = {
+		.grpc_address = f->address ? f->address : "", .ns = f->namespace_, .group_id = gid};
 	if ((r = group_id(bundle, f->id, gid, err)) < 0 ||
-	    (r = shim_address_derive(b->socket_dir, f->address ? f->address : "", f->namespace_,
-				     gid, address, size, err)) < 0)
+	    (r = shim_address_derive(b->socket_dir, &key, address, size, err)) < 0)
 		return r;
 	const char *path = shim_address_path(address);
 	_cleanup_close_ int listener = shim_socket_listen(path, err);
@@ -223,7 +226,7 @@ int shim_start_main(const struct shim_flags *f)
 	shim_options_done(&o);
 	shim_bootstrap_done(&b);
 	if (r < 0) {
-		fprintf(stderr, "start: %s\n", err.msg);
+		(void)fprintf(stderr, "start: %s\n", err.msg);
 		return 1;
 	}
 	if (shim_write_all(STDOUT_FILENO, answer, (size_t)r) < 0)

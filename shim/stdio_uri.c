@@ -23,17 +23,16 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Percent-decode s[0..len) into a new string; in a query '+' is a space (Go url rules). */
-static int unescape(const char *s, size_t len, bool query, char **ret)
+/* Percent-decode s[0..len) into out (len + 1 bytes); in a query '+' is a space (Go url rules). */
+static int unescape_into(const char *s, size_t len, bool query, char *out)
 {
-	_cleanup_free_ char *out = malloc(len + 1);
 	size_t o = 0;
 
-	if (!out)
-		return -ENOMEM;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] != '%') {
-			out[o++] = (query && s[i] == '+') ? ' ' : s[i];
+			out[o++] = s[i];
+			if (query && s[i] == '+')
+				out[o - 1] = ' ';
 			continue;
 		}
 		if (i + 2 >= len)
@@ -48,7 +47,22 @@ static int unescape(const char *s, size_t len, bool query, char **ret)
 		i += 2;
 	}
 	out[o] = '\0';
-	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+/* unescape_into() a new string. */
+static int unescape(const char *s, size_t len, bool query, char **ret)
+{
+	char *out = malloc(len + 1);
+
+	if (!out)
+		return -ENOMEM;
+	int r = unescape_into(s, len, query, out);
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	*ret = out;
 	return 0;
 }
 
@@ -77,6 +91,25 @@ static int add_arg(struct shim_stdio_uri *u, char *arg)
 	return 0;
 }
 
+/* One key[=value] of n bytes at q → args key, value (a missing value is ""). */
+static int add_pair(struct shim_stdio_uri *u, const char *q, size_t n, struct husk_err *err)
+{
+	const char *eq = memchr(q, '=', n);
+	size_t kn = eq ? (size_t)(eq - q) : n;
+	char *k = NULL;
+	char *v = NULL;
+
+	if (unescape(q, kn, true, &k) < 0)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "invalid escape in stdio uri query");
+	if (add_arg(u, k) < 0)
+		return husk_err_errno(err, ENOMEM, "parse stdio uri");
+	if (unescape(eq ? eq + 1 : q + n, eq ? n - kn - 1 : 0, true, &v) < 0)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "invalid escape in stdio uri query");
+	if (add_arg(u, v) < 0)
+		return husk_err_errno(err, ENOMEM, "parse stdio uri");
+	return 0;
+}
+
 /* key=value&key2=value2 → args key, value, key2, value2 (a missing value is ""). */
 static int parse_query(struct shim_stdio_uri *u, const char *q, struct husk_err *err)
 {
@@ -85,22 +118,12 @@ static int parse_query(struct shim_stdio_uri *u, const char *q, struct husk_err 
 	while (*q) {
 		size_t n = strcspn(q, "&;");
 		if (n > 0) {
-			const char *eq = memchr(q, '=', n);
-			size_t kn = eq ? (size_t)(eq - q) : n;
-			char *k = NULL, *v = NULL;
 			if (++pairs > MAX_QUERY_PAIRS)
 				return husk_err_set(err, HUSK_ERR_INVALID, 0,
 						    "too many query parameters in stdio uri");
-			if (unescape(q, kn, true, &k) < 0)
-				return husk_err_set(err, HUSK_ERR_INVALID, 0,
-						    "invalid escape in stdio uri query");
-			if (add_arg(u, k) < 0)
-				return husk_err_errno(err, ENOMEM, "parse stdio uri");
-			if (unescape(eq ? eq + 1 : q + n, eq ? n - kn - 1 : 0, true, &v) < 0)
-				return husk_err_set(err, HUSK_ERR_INVALID, 0,
-						    "invalid escape in stdio uri query");
-			if (add_arg(u, v) < 0)
-				return husk_err_errno(err, ENOMEM, "parse stdio uri");
+			int r = add_pair(u, q, n, err);
+			if (r < 0)
+				return r;
 		}
 		q += n;
 		if (*q)
@@ -126,10 +149,12 @@ static int parse_hier(struct shim_stdio_uri *u, const char *rest, bool with_quer
 		return husk_err_set(err, HUSK_ERR_INVALID, 0, "invalid escape in stdio uri path");
 	if (p[plen] == '?' && with_query) {
 		const char *q = p + plen + 1;
-		_cleanup_free_ char *query = strndup(q, strcspn(q, "#"));
+		char *query = strndup(q, strcspn(q, "#"));
 		if (!query)
 			return husk_err_errno(err, ENOMEM, "parse stdio uri");
-		return parse_query(u, query, err);
+		int r = parse_query(u, query, err);
+		free(query);
+		return r;
 	}
 	return 0;
 }

@@ -70,10 +70,13 @@ Test(address, derivation_matches_runc_shim)
 {
 	char buf[SHIM_ADDRESS_MAX];
 
-	cr_assert(eq(int,
-		     shim_address_derive(NULL, "/tmp/research-proto/cd/containerd.sock", "probens",
-					 "rc1", buf, sizeof(buf), NULL),
-		     0));
+	struct shim_address_key key = {
+		.grpc_address = "/tmp/research-proto/cd/containerd.sock",
+		.ns = "probens",
+		.group_id = "rc1",
+	};
+
+	cr_assert(eq(int, shim_address_derive(NULL, &key, buf, sizeof(buf), NULL), 0));
 	cr_assert(eq(str, buf,
 		     "unix:///run/containerd/s/"
 		     "09e7c4da5a8a3ea09c22d9a29cf506693d744a165c2dec7e0e3a66fbb1060ecc"));
@@ -88,13 +91,14 @@ Test(address, too_long_directory_is_refused)
 	char buf[512];
 	char dir[100];
 	struct husk_err err = {0};
+	struct shim_address_key key = {.grpc_address = "/a", .ns = "n", .group_id = "i"};
 
 	memset(dir, 'd', sizeof(dir) - 1);
 	dir[0] = '/';
 	dir[sizeof(dir) - 1] = '\0';
-	cr_assert(lt(int, shim_address_derive(dir, "/a", "n", "i", buf, sizeof(buf), &err), 0));
+	cr_assert(lt(int, shim_address_derive(dir, &key, buf, sizeof(buf), &err), 0));
 	cr_assert(eq(int, err.kind, HUSK_ERR_INVALID));
-	cr_assert(lt(int, shim_address_derive(NULL, "/a", "n", "i", buf, 40, NULL), 0));
+	cr_assert(lt(int, shim_address_derive(NULL, &key, buf, 40, NULL), 0));
 }
 
 Test(address, path_of_address)

@@ -15,8 +15,9 @@ Test(shim_log, logrus_text_format)
 {
 	char buf[512];
 
-	size_t n = shim_log_format(buf, sizeof(buf), T0, HUSK_LOG_INFO, "starting shim", "default",
-				   "c1");
+	struct shim_log_entry e = {T0, HUSK_LOG_INFO, "starting shim", "default", "c1"};
+
+	size_t n = shim_log_format(buf, sizeof(buf), &e);
 	cr_assert(eq(str, buf,
 		     "time=\"2023-11-14T22:13:20.000000005Z\" level=info msg=\"starting shim\" "
 		     "id=c1 namespace=default runtime=io.containerd.husk.v2\n"));
@@ -27,7 +28,9 @@ Test(shim_log, bare_values_are_not_quoted_and_warn_is_warning)
 {
 	char buf[512];
 
-	(void)shim_log_format(buf, sizeof(buf), T0, HUSK_LOG_WARN, "ok", NULL, "");
+	struct shim_log_entry e = {T0, HUSK_LOG_WARN, "ok", NULL, ""};
+
+	(void)shim_log_format(buf, sizeof(buf), &e);
 	cr_assert(eq(str, buf,
 		     "time=\"2023-11-14T22:13:20.000000005Z\" level=warning msg=ok "
 		     "runtime=io.containerd.husk.v2\n"));
@@ -37,7 +40,9 @@ Test(shim_log, quoting_escapes_like_go)
 {
 	char buf[512];
 
-	(void)shim_log_format(buf, sizeof(buf), T0, HUSK_LOG_ERROR, "a \"b\"\\\n\t\x01", "n", "i");
+	struct shim_log_entry e = {T0, HUSK_LOG_ERROR, "a \"b\"\\\n\t\x01", "n", "i"};
+
+	(void)shim_log_format(buf, sizeof(buf), &e);
 	cr_assert(not(eq(ptr, strstr(buf, "msg=\"a \\\"b\\\"\\\\\\n\\t\\x01\""), NULL)), "%s", buf);
 	cr_assert(not(eq(ptr, strstr(buf, "level=error"), NULL)));
 }
@@ -49,7 +54,8 @@ Test(shim_log, long_message_is_truncated_with_newline)
 
 	memset(msg, 'x', sizeof(msg) - 1);
 	msg[sizeof(msg) - 1] = '\0';
-	size_t n = shim_log_format(buf, sizeof(buf), T0, HUSK_LOG_INFO, msg, "n", "i");
+	struct shim_log_entry e = {T0, HUSK_LOG_INFO, msg, "n", "i"};
+	size_t n = shim_log_format(buf, sizeof(buf), &e);
 	cr_assert(le(sz, n, SHIM_LOG_LINE_MAX - 1));
 	cr_assert(eq(chr, buf[n - 1], '\n'));
 	cr_assert(eq(sz, strlen(buf), n));
