@@ -47,6 +47,7 @@ cli_command_fn cli_cmd_resume;	 /* cmd_container.c */
 cli_command_fn cli_cmd_stats;	 /* cmd_container.c */
 cli_command_fn cli_cmd_update;	 /* cmd_container.c */
 cli_command_fn cli_cmd_features; /* cmd_features.c */
+cli_command_fn cli_cmd_check;	 /* cmd_check.c */
 
 /* "husk <cmd>: <msg>" on stderr; returns CLI_EXIT_ERROR. */
 int cli_fail(const char *cmd, const struct husk_err *err);

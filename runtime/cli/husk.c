@@ -32,6 +32,8 @@ static const struct cli_command commands[] = {
 	{"update", "ID [--memory B] [--pids N] [--cpu-shares N]", "change resources",
 	 cli_cmd_update},
 	{"features", "", "print the OCI runtime features document (json)", cli_cmd_features},
+	{"check", "", "report host settings that matter to husk's speed (cgroups, favordynmods)",
+	 cli_cmd_check},
 };
 
 const struct cli_command *cli_find_command(const char *name)

@@ -401,3 +401,22 @@ Test(cli, file_of_an_earlier_boot_is_stale)
 	cr_assert(eq(int, kill(pid, SIGKILL), 0));
 	cr_assert(eq(int, waitpid(pid, NULL, 0), pid));
 }
+
+/* check reads the host's mounts and names the cgroup mode and favordynmods; it changes
+ * nothing. */
+Test(cli, check_reports_cgroup_mode_and_favordynmods)
+{
+	char *before = testutil_read_file("/proc/self/mountinfo");
+	struct run r = husk("check", NULL);
+	cr_assert(eq(int, r.status, 0), "%s", r.err);
+	cr_assert(strncmp(r.out, "cgroup: ", 8) == 0, "%s", r.out);
+	cr_assert(strstr(r.out, "\nfavordynmods: ") != NULL, "%s", r.out);
+	run_done(&r);
+	char *after = testutil_read_file("/proc/self/mountinfo");
+	cr_assert(eq(str, after, before));
+	free(before);
+	free(after);
+	r = husk("check", "extra", NULL);
+	cr_assert(eq(int, r.status, 2));
+	run_done(&r);
+}
