@@ -5,6 +5,7 @@
  * stdout carries only the address; nothing is printed to stderr on success (containerd
  * reads the combined output as the answer).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,8 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "address.h"
 #include "bootstrap.h"
@@ -80,27 +83,50 @@ static void set_oom_score(pid_t pid)
 			      score);
 }
 
-/* runc Options.ShimCgroup: move the daemon there (v2 path, or each v1 hierarchy). */
+/* Write pid into <root>/<cg>/cgroup.procs; a cgroup missing in this hierarchy is skipped. */
+static void join_cgroup(const char *root, const char *cg, const char *pid, size_t n)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/%s", root, cg) >= (int)sizeof(path) ||
+	    stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	(void)strncat(path, "/cgroup.procs", sizeof(path) - strlen(path) - 1);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, pid, n) != (ssize_t)n)
+		shim_log_warn("move the shim into '%s': %m, continuing", path);
+}
+
+/*
+ * runc Options.ShimCgroup, joined as the runc shim does: on a unified host that cgroup of
+ * /sys/fs/cgroup; else the cgroup in every v1 hierarchy where it exists (containerd's
+ * cgroups.Load), not the unified tree of a hybrid host.
+ */
 static void move_to_cgroup(pid_t pid, const char *cg)
 {
-	static const char *const roots[] = {"/sys/fs/cgroup",	     "/sys/fs/cgroup/unified",
-					    "/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu,cpuacct",
-					    "/sys/fs/cgroup/pids",   "/sys/fs/cgroup/systemd"};
-	char path[PATH_MAX];
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	bool moved = false;
+	struct statfs sfs;
 
-	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
-		if (snprintf(path, sizeof(path), "%s/%s/cgroup.procs", roots[i], cg) >=
-		    (int)sizeof(path))
-			continue;
-		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0 && write(fd, buf, (size_t)n) == n)
-			moved = true;
+	if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		join_cgroup("/sys/fs/cgroup", cg, buf, (size_t)n);
+		return;
 	}
-	if (!moved)
-		shim_log_warn("move the shim into cgroup '%s' failed, continuing", cg);
+	_cleanup_closedir_ DIR *d = opendir("/sys/fs/cgroup");
+	if (!d) {
+		shim_log_warn("open /sys/fs/cgroup: %m, the shim stays in its cgroup");
+		return;
+	}
+	for (struct dirent *e = readdir(d); e; e = readdir(d)) {
+		char root[PATH_MAX];
+		/* Links (cpu -> cpu,cpuacct) name a hierarchy that is listed itself. */
+		if (e->d_type != DT_DIR || e->d_name[0] == '.' || strcmp(e->d_name, "unified") == 0)
+			continue;
+		(void)snprintf(root, sizeof(root), "/sys/fs/cgroup/%s", e->d_name);
+		if (statfs(root, &sfs) == 0 && sfs.f_type == CGROUP_SUPER_MAGIC)
+			join_cgroup(root, cg, buf, (size_t)n);
+	}
 }
 
 static void sched_core(pid_t pid)

@@ -4,6 +4,7 @@
  * the daemon is gone. What ctr cannot show: event order, error kinds, Wait on an exited
  * process, Shutdown and socket removal.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -15,12 +16,14 @@
 #include <ttrpc/ttrpc.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
@@ -1226,4 +1229,147 @@ Test(proto, containerd_2_3_bootstrap_gets_task_v3)
 	cr_assert(eq(u32, wait_status(&w), 5), "v3 Wait");
 	delete_task("p10", NULL);
 	shutdown_shim();
+}
+
+/* ---- runc Options.ShimCgroup, against the reference shim ---- */
+
+#define REF_SHIM "/usr/bin/containerd-shim-runc-v2"
+
+/* The cgroup mounts a shim can join: /sys/fs/cgroup itself on a unified host, else each
+ * hierarchy under it (links such as cpu -> cpu,cpuacct skipped), into roots. */
+static size_t cgroup_roots(char roots[][128], size_t max)
+{
+	struct statfs sfs;
+	size_t n = 0;
+
+	cr_assert(eq(int, statfs("/sys/fs/cgroup", &sfs), 0));
+	if (sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		(void)snprintf(roots[n++], 128, "/sys/fs/cgroup");
+		return n;
+	}
+	DIR *d = opendir("/sys/fs/cgroup");
+	cr_assert(d != NULL);
+	for (struct dirent *e = readdir(d); e && n < max; e = readdir(d)) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		(void)snprintf(roots[n], 128, "/sys/fs/cgroup/%.100s", e->d_name);
+		if (statfs(roots[n], &sfs) == 0 &&
+		    (sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC))
+			n++;
+	}
+	(void)closedir(d);
+	return n;
+}
+
+/* Copy a cpuset file from the hierarchy's root, so that tasks can join the new cgroup. */
+static void cpuset_inherit(const char *root, const char *dir, const char *file)
+{
+	char path[512];
+
+	(void)snprintf(path, sizeof(path), "%s/%s", root, file);
+	char *v = testutil_read_file(path);
+	if (!v)
+		return;
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, file);
+	testutil_write_file(path, v);
+	free(v);
+}
+
+/*
+ * `start` shim with runc Options{ShimCgroup: cg} on stdin (an Any, as containerd 1.6 writes
+ * it), connect, and return the daemon's /proc/<pid>/cgroup; then shut it down.
+ */
+static char *shim_cgroup_of(const char *shim, const char *id, const char *cg)
+{
+	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	Containerd__Task__V2__ConnectRequest req = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+	uint8_t opts[256], in[512];
+	char buf[4096], addr[2200], ev[2200], root[2200], path[64];
+	char *env[] = {ev, root, NULL};
+	size_t n = 0;
+
+	ro.shim_cgroup = (char *)cg;
+	any.type_url = (char *)"containerd.runc.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, opts);
+	any.value.data = opts;
+	size_t len = protobuf_c_message_pack(&any.base, in);
+	(void)snprintf(addr, sizeof(addr), "%.2000s/containerd.sock", t.dir);
+	(void)snprintf(ev, sizeof(ev), "TTRPC_ADDRESS=%.2000s", t.events_path);
+	(void)snprintf(root, sizeof(root), "HUSK_ROOT=%.2000s", t.state);
+	int r = ttsync_shim_action_in(shim, t.bundle, NS, addr, id, "start", env, in, len, buf,
+				      sizeof(buf), &n);
+	cr_assert(eq(int, r, 0), "%s start: %s", shim, buf);
+	free(t.address);
+	t.address = strdup(buf);
+	cr_assert(strncmp(t.address, "unix://", 7) == 0, "%s: address '%s'", shim, t.address);
+	cr_assert(eq(int, ttsync_connect(&t.s, t.address + 7), 0));
+	req.id = (char *)id;
+	struct ttsync_reply c = call("Connect", &req.base);
+	cr_assert(eq(u32, c.code, 0), "%s Connect: %s", shim, c.message);
+	Containerd__Task__V2__ConnectResponse *resp =
+		containerd__task__v2__connect_response__unpack(NULL, c.len, c.payload);
+	cr_assert(resp != NULL);
+	t.shim_pid = (pid_t)resp->shim_pid;
+	containerd__task__v2__connect_response__free_unpacked(resp, NULL);
+	ttsync_reply_done(&c);
+	(void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)t.shim_pid);
+	char *cgroups = testutil_read_file(path);
+	cr_assert(cgroups != NULL);
+	shutdown_shim();
+	t.shim_pid = 0;
+	return cgroups;
+}
+
+/* The shim joins ShimCgroup in every v1 hierarchy (and only those on a hybrid host). */
+Test(proto, shim_cgroup_joined_as_the_runc_shim_does)
+{
+	char roots[32][128], cg[64], dir[256];
+	size_t n = cgroup_roots(roots, 32);
+
+	if (access(REF_SHIM, X_OK) != 0)
+		cr_skip_test("%s is not installed: nothing to compare with", REF_SHIM);
+	(void)snprintf(cg, sizeof(cg), "husk-shimcg-%d", (int)getpid());
+	for (size_t i = 0; i < n; i++) {
+		(void)snprintf(dir, sizeof(dir), "%s/%s", roots[i], cg);
+		cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", dir,
+			  strerror(errno));
+		if (strstr(roots[i], "cpuset")) {
+			cpuset_inherit(roots[i], dir, "cpuset.cpus");
+			cpuset_inherit(roots[i], dir, "cpuset.mems");
+		}
+	}
+	write_spec("[\"true\"]");
+	/* The runc shim's daemon opens the bundle's log fifo, which containerd makes and reads. */
+	char fifo[2200];
+	(void)snprintf(fifo, sizeof(fifo), "%.2000s/log", t.bundle);
+	cr_assert(eq(int, mkfifo(fifo, 0600), 0));
+	int log_fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert(log_fd >= 0);
+	char *husk = shim_cgroup_of(shim_binary(), "p12", cg);
+	char *ref = shim_cgroup_of(REF_SHIM, "p13", cg);
+	(void)close(log_fd);
+	(void)unlink(fifo);
+	for (size_t i = 0; i < n; i++) {
+		(void)snprintf(dir, sizeof(dir), "%s/%s", roots[i], cg);
+		cr_expect(eq(int, rmdir(dir), 0), "rmdir %s: %s", dir, strerror(errno));
+	}
+
+	cr_assert(eq(str, husk, ref), "/proc/<shim>/cgroup: husk's, then the runc shim's");
+	/* Every v1 hierarchy ("N:controllers:path", controllers not empty) says /<cg>. */
+	char want[80];
+	(void)snprintf(want, sizeof(want), ":/%s", cg);
+	size_t v1 = 0;
+	for (char *save = NULL, *line = strtok_r(husk, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *ctrls = strchr(line, ':');
+		if (!ctrls || ctrls[1] == ':')
+			continue;
+		v1++;
+		char *path = strchr(ctrls + 1, ':');
+		cr_assert(path != NULL && strcmp(path, want) == 0, "husk: %s", line);
+	}
+	cr_log_info("%zu v1 hierarchies", v1);
+	free(husk);
+	free(ref);
 }
