@@ -8,6 +8,8 @@ packages=(
 	build-essential cmake pkg-config clang clang-format clang-tidy libclang-rt-14-dev
 	protobuf-c-compiler libprotobuf-c-dev libuv1-dev libjansson-dev libcap-dev
 	libseccomp-dev libcriterion-dev valgrind
+	# the .deb: cpack runs dpkg-shlibdeps for its Depends
+	dpkg-dev
 	# runtime peers for tests and the demo
 	containerd runc runsc busybox-static iproute2 util-linux procps tmux
 	# Go ttrpc interop peer (GOPATH mode, offline)
