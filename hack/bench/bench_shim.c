@@ -7,6 +7,7 @@
  *   start      the `start` action: once for a new sandbox (start_new_ms: it spawns the
  *              daemon), 20 times for the running sandbox (start_reuse: the address is reused)
  * and the shim's Private_Dirty (smaps_rollup) idle, after the lifecycles and after the execs.
+ * BENCH_SCALE (see run_scale()) adds the pod's growth to many containers.
  * The spec is containerd's default (`ctr oci spec`: pid, ipc, uts, mount and network
  * namespaces, its mounts, masked and read-only paths, deny-all devices, 14 capabilities,
  * an rlimit, no_new_privs) with a cgroupsPath per container, as `ctr run` makes it; execs
@@ -253,29 +254,35 @@ static void report(const char *what, double *ms, size_t n)
 	       ms[n * 9 / 10], what, ms[n * 99 / 100]);
 }
 
-static long private_dirty_kb(pid_t pid)
+/* A field of /proc/PID/smaps_rollup in kB ("Private_Dirty:", "Pss:"), -1 if unknown. */
+static long smaps_kb(pid_t pid, const char *key)
 {
 	char path[64];
 	char line[256];
 	long kb = -1;
 	FILE *f;
+	size_t klen = strlen(key);
 
 	(void)snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		static const char key[] = "Private_Dirty:";
 		char *end = NULL;
-		if (strncmp(line, key, sizeof(key) - 1) != 0)
+		if (strncmp(line, key, klen) != 0)
 			continue;
-		long v = strtol(line + sizeof(key) - 1, &end, 10);
-		if (end != line + sizeof(key) - 1 && v >= 0)
+		long v = strtol(line + klen, &end, 10);
+		if (end != line + klen && v >= 0)
 			kb = v;
 		break;
 	}
 	(void)fclose(f);
 	return kb;
+}
+
+static long private_dirty_kb(pid_t pid)
+{
+	return smaps_kb(pid, "Private_Dirty:");
 }
 
 static pid_t shim_pid(const char *id)
@@ -335,6 +342,60 @@ static void run_execs(const char *what, const char *prefix, double *ms, size_t n
 		ms[i] = (ttsync_now() - t0) * 1000;
 	}
 	report(what, ms, n);
+}
+
+static void kill_delete(const char *id)
+{
+	Containerd__Task__V2__KillRequest kr = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
+	kr.id = (char *)id;
+	kr.signal = SIGKILL;
+	simple("Kill", &kr.base);
+	wait_delete(id, NULL);
+}
+
+/*
+ * BENCH_SCALE="1,16,64,256": grow the pod to each count of sleeping containers in this one
+ * shim; at each, the shim's Pss and Private_Dirty and the median of 10 lifecycles
+ * (scale_<n>_pss_kb, scale_<n>_private_dirty_kb, scale_<n>_lifecycle_ms). All removed after.
+ */
+static void run_scale(const struct args *a, pid_t spid, double *ms)
+{
+	const char *spec = getenv("BENCH_SCALE");
+	char id[64];
+	size_t have = 0;
+
+	if (!spec || !*spec)
+		return;
+	for (const char *p = spec; *p;) {
+		char *end = NULL;
+		size_t want = strtoul(p, &end, 10);
+		if (end == p)
+			die("BENCH_SCALE: bad list '%s'", spec);
+		p = *end == ',' ? end + 1 : end;
+		for (; have < want; have++) {
+			(void)snprintf(id, sizeof(id), "pod%zu", have);
+			write_spec(a->bundle, "[\"sleep\",\"100000\"]", id);
+			create_start(id, a->bundle);
+		}
+		for (size_t i = 0; i < 10; i++) {
+			(void)snprintf(id, sizeof(id), "scale%zu_%zu", want, i);
+			write_spec(a->bundle, "[\"/bin/true\"]", id);
+			double t0 = ttsync_now();
+			create_start(id, a->bundle);
+			wait_delete(id, NULL);
+			ms[i] = (ttsync_now() - t0) * 1000;
+		}
+		qsort(ms, 10, sizeof(ms[0]), cmp_double);
+		(void)printf("scale_%zu_pss_kb %ld\nscale_%zu_private_dirty_kb %ld\n"
+			     "scale_%zu_lifecycle_ms %.3f\n",
+			     want, smaps_kb(spid, "Pss:"), want, private_dirty_kb(spid), want,
+			     ms[5]);
+		(void)fflush(stdout);
+	}
+	for (size_t i = 0; i < have; i++) {
+		(void)snprintf(id, sizeof(id), "pod%zu", i);
+		kill_delete(id);
+	}
 }
 
 /* Kill and delete "main", then shut the shim down. */
@@ -411,6 +472,7 @@ int main(int argc, char **argv)
 	run_execs("exec", "exec", ms, a.execs, 0);
 	long after_kb = private_dirty_kb(spid);
 	run_execs("exec_idle", "idle", ms, a.idle_execs, a.idle_s);
+	run_scale(&a, spid, ms);
 	printf("private_dirty_idle_kb %ld\nprivate_dirty_after_lifecycles_kb %ld\n"
 	       "private_dirty_after_execs_kb %ld\n",
 	       idle_kb, lifecycles_kb, after_kb);

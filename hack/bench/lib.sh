@@ -65,7 +65,7 @@ bench_teardown() {
 bench_shim_pid() {
 	local id=$1 p argv
 	for p in /proc/[0-9]*; do
-		argv=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+		argv=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
 		case $argv in
 		*containerd-shim*" -address $CONTAINERD_ADDRESS"*" start"*) ;;
 		*containerd-shim*" -address $CONTAINERD_ADDRESS"*)
@@ -168,4 +168,29 @@ bench_host_info() {
 	echo "loadavg_5m $(cut -d' ' -f2 /proc/loadavg)"
 	echo "containerd $(containerd --version 2>/dev/null | awk '{print $3}')"
 	echo "runc $(runc --version 2>/dev/null | awk 'NR == 1 {print $3}')"
+}
+
+# Sum of a smaps_rollup field (kB) over every shim daemon of runtime binary $1
+# (containerd-shim-husk-v2 or containerd-shim-runc-v2) serving our private containerd.
+bench_shims_total() {
+	local bin=$1 key=$2 p argv total=0 v
+	for p in /proc/[0-9]*; do
+		argv=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
+		case $argv in
+		*"$bin"*" -address $CONTAINERD_ADDRESS"*" start"*) continue ;;
+		*"$bin"*" -address $CONTAINERD_ADDRESS"*) ;;
+		*) continue ;;
+		esac
+		v=$(awk -v k="$key:" '$1 == k { print $2 }' "$p/smaps_rollup" 2>/dev/null || true)
+		total=$((total + ${v:-0}))
+	done
+	echo "$total"
+}
+
+# The shim binary name of a runtime.
+bench_shim_bin() {
+	case $1 in
+	"$HUSK_RUNTIME") echo containerd-shim-husk-v2 ;;
+	*) echo containerd-shim-runc-v2 ;;
+	esac
 }
