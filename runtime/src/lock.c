@@ -13,7 +13,8 @@
 /* True when fd is still the file at dirfd/name (not unlinked or replaced meanwhile). */
 static int same_file(int dirfd, const char *name, int fd)
 {
-	struct stat a, b;
+	struct stat a;
+	struct stat b;
 	if (fstat(fd, &a) < 0)
 		return -errno;
 	if (fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0)

@@ -33,7 +33,8 @@ static DIR *open_root_dir(struct husk_state_root *root)
 
 static bool has_suffix(const char *s, const char *suffix)
 {
-	size_t n = strlen(s), m = strlen(suffix);
+	size_t n = strlen(s);
+	size_t m = strlen(suffix);
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
@@ -95,14 +96,16 @@ static int list_one(struct husk_state_root *root, const char *name, struct husk_
 
 static int cmp_states(const void *a, const void *b)
 {
-	const struct husk_state *x = a, *y = b;
+	const struct husk_state *x = a;
+	const struct husk_state *y = b;
 	int c = strcmp(x->id.container, y->id.container);
 	return c ? c : strcmp(x->id.sandbox, y->id.sandbox);
 }
 
 static int cmp_problems(const void *a, const void *b)
 {
-	const struct husk_state_problem *x = a, *y = b;
+	const struct husk_state_problem *x = a;
+	const struct husk_state_problem *y = b;
 	return strcmp(x->file, y->file);
 }
 
@@ -200,7 +203,8 @@ static int scan_matches(struct husk_state_root *root, const char *p, struct matc
 
 static int ambiguous(const char *p, const struct matches *m, struct husk_err *err)
 {
-	const struct husk_full_id *a = &m->first[0], *b = &m->first[1];
+	const struct husk_full_id *a = &m->first[0];
+	const struct husk_full_id *b = &m->first[1];
 	if (strcmp(a->container, b->container) == 0)
 		return husk_err_set(err, HUSK_ERR_INVALID, 0,
 				    "ambiguous container id '%s': in sandboxes '%s' and '%s'", p,
@@ -217,7 +221,8 @@ int husk_state_find(struct husk_state_root *root, const char *id_or_prefix, bool
 	if (r < 0)
 		return r;
 
-	struct matches exact = {0}, prefix = {0};
+	struct matches exact = {0};
+	struct matches prefix = {0};
 	r = scan_matches(root, id_or_prefix, &exact, &prefix, err);
 	if (r < 0)
 		return r;

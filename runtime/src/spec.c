@@ -52,6 +52,38 @@ static int parse_root(json_t *obj, struct husk_spec *spec, struct husk_err *err)
 	return husk__json_bool(o, "root", "readonly", &spec->root_readonly, err);
 }
 
+/*
+ * OCI: a relative destination is deprecated and "MUST be interpreted as relative to '/'";
+ * store it absolute so that nothing downstream has to remember that.
+ */
+static int absolute_destination(struct husk_mount *m, const char *path, struct husk_err *err)
+{
+	if (m->destination[0] == '/')
+		return 0;
+	size_t n = strlen(m->destination);
+	char *abs = malloc(n + 2);
+	if (!abs)
+		return husk__jerr_nomem(err, path, "destination");
+	abs[0] = '/';
+	memcpy(abs + 1, m->destination, n + 1);
+	free(m->destination);
+	m->destination = abs;
+	return 0;
+}
+
+static int check_options(const struct husk_mount *m, const char *path, struct husk_err *err)
+{
+	for (size_t i = 0; i < m->n_options; i++) {
+		const char *why = husk__mount_opt_invalid(m->options[i]);
+		if (why) {
+			char where[HUSK__JPATH_MAX];
+			husk__jpath_index(where, path, "options", i);
+			return husk__jerr(err, where, NULL, "%s", why);
+		}
+	}
+	return 0;
+}
+
 static int parse_mount(json_t *obj, const char *path, void *item, struct husk_err *err)
 {
 	struct husk_mount *m = item;
@@ -61,18 +93,8 @@ static int parse_mount(json_t *obj, const char *path, void *item, struct husk_er
 		return r;
 	if (!m->destination[0])
 		return husk__jerr(err, path, "destination", "must not be empty");
-	/* OCI: a relative destination is deprecated and "MUST be interpreted as relative to
-	 * '/'"; store it absolute so that nothing downstream has to remember that. */
-	if (m->destination[0] != '/') {
-		size_t n = strlen(m->destination);
-		char *abs = malloc(n + 2);
-		if (!abs)
-			return husk__jerr_nomem(err, path, "destination");
-		abs[0] = '/';
-		memcpy(abs + 1, m->destination, n + 1);
-		free(m->destination);
-		m->destination = abs;
-	}
+	if ((r = absolute_destination(m, path, err)) < 0)
+		return r;
 	if ((r = husk__json_string(obj, path, "type", false, &m->type, err)) < 0 ||
 	    (r = husk__json_string(obj, path, "source", false, &m->source, err)) < 0)
 		return r;
@@ -83,15 +105,7 @@ static int parse_mount(json_t *obj, const char *path, void *item, struct husk_er
 	    (r = HUSK__JSON_OBJECTS(obj, path, "gidMappings", m->gid_mappings, m->n_gid_mappings,
 				    husk__parse_id_mapping, err)) < 0)
 		return r;
-	for (size_t i = 0; i < m->n_options; i++) {
-		const char *why = husk__mount_opt_invalid(m->options[i]);
-		if (why) {
-			char where[HUSK__JPATH_MAX];
-			husk__jpath_index(where, path, "options", i);
-			return husk__jerr(err, where, NULL, "%s", why);
-		}
-	}
-	return 0;
+	return check_options(m, path, err);
 }
 
 static int parse_hook(json_t *obj, const char *path, void *item, struct husk_err *err)
@@ -110,6 +124,13 @@ static int parse_hook(json_t *obj, const char *path, void *item, struct husk_err
 	return husk__json_i64(obj, path, "timeout", false, 1, HOOK_TIMEOUT_MAX, &h->timeout, err);
 }
 
+/* hooks.<kind>: the hooks of one kind. */
+static int parse_hook_kind(json_t *hooks, size_t k, struct husk_spec *spec, struct husk_err *err)
+{
+	return HUSK__JSON_OBJECTS(hooks, "hooks", hook_names[k], spec->hooks.list[k],
+				  spec->hooks.n[k], parse_hook, err);
+}
+
 static int parse_hooks(json_t *obj, struct husk_spec *spec, struct husk_err *err)
 {
 	json_t *o = NULL;
@@ -117,12 +138,9 @@ static int parse_hooks(json_t *obj, struct husk_spec *spec, struct husk_err *err
 
 	if (r < 0 || !o)
 		return r;
-	for (size_t k = 0; k < _HUSK_HOOK_KIND_MAX; k++) {
-		r = HUSK__JSON_OBJECTS(o, "hooks", hook_names[k], spec->hooks.list[k],
-				       spec->hooks.n[k], parse_hook, err);
-		if (r < 0)
+	for (size_t k = 0; k < _HUSK_HOOK_KIND_MAX; k++)
+		if ((r = parse_hook_kind(o, k, spec, err)) < 0)
 			return r;
-	}
 	return 0;
 }
 
@@ -248,7 +266,8 @@ static int read_limited(int fd, const char *path, char **ret, size_t *ret_len, s
 				    (long long)st.st_size, HUSK_SPEC_MAX_SIZE);
 
 	/* One byte more than the limit, so that a file that grew meanwhile is still caught. */
-	size_t cap = (size_t)st.st_size + 1, len = 0;
+	size_t cap = (size_t)st.st_size + 1;
+	size_t len = 0;
 	_cleanup_free_ char *buf = malloc(cap);
 	if (!buf)
 		return husk_err_errno(err, ENOMEM, "read '%s'", path);
@@ -288,23 +307,14 @@ static int join_bundle(const char *bundle, const char *rel, char **ret, struct h
 	size_t nb = strlen(bundle);
 	while (nb > 1 && bundle[nb - 1] == '/')
 		nb--;
-	size_t nc = strlen(cwd), nr = strlen(rel);
-	char *s = malloc(nc + 1 + nb + 1 + nr + 1);
-	if (!s)
+	size_t nc = strlen(cwd);
+	const char *cwd_sep = nc && cwd[nc - 1] != '/' ? "/" : "";
+	/* The byte before rel: the bundle's last, else the cwd part's (which ends in '/'). */
+	bool slash_before_rel = nb ? bundle[nb - 1] == '/' : nc > 0;
+	const char *rel_sep = slash_before_rel ? "" : "/";
+	if (nb > INT_MAX ||
+	    asprintf(ret, "%s%s%.*s%s%s", cwd, cwd_sep, (int)nb, bundle, rel_sep, rel) < 0)
 		return husk_err_errno(err, ENOMEM, "root.path");
-	size_t o = 0;
-	if (nc) {
-		memcpy(s, cwd, nc);
-		o = nc;
-		if (cwd[nc - 1] != '/')
-			s[o++] = '/';
-	}
-	memcpy(s + o, bundle, nb);
-	o += nb;
-	if (o == 0 || s[o - 1] != '/')
-		s[o++] = '/';
-	memcpy(s + o, rel, nr + 1);
-	*ret = s;
 	return 0;
 }
 
@@ -332,6 +342,7 @@ int husk_spec_load(const char *bundle, struct husk_spec **ret_spec, struct husk_
 		(void)husk_err_prefix(err, "'%s'", path);
 		return r;
 	}
+	husk_assert(spec && spec->root_path);
 	if (spec->root_path[0] != '/') {
 		char *abs = NULL;
 		r = join_bundle(bundle, spec->root_path, &abs, err);

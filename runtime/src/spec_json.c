@@ -52,6 +52,7 @@ void husk__jpath_key(char out[HUSK__JPATH_MAX], const char *parent, const char *
 {
 	struct pbuf b = {.s = out};
 
+	out[0] = '\0';
 	pbuf_key(&b, parent, key);
 	pbuf_finish(&b);
 }
@@ -61,6 +62,7 @@ void husk__jpath_index(char out[HUSK__JPATH_MAX], const char *parent, const char
 	struct pbuf b = {.s = out};
 	char num[32];
 
+	out[0] = '\0';
 	pbuf_key(&b, parent, key);
 	int n = snprintf(num, sizeof(num), "[%zu]", i);
 	if (n > 0 && (size_t)n < sizeof(num))
@@ -126,6 +128,49 @@ static bool is_number_char(char c)
 	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+/* Copy n bytes to out + o unless out is NULL (counting only). */
+static void put(char *out, size_t o, const char *src, size_t n)
+{
+	if (out)
+		memcpy(out + o, src, n);
+}
+
+/*
+ * The end of the string literal opening at buf[i] (past its closing quote, or len). SIZE_MAX
+ * when it holds a "\u0000" escape, whose offset goes to *ret_nul_at.
+ */
+static size_t string_end(const char *buf, size_t len, size_t i, size_t *ret_nul_at)
+{
+	size_t j = i + 1;
+
+	while (j < len && buf[j] != '"') {
+		if (buf[j] == '\\' && j + 1 < len) {
+			if (len - j >= 6 && memcmp(buf + j, "\\u0000", 6) == 0) {
+				*ret_nul_at = j;
+				return SIZE_MAX;
+			}
+			j++;
+		}
+		j++;
+	}
+	return j < len ? j + 1 : len;
+}
+
+/* The number literal num[0..n) at out + o, behind the marker when big; bytes it takes. */
+static size_t put_number(char *out, size_t o, const char *num, size_t n, bool big)
+{
+	static const char marker[7] = {'"', '\\', 'u', '0', '0', '0', '0'};
+
+	if (!big) {
+		put(out, o, num, n);
+		return n;
+	}
+	put(out, o, marker, sizeof(marker));
+	put(out, o + sizeof(marker), num, n);
+	put(out, o + sizeof(marker) + n, "\"", 1);
+	return n + BIG_MARKER_EXTRA;
+}
+
 /* Scan buf; with out NULL only count. Returns the number of big literals, or -1 on "\u0000". */
 static long rewrite_big(const char *buf, size_t len, char *out, size_t *ret_nul_at)
 {
@@ -134,53 +179,32 @@ static long rewrite_big(const char *buf, size_t len, char *out, size_t *ret_nul_
 
 	for (size_t i = 0; i < len;) {
 		char c = buf[i];
+		size_t j = i + 1;
 		if (c == '"') {
-			size_t j = i + 1;
-			while (j < len && buf[j] != '"') {
-				if (buf[j] == '\\' && j + 1 < len) {
-					if (len - j >= 6 && memcmp(buf + j, "\\u0000", 6) == 0) {
-						*ret_nul_at = j;
-						return -1;
-					}
-					j++;
-				}
-				j++;
-			}
-			j = j < len ? j + 1 : len;
-			if (out)
-				memcpy(out + o, buf + i, j - i);
+			j = string_end(buf, len, i, ret_nul_at);
+			if (j == SIZE_MAX)
+				return -1;
+			put(out, o, buf + i, j - i);
 			o += j - i;
-			i = j;
-			continue;
-		}
-		if (c == '-' || (c >= '0' && c <= '9')) {
-			size_t j = i;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
 			while (j < len && is_number_char(buf[j]))
 				j++;
 			bool big = is_big_u64(buf + i, j - i);
-			if (big && out) {
-				memcpy(out + o, "\"\\u0000", 7);
-				memcpy(out + o + 7, buf + i, j - i);
-				out[o + 7 + (j - i)] = '"';
-			} else if (out) {
-				memcpy(out + o, buf + i, j - i);
-			}
-			o += j - i + (big ? BIG_MARKER_EXTRA : 0);
+			o += put_number(out, o, buf + i, j - i, big);
 			n_big += big;
-			i = j;
-			continue;
+		} else {
+			put(out, o, &c, 1);
+			o++;
 		}
-		if (out)
-			out[o] = c;
-		o++;
-		i++;
+		i = j;
 	}
 	return n_big;
 }
 
 static void line_col(const char *buf, size_t at, int *ret_line, int *ret_col)
 {
-	int line = 1, col = 1;
+	int line = 1;
+	int col = 1;
 
 	for (size_t i = 0; i < at; i++) {
 		if (buf[i] == '\n') {
@@ -210,7 +234,8 @@ static int load_big(const char *buf, size_t len, json_t **ret, struct husk_err *
 	long n_big = rewrite_big(buf, len, NULL, &nul_at);
 
 	if (n_big < 0) {
-		int line, col;
+		int line;
+		int col;
 		line_col(buf, nul_at, &line, &col);
 		return husk_err_set(err, HUSK_ERR_INVALID, 0,
 				    "invalid JSON at line %d, column %d: \\u0000 is not allowed",
@@ -218,13 +243,14 @@ static int load_big(const char *buf, size_t len, json_t **ret, struct husk_err *
 	}
 
 	size_t size = len + (size_t)n_big * BIG_MARKER_EXTRA;
-	_cleanup_free_ char *copy = malloc(size ? size : 1);
+	char *copy = malloc(size ? size : 1);
 	if (!copy)
 		return husk_err_errno(err, ENOMEM, "parse JSON");
 	(void)rewrite_big(buf, len, copy, &nul_at);
 
 	json_error_t je;
 	json_t *root = json_loadb(copy, size, JSON_ALLOW_NUL, &je);
+	free(copy);
 	if (!root)
 		return json_error(&je, err);
 	*ret = root;

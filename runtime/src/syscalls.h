@@ -44,6 +44,8 @@ static inline pid_t husk__clone3_into(uint64_t flags, int *ret_pidfd, int cgroup
 {
 	struct clone_args args;
 
+	if (ret_pidfd)
+		*ret_pidfd = -1; /* until the kernel stores the child's pidfd (CLONE_PIDFD) */
 	memset(&args, 0, sizeof(args));
 	args.flags = flags;
 	args.pidfd = (uint64_t)(uintptr_t)ret_pidfd;

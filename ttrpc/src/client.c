@@ -79,10 +79,31 @@ static void call_fail(struct client_call *call, int err)
 	call_release(call);
 }
 
+/* Unlink the oldest pending call; NULL when there is none. */
+static struct client_call *pop_oldest(struct ttrpc_client *c)
+{
+	struct client_call *call = c->calls;
+
+	if (call == NULL)
+		return NULL;
+	c->calls = call->next;
+	if (c->calls != NULL)
+		c->calls->prev = NULL;
+	else
+		c->last = NULL;
+	call->client = NULL;
+	call->next = NULL;
+	return call;
+}
+
 static void fail_all(struct ttrpc_client *c, int err)
 {
-	while (c->calls != NULL)
-		call_fail(c->calls, err);
+	struct client_call *call;
+
+	while ((call = pop_oldest(c)) != NULL) {
+		call->cb(call->userdata, err, NULL, NULL, 0);
+		call_release(call);
+	}
 }
 
 /* The connection failed or broke: every pending call fails, the client stays dead. */

@@ -96,7 +96,7 @@ static int view_init(struct request_view *v, const struct ttrpc_request *req)
 	if (req->n_metadata == 0)
 		return 0;
 	v->kvs = calloc(req->n_metadata, sizeof(*v->kvs));
-	v->kv_ptrs = calloc(req->n_metadata, sizeof(*v->kv_ptrs));
+	v->kv_ptrs = calloc(req->n_metadata, sizeof(Ttrpc__KeyValue *));
 	if (v->kvs == NULL || v->kv_ptrs == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < req->n_metadata; i++) {

@@ -145,7 +145,8 @@ static ssize_t feed_body(struct ttrpc__frame_reader *r, const uint8_t *buf, size
 		n = len;
 	if (grow(r, r->buf_len + n) < 0)
 		return -ENOMEM;
-	memcpy(r->buf + r->buf_len, buf, n);
+	if (n > 0)
+		memcpy(r->buf + r->buf_len, buf, n);
 	r->buf_len += n;
 	if (r->buf_len == r->cur.length)
 		yield(r, TTRPC__FRAME_DATA, r->buf, ret);

@@ -450,7 +450,9 @@ static int oci_run(struct husk_container *c, struct run *run, struct husk_err *e
 		return r;
 	husk_debug("oci: %s %s %s", o->d.binary, husk__oci_cmd_to_string(run->call.cmd), cid(c));
 	if (run->input)
-		r = rf.in = memfd = memfd_with(run->input, err);
+		r = memfd = memfd_with(run->input, err);
+	if (memfd >= 0)
+		rf.in = memfd;
 	if (r >= 0 && run->capture && (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0))
 		r = husk_err_errno(err, errno, "pipe");
 	if (r >= 0)
