@@ -12,6 +12,8 @@ packages=(
 	dpkg-dev
 	# runtime peers for tests and the demo
 	containerd runc runsc busybox-static iproute2 util-linux procps tmux
+	# CRI suite: its gRPC client and the CNI bridge
+	python3-grpcio python3-protobuf python3-grpc-tools containernetworking-plugins
 	# Go ttrpc interop peer (GOPATH mode, offline)
 	golang-go golang-github-containerd-ttrpc-dev
 )

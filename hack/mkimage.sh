@@ -6,7 +6,8 @@
 # with the org.opencontainers.image.ref.name annotation, so `ctr images import OUT.tar`
 # registers it as REF (default docker.io/library/busybox:latest). The layer is built
 # reproducibly (sorted, mtime 0, numeric owners, gzip -n): the same busybox gives the
-# same digests. ROOTFS=DIR uses an existing rootfs instead of running mkrootfs.sh.
+# same digests. ROOTFS=DIR uses an existing rootfs instead of running mkrootfs.sh;
+# IMAGE_CMD='["sleep","inf"]' sets the image's Cmd (a JSON array; default ["/bin/sh"]).
 set -euo pipefail
 
 usage() {
@@ -17,6 +18,7 @@ usage() {
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 out=$1
 ref=${2:-docker.io/library/busybox:latest}
+cmd=${IMAGE_CMD:-'["/bin/sh"]'}
 here=$(cd "$(dirname "$0")" && pwd)
 
 case $(dpkg --print-architecture 2>/dev/null || uname -m) in
@@ -65,7 +67,7 @@ layer_size=$(size "$work/layer.tar.gz")
 layer=$(put_blob "$work/layer.tar.gz")
 
 cat >"$work/config.json" <<EOF
-{"architecture":"$arch","os":"linux","created":"1970-01-01T00:00:00Z","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/sh"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:$diff_id"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"hack/mkimage.sh"}]}
+{"architecture":"$arch","os":"linux","created":"1970-01-01T00:00:00Z","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":$cmd,"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:$diff_id"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"hack/mkimage.sh"}]}
 EOF
 config_size=$(size "$work/config.json")
 config=$(put_blob "$work/config.json")
