@@ -41,46 +41,8 @@ static int open_resolved(int rootfd, const char *path, int flags)
 
 /* Links followed while creating one path (the kernel's own limit for a lookup). */
 #define LINKS_MAX 40
-
-/*
- * buf = head (the first head_len bytes) + target + "/" + rest, or target + "/" + rest for
- * an absolute target: the path with the dangling link at the end of head replaced.
- */
-static int splice_link(char *buf, size_t size, size_t head_len, const char *target,
-		       const char *rest)
-{
-	char tmp[PATH_MAX];
-	size_t head = target[0] == '/' ? 0 : head_len;
-	size_t tlen = strlen(target);
-	size_t rlen = strlen(rest);
-
-	if (head + tlen + 1 + rlen + 1 > sizeof(tmp) || head + tlen + 1 + rlen + 1 > size)
-		return -ENAMETOOLONG;
-	memcpy(tmp, buf, head);
-	memcpy(tmp + head, target, tlen);
-	tmp[head + tlen] = '/';
-	memcpy(tmp + head + tlen + 1, rest, rlen + 1);
-	memcpy(buf, tmp, head + tlen + 1 + rlen + 1);
-	return 0;
-}
-
-/* The entry name in dir is a symlink (a dangling one: resolving it failed): rewrite buf so
- * that its target is created instead, inside the root like everything else. name ends at
- * end (a separator cut to NUL, restored here; NULL for the last component) and rest follows.
- * -EAGAIN tells the caller to walk the new path; -EEXIST when it is not a link. */
-static int follow_dangling(int dir, char *buf, size_t size, char *name, char *end, const char *rest)
-{
-	char target[PATH_MAX];
-	ssize_t n = readlinkat(dir, name, target, sizeof(target) - 1);
-
-	if (n < 0)
-		return errno == EINVAL ? -EEXIST : -errno;
-	target[n] = '\0';
-	if (end)
-		*end = '/';
-	int r = splice_link(buf, size, (size_t)(name - buf), target, rest ? rest : "");
-	return r < 0 ? r : -EAGAIN;
-}
+/* Directories deep a created path may go (each holds an fd during the walk). */
+#define WALK_DEPTH_MAX 128
 
 /* Create the entry name in parent: a directory, or (as_file) an empty file. */
 static int create_entry(int parent, const char *name, bool as_file)
@@ -96,51 +58,139 @@ static int create_entry(int parent, const char *name, bool as_file)
 	return 0;
 }
 
-/* One walk over buf from the root, creating what is missing. -EAGAIN: buf was rewritten
- * through a dangling symlink, walk again. */
-static int create_walk(int rootfd, char *buf, size_t size, bool file)
+/* The entry name in dir, itself (a link is not followed), created when missing. */
+static int open_or_create(int dir, const char *name, bool as_file)
 {
-	int parent = open_resolved(rootfd, "/", O_DIRECTORY);
-	if (parent < 0)
-		return parent;
-	char *p = buf;
-	while (*p == '/')
-		p++;
-	while (*p) {
-		char *end = strchr(p, '/');
-		char *rest = NULL;
-		if (end) {
-			*end = '\0';
-			rest = end + 1;
-			while (*rest == '/')
-				rest++;
-		}
-		bool as_file = (!rest || !*rest) && file;
-		int fd = open_resolved(rootfd, buf, as_file ? 0 : O_DIRECTORY);
-		if (fd == -ENOENT) {
-			int r = create_entry(parent, p, as_file);
-			if (r == -EEXIST) {
-				r = follow_dangling(parent, buf, size, p, end, rest);
-				if (r != -EEXIST) {
-					(void)husk_safe_close(parent);
-					return r;
-				}
-			} else if (r < 0) {
-				(void)husk_safe_close(parent);
-				return r;
-			}
-			fd = open_resolved(rootfd, buf, as_file ? 0 : O_DIRECTORY);
-		}
-		(void)husk_safe_close(parent);
-		if (fd < 0)
-			return fd;
-		parent = fd;
-		if (!end)
+	for (int tries = 0; tries < 2; tries++) {
+		int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			return fd < 0 ? -errno : fd;
+		int r = create_entry(dir, name, as_file);
+		if (r < 0 && r != -EEXIST)
+			return r;
+	}
+	return -ENOENT;
+}
+
+/* path = target + "/" + rest (rest is a suffix of path itself). */
+static int splice_link(char *path, size_t size, const char *target, const char *rest)
+{
+	char tmp[PATH_MAX];
+	int n = snprintf(tmp, sizeof(tmp), "%s/%s", target, rest);
+
+	if (n < 0 || (size_t)n >= sizeof(tmp) || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	memcpy(path, tmp, (size_t)n + 1);
+	return 0;
+}
+
+struct walk {
+	int fds[WALK_DEPTH_MAX]; /* fds[0] the root, fds[depth] the current directory */
+	int depth;
+	int links;
+};
+
+static void walk_pop_to(struct walk *w, int depth)
+{
+	while (w->depth > depth)
+		(void)husk_safe_close(w->fds[w->depth--]);
+}
+
+/* One component: ".." pops (never above the root), a directory is pushed, a link is spliced
+ * into path (an absolute one restarts from the root); the last component's fd is returned
+ * through ret (>= 0) instead of pushed. */
+static int walk_step(struct walk *w, char *path, size_t size, char *name, const char *rest,
+		     bool last, bool file, int *ret)
+{
+	if (strcmp(name, ".") == 0)
+		return last ? (*ret = fcntl(w->fds[w->depth], F_DUPFD_CLOEXEC, 3)) < 0 ? -errno : 0
+			    : 0;
+	if (strcmp(name, "..") == 0) {
+		walk_pop_to(w, w->depth ? w->depth - 1 : 0);
+		return last ? (*ret = fcntl(w->fds[w->depth], F_DUPFD_CLOEXEC, 3)) < 0 ? -errno : 0
+			    : 0;
+	}
+	int fd = open_or_create(w->fds[w->depth], name, last && file);
+	struct stat st;
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		(void)husk_safe_close(fd);
+		return -errno;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+		(void)husk_safe_close(fd);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		if (++w->links > LINKS_MAX)
+			return -ELOOP;
+		if (target[0] == '/')
+			walk_pop_to(w, 0);
+		int r = splice_link(path, size, target, rest);
+		return r < 0 ? r : -EAGAIN;
+	}
+	if (last) {
+		*ret = fd;
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		(void)husk_safe_close(fd);
+		return -ENOTDIR;
+	}
+	if (w->depth + 1 >= WALK_DEPTH_MAX) {
+		(void)husk_safe_close(fd);
+		return -ENAMETOOLONG;
+	}
+	w->fds[++w->depth] = fd;
+	return 0;
+}
+
+/*
+ * Walk path from the root one component at a time, each opened relative to the directory
+ * the walk holds (never by a path from the root again), creating what is missing and
+ * following links inside the root: the fd returned is where this one walk went, whatever is
+ * renamed meanwhile.
+ */
+static int create_walk(int rootfd, char *path, size_t size, bool file)
+{
+	struct walk w = {.depth = 0};
+	int ret = -1;
+	int r = 0;
+
+	w.fds[0] = open_resolved(rootfd, "/", O_DIRECTORY);
+	if (w.fds[0] < 0)
+		return w.fds[0];
+	char *p = path;
+	while (r >= 0 && ret < 0) {
+		while (*p == '/')
+			p++;
+		if (!*p) {
+			ret = fcntl(w.fds[w.depth], F_DUPFD_CLOEXEC, 3);
+			r = ret < 0 ? -errno : 0;
 			break;
-		*end = '/';
+		}
+		char *end = strchr(p, '/');
+		char *rest = end ? end + 1 : p + strlen(p);
+		if (end)
+			*end = '\0';
+		const char *after = rest;
+		while (*after == '/')
+			after++;
+		r = walk_step(&w, path, size, p, after, !*after, file, &ret);
+		if (r == -EAGAIN) {
+			/* path now holds the link's target and the rest: walk it from here. */
+			r = 0;
+			p = path;
+			continue;
+		}
 		p = rest;
 	}
-	return parent;
+	walk_pop_to(&w, 0);
+	(void)husk_safe_close(w.fds[0]);
+	return r < 0 ? r : ret;
 }
 
 int husk__open_in_root(int rootfd, const char *path, bool file)
@@ -153,17 +203,10 @@ int husk__open_in_root(int rootfd, const char *path, bool file)
 	int fd = open_resolved(rootfd, path, file ? 0 : O_DIRECTORY);
 	if (fd != -ENOENT)
 		return fd;
-	/* Walk the prefixes: each one exists (resolved in the root) or is created in the
-	 * directory its parent resolved to, by a plain name, so nothing lands outside. A
-	 * dangling symlink on the way is followed (inside the root) and its target created,
-	 * as runc does for mount points. */
+	/* Something is missing: one walk that creates it, as runc does for mount points
+	 * (a dangling link on the way is followed inside the root and its target created). */
 	memcpy(buf, path, len + 1);
-	for (int links = 0; links <= LINKS_MAX; links++) {
-		fd = create_walk(rootfd, buf, sizeof(buf), file);
-		if (fd != -EAGAIN)
-			return fd;
-	}
-	return -ELOOP;
+	return create_walk(rootfd, buf, sizeof(buf), file);
 }
 
 /* path without trailing slashes, split into its parent (in dir) and its last component. */
