@@ -100,7 +100,7 @@ static int parse(json_t *o, struct husk_engine_config *c, struct husk_err *err)
 	r = r ?: husk__json_string(o, "", "binary", false, &c->binary, err);
 	r = r ?: husk__json_string(o, "", "root", false, &c->root, err);
 	r = r
-		    ?: husk__json_strv(o, "", "runtime_args", false, &c->runtime_args,
+		    ?: husk__json_strv(HUSK__JFIELD(o, "", "runtime_args", false), &c->runtime_args,
 				       &c->n_runtime_args, err);
 	r = r ?: husk__json_bool(o, "", "systemd_cgroup", &c->systemd_cgroup, err);
 	if (r < 0)

@@ -98,8 +98,8 @@ static int parse_mount(json_t *obj, const char *path, void *item, struct husk_er
 	if ((r = husk__json_string(obj, path, "type", false, &m->type, err)) < 0 ||
 	    (r = husk__json_string(obj, path, "source", false, &m->source, err)) < 0)
 		return r;
-	if ((r = husk__json_strv(obj, path, "options", false, &m->options, &m->n_options, err)) <
-		    0 ||
+	if ((r = husk__json_strv(HUSK__JFIELD(obj, path, "options", false), &m->options,
+				 &m->n_options, err)) < 0 ||
 	    (r = HUSK__JSON_OBJECTS(obj, path, "uidMappings", m->uid_mappings, m->n_uid_mappings,
 				    husk__parse_id_mapping, err)) < 0 ||
 	    (r = HUSK__JSON_OBJECTS(obj, path, "gidMappings", m->gid_mappings, m->n_gid_mappings,
@@ -118,10 +118,13 @@ static int parse_hook(json_t *obj, const char *path, void *item, struct husk_err
 	/* OCI: the hook's path "MUST be absolute" (it is run with no PATH lookup). */
 	if (!husk__path_is_absolute(h->path))
 		return husk__jerr(err, path, "path", "'%s' is not an absolute path", h->path);
-	if ((r = husk__json_strv(obj, path, "args", false, &h->args, &h->n_args, err)) < 0 ||
-	    (r = husk__json_strv(obj, path, "env", false, &h->env, &h->n_env, err)) < 0)
+	if ((r = husk__json_strv(HUSK__JFIELD(obj, path, "args", false), &h->args, &h->n_args,
+				 err)) < 0 ||
+	    (r = husk__json_strv(HUSK__JFIELD(obj, path, "env", false), &h->env, &h->n_env, err)) <
+		    0)
 		return r;
-	return husk__json_i64(obj, path, "timeout", false, 1, HOOK_TIMEOUT_MAX, &h->timeout, err);
+	return husk__json_i64(HUSK__JFIELD(obj, path, "timeout", false), 1, HOOK_TIMEOUT_MAX,
+			      &h->timeout, err);
 }
 
 /* hooks.<kind>: the hooks of one kind. */

@@ -291,27 +291,26 @@ json_t *husk__json_field(json_t *obj, const char *key)
 	return json_is_null(v) ? NULL : v;
 }
 
-static int fetch(json_t *obj, const char *path, const char *key, bool required, json_t **ret,
-		 struct husk_err *err)
+static int fetch(const struct husk__jfield *f, json_t **ret, struct husk_err *err)
 {
-	json_t *v = husk__json_field(obj, key);
+	json_t *v = husk__json_field(f->obj, f->key);
 
-	if (!v && required)
-		return husk__jerr(err, path, key, "missing required field");
+	if (!v && f->required)
+		return husk__jerr(err, f->path, f->key, "missing required field");
 	*ret = v;
 	return 0;
 }
 
-static int typed(json_t *obj, const char *path, const char *key, bool required, json_type type,
-		 const char *want, json_t **ret, struct husk_err *err)
+static int typed(const struct husk__jfield *f, json_type type, const char *want, json_t **ret,
+		 struct husk_err *err)
 {
 	json_t *v = NULL;
-	int r = fetch(obj, path, key, required, &v, err);
+	int r = fetch(f, &v, err);
 
 	if (r < 0)
 		return r;
 	if (v && json_typeof(v) != type)
-		return husk__jerr(err, path, key, "expected %s", want);
+		return husk__jerr(err, f->path, f->key, "expected %s", want);
 	*ret = v;
 	return 0;
 }
@@ -319,13 +318,13 @@ static int typed(json_t *obj, const char *path, const char *key, bool required, 
 int husk__json_object(json_t *obj, const char *path, const char *key, bool required, json_t **ret,
 		      struct husk_err *err)
 {
-	return typed(obj, path, key, required, JSON_OBJECT, "object", ret, err);
+	return typed(HUSK__JFIELD(obj, path, key, required), JSON_OBJECT, "object", ret, err);
 }
 
 int husk__json_array(json_t *obj, const char *path, const char *key, bool required, json_t **ret,
 		     struct husk_err *err)
 {
-	return typed(obj, path, key, required, JSON_ARRAY, "array", ret, err);
+	return typed(HUSK__JFIELD(obj, path, key, required), JSON_ARRAY, "array", ret, err);
 }
 
 /* A real string: a JSON string with no NUL inside (which rules out big-integer markers). */
@@ -353,7 +352,7 @@ int husk__json_string(json_t *obj, const char *path, const char *key, bool requi
 		      struct husk_err *err)
 {
 	json_t *v = NULL;
-	int r = fetch(obj, path, key, required, &v, err);
+	int r = fetch(HUSK__JFIELD(obj, path, key, required), &v, err);
 
 	if (r < 0 || !v)
 		return r;
@@ -370,7 +369,7 @@ int husk__json_cstr(json_t *obj, const char *path, const char *key, bool require
 		    struct husk_err *err)
 {
 	json_t *v = NULL;
-	int r = fetch(obj, path, key, required, &v, err);
+	int r = fetch(HUSK__JFIELD(obj, path, key, required), &v, err);
 
 	if (r < 0 || !v)
 		return r;
@@ -455,16 +454,16 @@ int husk__json_u64_value(json_t *v, const char *path, uint64_t max, uint64_t *re
 	return 0;
 }
 
-int husk__json_u64(json_t *obj, const char *path, const char *key, bool required, uint64_t max,
-		   struct husk_opt_u64 *ret, struct husk_err *err)
+int husk__json_u64(const struct husk__jfield *f, uint64_t max, struct husk_opt_u64 *ret,
+		   struct husk_err *err)
 {
 	json_t *v = NULL;
-	int r = fetch(obj, path, key, required, &v, err);
+	int r = fetch(f, &v, err);
 
 	if (r < 0 || !v)
 		return r;
 	char where[HUSK__JPATH_MAX];
-	husk__jpath_key(where, path, key);
+	husk__jpath_key(where, f->path, f->key);
 	r = husk__json_u64_value(v, where, max, &ret->v, err);
 	if (r < 0)
 		return r;
@@ -472,27 +471,27 @@ int husk__json_u64(json_t *obj, const char *path, const char *key, bool required
 	return 0;
 }
 
-int husk__json_i64(json_t *obj, const char *path, const char *key, bool required, int64_t min,
-		   int64_t max, struct husk_opt_i64 *ret, struct husk_err *err)
+int husk__json_i64(const struct husk__jfield *f, int64_t min, int64_t max, struct husk_opt_i64 *ret,
+		   struct husk_err *err)
 {
 	json_t *v = NULL;
 	int64_t i = 0;
 	uint64_t u = 0;
-	int r = fetch(obj, path, key, required, &v, err);
+	int r = fetch(f, &v, err);
 
 	if (r < 0 || !v)
 		return r;
 	switch (number_of(v, &i, &u)) {
 	case NUM_NONE:
-		return husk__jerr(err, path, key, "expected integer");
+		return husk__jerr(err, f->path, f->key, "expected integer");
 	case NUM_BIG:
-		return husk__jerr(err, path, key,
+		return husk__jerr(err, f->path, f->key,
 				  "%" PRIu64 " is out of range %" PRId64 "..%" PRId64, u, min, max);
 	case NUM_INT:
 		break;
 	}
 	if (i < min || i > max)
-		return husk__jerr(err, path, key,
+		return husk__jerr(err, f->path, f->key,
 				  "%" PRId64 " is out of range %" PRId64 "..%" PRId64, i, min, max);
 	ret->set = true;
 	ret->v = i;
@@ -506,11 +505,12 @@ void *husk__json_calloc(size_t n, size_t size)
 	return calloc(n ? n : 1, size);
 }
 
-int husk__json_strv(json_t *obj, const char *path, const char *key, bool required, char ***ret,
-		    size_t *ret_n, struct husk_err *err)
+int husk__json_strv(const struct husk__jfield *f, char ***ret, size_t *ret_n, struct husk_err *err)
 {
+	const char *path = f->path;
+	const char *key = f->key;
 	json_t *a = NULL;
-	int r = husk__json_array(obj, path, key, required, &a, err);
+	int r = typed(f, JSON_ARRAY, "array", &a, err);
 
 	if (r < 0 || !a)
 		return r;
@@ -616,8 +616,8 @@ void husk__kv_free(struct husk_kv *kv, size_t n)
 	free(kv);
 }
 
-int husk__json_each(json_t *a, const char *path, const char *key, void *base, size_t size,
-		    husk__json_elem_fn *fn, struct husk_err *err)
+int husk__json_each(json_t *a, const char *path, const char *key, const struct husk__jitems *items,
+		    struct husk_err *err)
 {
 	size_t n = json_array_size(a);
 
@@ -627,7 +627,7 @@ int husk__json_each(json_t *a, const char *path, const char *key, void *base, si
 		husk__jpath_index(where, path, key, i);
 		if (!json_is_object(e))
 			return husk__jerr(err, where, NULL, "expected object");
-		int r = fn(e, where, (char *)base + i * size, err);
+		int r = items->fn(e, where, (char *)items->base + i * items->size, err);
 		if (r < 0)
 			return r;
 	}

@@ -61,6 +61,19 @@ int husk__jerr(struct husk_err *err, const char *path, const char *key, const ch
 /* HUSK_ERR_INTERNAL/ENOMEM naming the path being built. Returns -ENOMEM. */
 int husk__jerr_nomem(struct husk_err *err, const char *path, const char *key);
 
+/*
+ * Where a getter looks: obj[key], named "<path>.<key>" in messages; a required field that is
+ * absent is an error. HUSK__JFIELD() makes one in place for a call.
+ */
+struct husk__jfield {
+	json_t *obj;
+	const char *path;
+	const char *key;
+	bool required;
+};
+#define HUSK__JFIELD(obj, path, key, required) \
+	(&(const struct husk__jfield){(obj), (path), (key), (required)})
+
 /* The member key of obj, or NULL when it is absent or JSON null. */
 json_t *husk__json_field(json_t *obj, const char *key);
 
@@ -93,24 +106,23 @@ int husk__json_opt_bool(json_t *obj, const char *path, const char *key, struct h
 			struct husk_err *err);
 
 /* An integer in [0, max]; ret->set tells whether it was present. */
-int husk__json_u64(json_t *obj, const char *path, const char *key, bool required, uint64_t max,
-		   struct husk_opt_u64 *ret, struct husk_err *err);
+int husk__json_u64(const struct husk__jfield *f, uint64_t max, struct husk_opt_u64 *ret,
+		   struct husk_err *err);
 
 /* An integer value in [0, max] (an array element); path names it. */
 int husk__json_u64_value(json_t *v, const char *path, uint64_t max, uint64_t *ret,
 			 struct husk_err *err);
 
 /* An integer in [min, max]. */
-int husk__json_i64(json_t *obj, const char *path, const char *key, bool required, int64_t min,
-		   int64_t max, struct husk_opt_i64 *ret, struct husk_err *err);
+int husk__json_i64(const struct husk__jfield *f, int64_t min, int64_t max, struct husk_opt_i64 *ret,
+		   struct husk_err *err);
 
 /*
  * An array of strings. The result is also NULL-terminated (n + 1 slots), so args and env
  * can go to execve() as they are. Built in place: after a failure *ret and *ret_n describe
  * what was copied so far, and husk__strv_free() releases it. Absent: *ret stays NULL.
  */
-int husk__json_strv(json_t *obj, const char *path, const char *key, bool required, char ***ret,
-		    size_t *ret_n, struct husk_err *err);
+int husk__json_strv(const struct husk__jfield *f, char ***ret, size_t *ret_n, struct husk_err *err);
 
 /* An object of string values (annotations, sysctl, unified); built in place like strv. */
 int husk__json_kv(json_t *obj, const char *path, const char *key, struct husk_kv **ret,
@@ -122,13 +134,21 @@ int husk__json_kv(json_t *obj, const char *path, const char *key, struct husk_kv
  */
 void *husk__json_calloc(size_t n, size_t size);
 
+typedef int husk__json_elem_fn(json_t *elem, const char *path, void *item, struct husk_err *err);
+
+/* The items an array of objects is parsed into. */
+struct husk__jitems {
+	void *base;		/* item 0 */
+	size_t size;		/* bytes from one item to the next */
+	husk__json_elem_fn *fn; /* parses one element into its item */
+};
+
 /*
  * Parse each element of the array a (found at "<path>.<key>") as an object with
- * fn(elem, "<path>.<key>[i]", item i of base, err); items are size bytes apart.
+ * items->fn(elem, "<path>.<key>[i]", item i, err).
  */
-typedef int husk__json_elem_fn(json_t *elem, const char *path, void *item, struct husk_err *err);
-int husk__json_each(json_t *a, const char *path, const char *key, void *base, size_t size,
-		    husk__json_elem_fn *fn, struct husk_err *err);
+int husk__json_each(json_t *a, const char *path, const char *key, const struct husk__jitems *items,
+		    struct husk_err *err);
 
 /*
  * The array of objects obj[key] into arr/n (a pointer and a count lvalue): the zeroed array
@@ -136,21 +156,21 @@ int husk__json_each(json_t *a, const char *path, const char *key, void *base, si
  * frees the elements built so far. Absent or null: arr and n are untouched. Evaluates to 0
  * or a negative errno.
  */
-#define HUSK__JSON_OBJECTS(obj, path, key, arr, n, fn, err)                                    \
-	({                                                                                     \
-		json_t *_a = NULL;                                                             \
-		int _r = husk__json_array((obj), (path), (key), false, &_a, (err));            \
-		if (_r >= 0 && _a) {                                                           \
-			(arr) = husk__json_calloc(json_array_size(_a), sizeof(*(arr)));        \
-			if (!(arr)) {                                                          \
-				_r = husk__jerr_nomem((err), (path), (key));                   \
-			} else {                                                               \
-				(n) = json_array_size(_a);                                     \
-				_r = husk__json_each(_a, (path), (key), (arr), sizeof(*(arr)), \
-						     (fn), (err));                             \
-			}                                                                      \
-		}                                                                              \
-		_r;                                                                            \
+#define HUSK__JSON_OBJECTS(obj, path, key, arr, n, fn, err)                              \
+	({                                                                               \
+		json_t *_a = NULL;                                                       \
+		int _r = husk__json_array((obj), (path), (key), false, &_a, (err));      \
+		if (_r >= 0 && _a) {                                                     \
+			(arr) = husk__json_calloc(json_array_size(_a), sizeof(*(arr)));  \
+			if (!(arr)) {                                                    \
+				_r = husk__jerr_nomem((err), (path), (key));             \
+			} else {                                                         \
+				(n) = json_array_size(_a);                               \
+				struct husk__jitems _it = {(arr), sizeof(*(arr)), (fn)}; \
+				_r = husk__json_each(_a, (path), (key), &_it, (err));    \
+			}                                                                \
+		}                                                                        \
+		_r;                                                                      \
 	})
 
 void husk__strv_free(char **v, size_t n);

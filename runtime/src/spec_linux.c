@@ -66,15 +66,27 @@ static bool in_table(const char *const *table, size_t n, const char *s)
 
 #define IN_TABLE(t, s) in_table((t), ARRAY_SIZE(t), (s))
 
-/* Each element of a string array in a table, or an error naming it with what. */
-static int check_strv(char **v, size_t n, const char *const *table, size_t n_table,
-		      const char *path, const char *key, const char *what, struct husk_err *err)
+/* The names a string array may hold; what names one in errors. */
+struct name_table {
+	const char *const *names;
+	size_t n;
+	const char *what;
+};
+
+static const struct name_table arch_names = {seccomp_archs, ARRAY_SIZE(seccomp_archs),
+					     "seccomp architecture"};
+static const struct name_table flag_names = {seccomp_flags, ARRAY_SIZE(seccomp_flags),
+					     "seccomp flag"};
+
+/* Each element of a string array in a table, or an error naming it. */
+static int check_strv(char **v, size_t n, const struct name_table *t, const char *path,
+		      const char *key, struct husk_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (!in_table(table, n_table, v[i])) {
+		if (!in_table(t->names, t->n, v[i])) {
 			char where[HUSK__JPATH_MAX];
 			husk__jpath_index(where, path, key, i);
-			return husk__jerr(err, where, NULL, "unknown %s '%s'", what, v[i]);
+			return husk__jerr(err, where, NULL, "unknown %s '%s'", t->what, v[i]);
 		}
 	}
 	return 0;
@@ -145,15 +157,15 @@ int husk__parse_id_mapping(json_t *obj, const char *path, void *item, struct hus
 {
 	struct husk_id_mapping *m = item;
 	struct husk_opt_u64 v = {0};
-	int r = husk__json_u64(obj, path, "containerID", true, UINT32_MAX, &v, err);
+	int r = husk__json_u64(HUSK__JFIELD(obj, path, "containerID", true), UINT32_MAX, &v, err);
 
 	if (r < 0)
 		return r;
 	m->container_id = (uint32_t)v.v;
-	if ((r = husk__json_u64(obj, path, "hostID", true, UINT32_MAX, &v, err)) < 0)
+	if ((r = husk__json_u64(HUSK__JFIELD(obj, path, "hostID", true), UINT32_MAX, &v, err)) < 0)
 		return r;
 	m->host_id = (uint32_t)v.v;
-	if ((r = husk__json_u64(obj, path, "size", true, UINT32_MAX, &v, err)) < 0)
+	if ((r = husk__json_u64(HUSK__JFIELD(obj, path, "size", true), UINT32_MAX, &v, err)) < 0)
 		return r;
 	m->size = (uint32_t)v.v;
 	return 0;
@@ -165,13 +177,14 @@ static int parse_device_numbers(json_t *obj, const char *path, struct husk_devic
 	struct husk_opt_i64 v = {0};
 	/* OCI: major and minor are "REQUIRED unless type is p". */
 	bool required = d->type != 'p';
-	int r = husk__json_i64(obj, path, "major", required, 0, DEVNUM_MAX, &v, err);
+	int r = husk__json_i64(HUSK__JFIELD(obj, path, "major", required), 0, DEVNUM_MAX, &v, err);
 
 	if (r < 0)
 		return r;
 	d->major = v.v;
 	v.v = 0;
-	if ((r = husk__json_i64(obj, path, "minor", required, 0, DEVNUM_MAX, &v, err)) < 0)
+	if ((r = husk__json_i64(HUSK__JFIELD(obj, path, "minor", required), 0, DEVNUM_MAX, &v,
+				err)) < 0)
 		return r;
 	d->minor = v.v;
 	return 0;
@@ -193,10 +206,11 @@ static int parse_device(json_t *obj, const char *path, void *item, struct husk_e
 	if (!husk__path_is_absolute(d->path))
 		return husk__jerr(err, path, "path", "'%s' is not an absolute path", d->path);
 	if ((r = parse_device_numbers(obj, path, d, err)) < 0 ||
-	    (r = husk__json_u64(obj, path, "fileMode", false, 07777, &d->file_mode, err)) < 0 ||
-	    (r = husk__json_u64(obj, path, "uid", false, ID_MAX, &d->uid, err)) < 0)
+	    (r = husk__json_u64(HUSK__JFIELD(obj, path, "fileMode", false), 07777, &d->file_mode,
+				err)) < 0 ||
+	    (r = husk__json_u64(HUSK__JFIELD(obj, path, "uid", false), ID_MAX, &d->uid, err)) < 0)
 		return r;
-	return husk__json_u64(obj, path, "gid", false, ID_MAX, &d->gid, err);
+	return husk__json_u64(HUSK__JFIELD(obj, path, "gid", false), ID_MAX, &d->gid, err);
 }
 
 /* ---- seccomp ---- */
@@ -205,16 +219,17 @@ static int parse_seccomp_arg(json_t *obj, const char *path, void *item, struct h
 {
 	struct husk_seccomp_arg *a = item;
 	struct husk_opt_u64 v = {0};
-	int r = husk__json_u64(obj, path, "index", true, SYSCALL_ARGS - 1, &v, err);
+	int r = husk__json_u64(HUSK__JFIELD(obj, path, "index", true), SYSCALL_ARGS - 1, &v, err);
 
 	if (r < 0)
 		return r;
 	a->index = (unsigned)v.v;
-	if ((r = husk__json_u64(obj, path, "value", true, UINT64_MAX, &v, err)) < 0)
+	if ((r = husk__json_u64(HUSK__JFIELD(obj, path, "value", true), UINT64_MAX, &v, err)) < 0)
 		return r;
 	a->value = v.v;
 	v.v = 0;
-	if ((r = husk__json_u64(obj, path, "valueTwo", false, UINT64_MAX, &v, err)) < 0)
+	if ((r = husk__json_u64(HUSK__JFIELD(obj, path, "valueTwo", false), UINT64_MAX, &v, err)) <
+	    0)
 		return r;
 	a->value_two = v.v;
 	if ((r = husk__json_string(obj, path, "op", true, &a->op, err)) < 0)
@@ -224,17 +239,29 @@ static int parse_seccomp_arg(json_t *obj, const char *path, void *item, struct h
 	return 0;
 }
 
+/* The keys of an action and of its errno. */
+struct action_keys {
+	const char *action;
+	const char *errno_ret;
+};
+
+static const struct action_keys syscall_action = {"action", "errnoRet"};
+static const struct action_keys default_action = {"defaultAction", "defaultErrnoRet"};
+
 /* An action with its errno: OCI lets only ERRNO and TRACE carry one. */
-static int parse_action(json_t *obj, const char *path, const char *key, const char *errno_key,
+static int parse_action(json_t *obj, const char *path, const struct action_keys *keys,
 			char **ret_action, struct husk_opt_u64 *ret_errno, struct husk_err *err)
 {
+	const char *key = keys->action;
+	const char *errno_key = keys->errno_ret;
 	int r = husk__json_string(obj, path, key, true, ret_action, err);
 
 	if (r < 0)
 		return r;
 	if (!IN_TABLE(seccomp_actions, *ret_action))
 		return husk__jerr(err, path, key, "unknown seccomp action '%s'", *ret_action);
-	if ((r = husk__json_u64(obj, path, errno_key, false, ERRNO_MAX, ret_errno, err)) < 0)
+	if ((r = husk__json_u64(HUSK__JFIELD(obj, path, errno_key, false), ERRNO_MAX, ret_errno,
+				err)) < 0)
 		return r;
 	if (ret_errno->set && strcmp(*ret_action, "SCMP_ACT_ERRNO") != 0 &&
 	    strcmp(*ret_action, "SCMP_ACT_TRACE") != 0)
@@ -246,7 +273,8 @@ static int parse_action(json_t *obj, const char *path, const char *key, const ch
 static int parse_syscall(json_t *obj, const char *path, void *item, struct husk_err *err)
 {
 	struct husk_seccomp_syscall *s = item;
-	int r = husk__json_strv(obj, path, "names", true, &s->names, &s->n_names, err);
+	int r = husk__json_strv(HUSK__JFIELD(obj, path, "names", true), &s->names, &s->n_names,
+				err);
 
 	if (r < 0)
 		return r;
@@ -259,7 +287,7 @@ static int parse_syscall(json_t *obj, const char *path, void *item, struct husk_
 			return husk__jerr(err, where, NULL, "empty syscall name");
 		}
 	}
-	if ((r = parse_action(obj, path, "action", "errnoRet", &s->action, &s->errno_ret, err)) < 0)
+	if ((r = parse_action(obj, path, &syscall_action, &s->action, &s->errno_ret, err)) < 0)
 		return r;
 	return HUSK__JSON_OBJECTS(obj, path, "args", s->args, s->n_args, parse_seccomp_arg, err);
 }
@@ -276,16 +304,15 @@ static int parse_seccomp(json_t *obj, const char *path, struct husk_linux *lx, s
 	if (!sc)
 		return husk__jerr_nomem(err, path, "seccomp");
 	husk__jpath_key(w, path, "seccomp");
-	if ((r = parse_action(o, w, "defaultAction", "defaultErrnoRet", &sc->default_action,
-			      &sc->default_errno_ret, err)) < 0 ||
-	    (r = husk__json_strv(o, w, "architectures", false, &sc->architectures,
+	if ((r = parse_action(o, w, &default_action, &sc->default_action, &sc->default_errno_ret,
+			      err)) < 0 ||
+	    (r = husk__json_strv(HUSK__JFIELD(o, w, "architectures", false), &sc->architectures,
 				 &sc->n_architectures, err)) < 0 ||
-	    (r = check_strv(sc->architectures, sc->n_architectures, seccomp_archs,
-			    ARRAY_SIZE(seccomp_archs), w, "architectures", "seccomp architecture",
+	    (r = check_strv(sc->architectures, sc->n_architectures, &arch_names, w, "architectures",
 			    err)) < 0 ||
-	    (r = husk__json_strv(o, w, "flags", false, &sc->flags, &sc->n_flags, err)) < 0 ||
-	    (r = check_strv(sc->flags, sc->n_flags, seccomp_flags, ARRAY_SIZE(seccomp_flags), w,
-			    "flags", "seccomp flag", err)) < 0)
+	    (r = husk__json_strv(HUSK__JFIELD(o, w, "flags", false), &sc->flags, &sc->n_flags,
+				 err)) < 0 ||
+	    (r = check_strv(sc->flags, sc->n_flags, &flag_names, w, "flags", err)) < 0)
 		return r;
 	return HUSK__JSON_OBJECTS(o, w, "syscalls", sc->syscalls, sc->n_syscalls, parse_syscall,
 				  err);
@@ -329,7 +356,7 @@ static int parse_personality(json_t *obj, const char *path, struct husk_linux *l
 		return r;
 	if (strcmp(p->domain, "LINUX") != 0 && strcmp(p->domain, "LINUX32") != 0)
 		return husk__jerr(err, w, "domain", "unknown personality domain '%s'", p->domain);
-	return husk__json_strv(o, w, "flags", false, &p->flags, &p->n_flags, err);
+	return husk__json_strv(HUSK__JFIELD(o, w, "flags", false), &p->flags, &p->n_flags, err);
 }
 
 static int parse_propagation(json_t *obj, const char *path, struct husk_linux *lx,
@@ -383,12 +410,12 @@ static int parse_paths(json_t *obj, const char *path, struct husk_linux *lx, str
 	int r;
 
 	/* OCI: masked and read-only paths "MUST be absolute paths in the container". */
-	if ((r = husk__json_strv(obj, path, "maskedPaths", false, &lx->masked_paths,
+	if ((r = husk__json_strv(HUSK__JFIELD(obj, path, "maskedPaths", false), &lx->masked_paths,
 				 &lx->n_masked_paths, err)) < 0 ||
 	    (r = check_absolute(lx->masked_paths, lx->n_masked_paths, path, "maskedPaths", err)) <
 		    0 ||
-	    (r = husk__json_strv(obj, path, "readonlyPaths", false, &lx->readonly_paths,
-				 &lx->n_readonly_paths, err)) < 0)
+	    (r = husk__json_strv(HUSK__JFIELD(obj, path, "readonlyPaths", false),
+				 &lx->readonly_paths, &lx->n_readonly_paths, err)) < 0)
 		return r;
 	return check_absolute(lx->readonly_paths, lx->n_readonly_paths, path, "readonlyPaths", err);
 }

@@ -77,15 +77,15 @@ static int parse_user(json_t *obj, const char *path, struct husk_user *u, struct
 	if (r < 0 || !o)
 		return r;
 	husk__jpath_key(where, path, "user");
-	r = husk__json_u64(o, where, "uid", true, ID_MAX, &id, err);
+	r = husk__json_u64(HUSK__JFIELD(o, where, "uid", true), ID_MAX, &id, err);
 	if (r < 0)
 		return r;
 	u->uid = (uid_t)id.v;
-	r = husk__json_u64(o, where, "gid", true, ID_MAX, &id, err);
+	r = husk__json_u64(HUSK__JFIELD(o, where, "gid", true), ID_MAX, &id, err);
 	if (r < 0)
 		return r;
 	u->gid = (gid_t)id.v;
-	r = husk__json_u64(o, where, "umask", false, 0777, &u->umask, err);
+	r = husk__json_u64(HUSK__JFIELD(o, where, "umask", false), 0777, &u->umask, err);
 	if (r < 0)
 		return r;
 	return parse_gids(o, where, u, err);
@@ -107,7 +107,7 @@ static bool capability_known(const char *name)
 static int parse_cap_set(json_t *obj, const char *path, const char *key, char ***ret, size_t *ret_n,
 			 struct husk_err *err)
 {
-	int r = husk__json_strv(obj, path, key, false, ret, ret_n, err);
+	int r = husk__json_strv(HUSK__JFIELD(obj, path, key, false), ret, ret_n, err);
 
 	if (r < 0)
 		return r;
@@ -157,10 +157,10 @@ static int parse_rlimit(json_t *obj, const char *path, void *item, struct husk_e
 	if (i == ARRAY_SIZE(rlimit_names))
 		return husk__jerr(err, path, "type", "unknown rlimit '%s'", type);
 	rl->resource = rlimit_names[i].resource;
-	if ((r = husk__json_u64(obj, path, "hard", true, UINT64_MAX, &v, err)) < 0)
+	if ((r = husk__json_u64(HUSK__JFIELD(obj, path, "hard", true), UINT64_MAX, &v, err)) < 0)
 		return r;
 	rl->hard = v.v;
-	if ((r = husk__json_u64(obj, path, "soft", true, UINT64_MAX, &v, err)) < 0)
+	if ((r = husk__json_u64(HUSK__JFIELD(obj, path, "soft", true), UINT64_MAX, &v, err)) < 0)
 		return r;
 	rl->soft = v.v;
 	/* setrlimit() would refuse it later with a bare EINVAL. */
@@ -204,22 +204,25 @@ static int parse_console(json_t *obj, const char *path, struct husk_process *p,
 	if (r < 0 || !o)
 		return r;
 	husk__jpath_key(where, path, "consoleSize");
-	r = husk__json_u64(o, where, "height", true, CONSOLE_MAX, &p->console_height, err);
+	r = husk__json_u64(HUSK__JFIELD(o, where, "height", true), CONSOLE_MAX, &p->console_height,
+			   err);
 	if (r < 0)
 		return r;
-	return husk__json_u64(o, where, "width", true, CONSOLE_MAX, &p->console_width, err);
+	return husk__json_u64(HUSK__JFIELD(o, where, "width", true), CONSOLE_MAX, &p->console_width,
+			      err);
 }
 
 static int parse_args_cwd(json_t *obj, const char *path, struct husk_process *p,
 			  struct husk_err *err)
 {
-	int r = husk__json_strv(obj, path, "args", true, &p->args, &p->n_args, err);
+	int r = husk__json_strv(HUSK__JFIELD(obj, path, "args", true), &p->args, &p->n_args, err);
 
 	if (r < 0)
 		return r;
 	if (p->n_args == 0)
 		return husk__jerr(err, path, "args", "must not be empty");
-	if ((r = husk__json_strv(obj, path, "env", false, &p->env, &p->n_env, err)) < 0)
+	if ((r = husk__json_strv(HUSK__JFIELD(obj, path, "env", false), &p->env, &p->n_env, err)) <
+	    0)
 		return r;
 	if ((r = husk__json_string(obj, path, "cwd", true, &p->cwd, err)) < 0)
 		return r;
@@ -240,7 +243,7 @@ int husk__process_from_json(json_t *obj, const char *path, struct husk_process *
 	    (r = parse_capabilities(obj, path, &p->capabilities, err)) < 0 ||
 	    (r = parse_rlimits(obj, path, p, err)) < 0 ||
 	    (r = husk__json_bool(obj, path, "noNewPrivileges", &p->no_new_privileges, err)) < 0 ||
-	    (r = husk__json_i64(obj, path, "oomScoreAdj", false, OOM_SCORE_ADJ_MIN,
+	    (r = husk__json_i64(HUSK__JFIELD(obj, path, "oomScoreAdj", false), OOM_SCORE_ADJ_MIN,
 				OOM_SCORE_ADJ_MAX, &p->oom_score_adj, err)) < 0 ||
 	    (r = husk__json_string(obj, path, "apparmorProfile", false, &p->apparmor_profile,
 				   err)) < 0)

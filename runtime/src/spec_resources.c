@@ -53,8 +53,10 @@ static int parse_device_rule(json_t *obj, const char *path, void *item, struct h
 		d->type = type[0];
 	}
 	/* -1 is the wildcard some writers use instead of leaving the number out. */
-	if ((r = husk__json_i64(obj, path, "major", false, -1, INT64_MAX, &d->major, err)) < 0 ||
-	    (r = husk__json_i64(obj, path, "minor", false, -1, INT64_MAX, &d->minor, err)) < 0)
+	if ((r = husk__json_i64(HUSK__JFIELD(obj, path, "major", false), -1, INT64_MAX, &d->major,
+				err)) < 0 ||
+	    (r = husk__json_i64(HUSK__JFIELD(obj, path, "minor", false), -1, INT64_MAX, &d->minor,
+				err)) < 0)
 		return r;
 	return parse_access(obj, path, d, err);
 }
@@ -62,7 +64,8 @@ static int parse_device_rule(json_t *obj, const char *path, void *item, struct h
 static int parse_swappiness(json_t *obj, const char *path, struct husk_memory_resources *m,
 			    struct husk_err *err)
 {
-	int r = husk__json_u64(obj, path, "swappiness", false, UINT64_MAX, &m->swappiness, err);
+	int r = husk__json_u64(HUSK__JFIELD(obj, path, "swappiness", false), UINT64_MAX,
+			       &m->swappiness, err);
 
 	if (r < 0 || !m->swappiness.set)
 		return r;
@@ -91,13 +94,16 @@ static int parse_memory(json_t *obj, const char *path, struct husk_resources *re
 	res->has_memory = true;
 	husk__jpath_key(w, path, "memory");
 	/* -1 is "unlimited" for all of these; nothing below it means anything. */
-	if ((r = husk__json_i64(o, w, "limit", false, -1, INT64_MAX, &m->limit, err)) < 0 ||
-	    (r = husk__json_i64(o, w, "reservation", false, -1, INT64_MAX, &m->reservation, err)) <
+	if ((r = husk__json_i64(HUSK__JFIELD(o, w, "limit", false), -1, INT64_MAX, &m->limit,
+				err)) < 0 ||
+	    (r = husk__json_i64(HUSK__JFIELD(o, w, "reservation", false), -1, INT64_MAX,
+				&m->reservation, err)) < 0 ||
+	    (r = husk__json_i64(HUSK__JFIELD(o, w, "swap", false), -1, INT64_MAX, &m->swap, err)) <
 		    0 ||
-	    (r = husk__json_i64(o, w, "swap", false, -1, INT64_MAX, &m->swap, err)) < 0 ||
-	    (r = husk__json_i64(o, w, "kernel", false, -1, INT64_MAX, &m->kernel, err)) < 0 ||
-	    (r = husk__json_i64(o, w, "kernelTCP", false, -1, INT64_MAX, &m->kernel_tcp, err)) <
-		    0 ||
+	    (r = husk__json_i64(HUSK__JFIELD(o, w, "kernel", false), -1, INT64_MAX, &m->kernel,
+				err)) < 0 ||
+	    (r = husk__json_i64(HUSK__JFIELD(o, w, "kernelTCP", false), -1, INT64_MAX,
+				&m->kernel_tcp, err)) < 0 ||
 	    (r = parse_swappiness(o, w, m, err)) < 0 ||
 	    (r = husk__json_opt_bool(o, w, "disableOOMKiller", &m->disable_oom_killer, err)) < 0 ||
 	    (r = husk__json_opt_bool(o, w, "useHierarchy", &m->use_hierarchy, err)) < 0)
@@ -117,35 +123,40 @@ static int parse_cpu(json_t *obj, const char *path, struct husk_resources *res,
 		return r;
 	res->has_cpu = true;
 	husk__jpath_key(w, path, "cpu");
-	if ((r = husk__json_u64(o, w, "shares", false, UINT64_MAX, &c->shares, err)) < 0 ||
-	    (r = husk__json_i64(o, w, "quota", false, -1, INT64_MAX, &c->quota, err)) < 0 ||
-	    (r = husk__json_u64(o, w, "period", false, UINT64_MAX, &c->period, err)) < 0 ||
-	    (r = husk__json_i64(o, w, "realtimeRuntime", false, -1, INT64_MAX, &c->realtime_runtime,
+	if ((r = husk__json_u64(HUSK__JFIELD(o, w, "shares", false), UINT64_MAX, &c->shares, err)) <
+		    0 ||
+	    (r = husk__json_i64(HUSK__JFIELD(o, w, "quota", false), -1, INT64_MAX, &c->quota,
 				err)) < 0 ||
-	    (r = husk__json_u64(o, w, "realtimePeriod", false, UINT64_MAX, &c->realtime_period,
-				err)) < 0 ||
+	    (r = husk__json_u64(HUSK__JFIELD(o, w, "period", false), UINT64_MAX, &c->period, err)) <
+		    0 ||
+	    (r = husk__json_i64(HUSK__JFIELD(o, w, "realtimeRuntime", false), -1, INT64_MAX,
+				&c->realtime_runtime, err)) < 0 ||
+	    (r = husk__json_u64(HUSK__JFIELD(o, w, "realtimePeriod", false), UINT64_MAX,
+				&c->realtime_period, err)) < 0 ||
 	    (r = husk__json_string(o, w, "cpus", false, &c->cpus, err)) < 0 ||
 	    (r = husk__json_string(o, w, "mems", false, &c->mems, err)) < 0)
 		return r;
 	/* cgroup v2 cpu.idle takes 0 or 1. */
-	return husk__json_i64(o, w, "idle", false, 0, 1, &c->idle, err);
+	return husk__json_i64(HUSK__JFIELD(o, w, "idle", false), 0, 1, &c->idle, err);
 }
 
 static int parse_weight_device(json_t *obj, const char *path, void *item, struct husk_err *err)
 {
 	struct husk_weight_device *d = item;
 	struct husk_opt_i64 v = {0};
-	int r = husk__json_i64(obj, path, "major", true, 0, INT64_MAX, &v, err);
+	int r = husk__json_i64(HUSK__JFIELD(obj, path, "major", true), 0, INT64_MAX, &v, err);
 
 	if (r < 0)
 		return r;
 	d->major = v.v;
-	if ((r = husk__json_i64(obj, path, "minor", true, 0, INT64_MAX, &v, err)) < 0)
+	if ((r = husk__json_i64(HUSK__JFIELD(obj, path, "minor", true), 0, INT64_MAX, &v, err)) < 0)
 		return r;
 	d->minor = v.v;
-	if ((r = husk__json_u64(obj, path, "weight", false, WEIGHT_MAX, &d->weight, err)) < 0)
+	if ((r = husk__json_u64(HUSK__JFIELD(obj, path, "weight", false), WEIGHT_MAX, &d->weight,
+				err)) < 0)
 		return r;
-	return husk__json_u64(obj, path, "leafWeight", false, WEIGHT_MAX, &d->leaf_weight, err);
+	return husk__json_u64(HUSK__JFIELD(obj, path, "leafWeight", false), WEIGHT_MAX,
+			      &d->leaf_weight, err);
 }
 
 static int parse_throttle_device(json_t *obj, const char *path, void *item, struct husk_err *err)
@@ -153,18 +164,25 @@ static int parse_throttle_device(json_t *obj, const char *path, void *item, stru
 	struct husk_throttle_device *d = item;
 	struct husk_opt_i64 v = {0};
 	struct husk_opt_u64 rate = {0};
-	int r = husk__json_i64(obj, path, "major", true, 0, INT64_MAX, &v, err);
+	int r = husk__json_i64(HUSK__JFIELD(obj, path, "major", true), 0, INT64_MAX, &v, err);
 
 	if (r < 0)
 		return r;
 	d->major = v.v;
-	if ((r = husk__json_i64(obj, path, "minor", true, 0, INT64_MAX, &v, err)) < 0)
+	if ((r = husk__json_i64(HUSK__JFIELD(obj, path, "minor", true), 0, INT64_MAX, &v, err)) < 0)
 		return r;
 	d->minor = v.v;
-	if ((r = husk__json_u64(obj, path, "rate", true, UINT64_MAX, &rate, err)) < 0)
+	if ((r = husk__json_u64(HUSK__JFIELD(obj, path, "rate", true), UINT64_MAX, &rate, err)) < 0)
 		return r;
 	d->rate = rate.v;
 	return 0;
+}
+
+/* blockIO.<key>: a list of throttled devices. */
+static int throttles(json_t *o, const char *w, const char *key, struct husk_throttle_device **list,
+		     size_t *n, struct husk_err *err)
+{
+	return HUSK__JSON_OBJECTS(o, w, key, *list, *n, parse_throttle_device, err);
 }
 
 static int parse_blkio(json_t *obj, const char *path, struct husk_resources *res,
@@ -179,19 +197,21 @@ static int parse_blkio(json_t *obj, const char *path, struct husk_resources *res
 		return r;
 	res->has_blkio = true;
 	husk__jpath_key(w, path, "blockIO");
-	if ((r = husk__json_u64(o, w, "weight", false, WEIGHT_MAX, &b->weight, err)) < 0 ||
-	    (r = husk__json_u64(o, w, "leafWeight", false, WEIGHT_MAX, &b->leaf_weight, err)) < 0 ||
+	if ((r = husk__json_u64(HUSK__JFIELD(o, w, "weight", false), WEIGHT_MAX, &b->weight, err)) <
+		    0 ||
+	    (r = husk__json_u64(HUSK__JFIELD(o, w, "leafWeight", false), WEIGHT_MAX,
+				&b->leaf_weight, err)) < 0 ||
 	    (r = HUSK__JSON_OBJECTS(o, w, "weightDevice", b->weight_device, b->n_weight_device,
 				    parse_weight_device, err)) < 0 ||
-	    (r = HUSK__JSON_OBJECTS(o, w, "throttleReadBpsDevice", b->throttle_read_bps,
-				    b->n_throttle_read_bps, parse_throttle_device, err)) < 0 ||
-	    (r = HUSK__JSON_OBJECTS(o, w, "throttleWriteBpsDevice", b->throttle_write_bps,
-				    b->n_throttle_write_bps, parse_throttle_device, err)) < 0 ||
-	    (r = HUSK__JSON_OBJECTS(o, w, "throttleReadIOPSDevice", b->throttle_read_iops,
-				    b->n_throttle_read_iops, parse_throttle_device, err)) < 0)
+	    (r = throttles(o, w, "throttleReadBpsDevice", &b->throttle_read_bps,
+			   &b->n_throttle_read_bps, err)) < 0 ||
+	    (r = throttles(o, w, "throttleWriteBpsDevice", &b->throttle_write_bps,
+			   &b->n_throttle_write_bps, err)) < 0 ||
+	    (r = throttles(o, w, "throttleReadIOPSDevice", &b->throttle_read_iops,
+			   &b->n_throttle_read_iops, err)) < 0)
 		return r;
-	return HUSK__JSON_OBJECTS(o, w, "throttleWriteIOPSDevice", b->throttle_write_iops,
-				  b->n_throttle_write_iops, parse_throttle_device, err);
+	return throttles(o, w, "throttleWriteIOPSDevice", &b->throttle_write_iops,
+			 &b->n_throttle_write_iops, err);
 }
 
 /* "2MB", "1GB", "64KB": it becomes part of a cgroup file name (hugetlb.2MB.limit_in_bytes). */
@@ -213,7 +233,8 @@ static int parse_hugepage(json_t *obj, const char *path, void *item, struct husk
 		return r;
 	if (!page_size_valid(h->page_size))
 		return husk__jerr(err, path, "pageSize", "invalid page size '%s'", h->page_size);
-	if ((r = husk__json_u64(obj, path, "limit", true, UINT64_MAX, &limit, err)) < 0)
+	if ((r = husk__json_u64(HUSK__JFIELD(obj, path, "limit", true), UINT64_MAX, &limit, err)) <
+	    0)
 		return r;
 	h->limit = limit.v;
 	return 0;
@@ -245,7 +266,8 @@ int husk__resources_from_json(json_t *obj, const char *path, struct husk_resourc
 		return r;
 	if (pids) {
 		husk__jpath_key(w, path, "pids");
-		r = husk__json_i64(pids, w, "limit", true, -1, INT64_MAX, &res->pids_limit, err);
+		r = husk__json_i64(HUSK__JFIELD(pids, w, "limit", true), -1, INT64_MAX,
+				   &res->pids_limit, err);
 		if (r < 0)
 			return r;
 	}

@@ -348,7 +348,9 @@ int husk__oci_data_parse(const char *json, struct husk_oci_data *ret, struct hus
 	r = r ?: husk__json_string(o, "engine_data", "binary", true, &d.binary, err);
 	r = r ?: husk__json_string(o, "engine_data", "root", true, &d.root, err);
 	r = r ?: husk__json_string(o, "engine_data", "work", true, &d.work, err);
-	r = r ?: husk__json_strv(o, "engine_data", "args", false, &d.args, &d.n_args, err);
+	r = r
+		    ?: husk__json_strv(HUSK__JFIELD(o, "engine_data", "args", false), &d.args,
+				       &d.n_args, err);
 	r = r ?: husk__json_string(o, "engine_data", "rootfs", false, &d.rootfs, err);
 	r = r ?: husk__json_bool(o, "engine_data", "systemd_cgroup", &d.systemd_cgroup, err);
 	if (r < 0) {

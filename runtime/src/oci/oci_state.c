@@ -24,7 +24,7 @@ int husk__oci_state_parse(const char *json, size_t len, struct husk_oci_state *r
 	int r = husk__json_load(json, len, "state", &root, err);
 
 	r = r ?: husk__json_string(root, "", "id", true, &s.id, err);
-	r = r ?: husk__json_i64(root, "", "pid", true, -1, INT32_MAX, &pid, err);
+	r = r ?: husk__json_i64(HUSK__JFIELD(root, "", "pid", true), -1, INT32_MAX, &pid, err);
 	r = r ?: husk__json_string(root, "", "status", true, &s.status, err);
 	r = r ?: husk__json_string(root, "", "bundle", false, &s.bundle, err);
 	if (r < 0) {
@@ -103,7 +103,7 @@ static int u64_at(json_t *obj, const char *path, const char *key, uint64_t *ret,
 		  struct husk_err *err)
 {
 	struct husk_opt_u64 v = {0};
-	int r = husk__json_u64(obj, path, key, false, UINT64_MAX, &v, err);
+	int r = husk__json_u64(HUSK__JFIELD(obj, path, key, false), UINT64_MAX, &v, err);
 
 	if (r >= 0 && v.set)
 		*ret = v.v;
