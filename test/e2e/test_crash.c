@@ -4,11 +4,16 @@
  * fifo, state file, cgroup or mount (the fixture's leak checks run after every test).
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
@@ -123,6 +128,72 @@ E2E_TEST(crash, containerd_restart_keeps_task)
 	char *warn = remove_stopped(id);
 	cr_assert(strstr(warn, "exit code 7") != NULL, "ctr task rm: %s", warn);
 	free(warn);
+	cr_assert(e2e_wait_pid_gone(init, 10));
+}
+
+/* Connections held on the shim's socket by a local process that reconnects whenever one
+ * is closed: it never sends a byte. */
+#define FLOOD_CONNECTIONS 300
+
+static int flood_connect(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	(void)snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		_exit(0); /* the shim is gone: nothing left to hold */
+	return fd;
+}
+
+static void __attribute__((noreturn)) flood_main(const char *path)
+{
+	struct pollfd p[FLOOD_CONNECTIONS];
+
+	for (int i = 0; i < FLOOD_CONNECTIONS; i++)
+		p[i] = (struct pollfd){.fd = flood_connect(path), .events = POLLRDHUP};
+	for (;;) {
+		if (poll(p, FLOOD_CONNECTIONS, -1) < 0)
+			_exit(1);
+		for (int i = 0; i < FLOOD_CONNECTIONS; i++) {
+			if (!p[i].revents)
+				continue;
+			(void)close(p[i].fd);
+			p[i].fd = flood_connect(path);
+		}
+	}
+}
+
+/* A restarted containerd reconnects to the shim while another local process keeps its
+ * free connection slots taken: the task stays running and served. */
+E2E_TEST(crash, containerd_restart_under_a_connection_flood)
+{
+	const char *id = e2e_id(cd, "flood");
+	pid_t init = run_detached(id);
+	char *sock = e2e_shim_socket(cd, id);
+
+	pid_t flood = fork();
+	cr_assert(ge(int, flood, 0));
+	if (flood == 0)
+		flood_main(sock);
+	free(sock);
+
+	e2e_cd_restart(cd);
+	char *st = e2e_task_status(cd, id);
+	cr_expect(eq(str, st ? st : "(none)", "RUNNING"), "the task survived the restart");
+	free(st);
+	cr_expect(eq(int, (int)e2e_task_pid(cd, id), (int)init));
+	_cleanup_res_ struct e2e_res x = e2e_ctr(cd, NULL, E2E_EXEC(cd), "--exec-id", "post", id,
+						 "echo", "still here", NULL);
+	cr_expect(eq(int, x.status, 0), "exec after restart: %s", x.err);
+
+	cr_assert(eq(int, kill(flood, SIGKILL), 0));
+	cr_assert(eq(int, waitpid(flood, NULL, 0), flood));
+	cr_assert(eq(str, x.out, "still here\n"));
+	_cleanup_res_ struct e2e_res k = e2e_ctr(cd, NULL, "task", "kill", "-s", "KILL", id, NULL);
+	cr_assert(eq(int, k.status, 0), "ctr task kill: %s", k.err);
+	cr_assert(e2e_wait_task_status(cd, id, "STOPPED", 30));
+	free(remove_stopped(id));
 	cr_assert(e2e_wait_pid_gone(init, 10));
 }
 

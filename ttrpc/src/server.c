@@ -22,7 +22,9 @@
 #define DEFAULT_MAX_PENDING	 128
 #define DEFAULT_FIRST_REQUEST_MS 10000
 #define DEFAULT_MAX_CALLS	 1024
-#define DEFAULT_HIGH_WATER	 (8u << 20)
+/* Connections accepted in one turn of the loop before the others wait for the next. */
+#define ACCEPT_BURST	   32
+#define DEFAULT_HIGH_WATER (8u << 20)
 
 struct server_conn;
 
@@ -49,6 +51,7 @@ struct server_conn {
 	bool closing;
 	bool draining;	      /* the server is closing; close once the write queue is empty */
 	bool proven;	      /* a request has been completed (until then it is pending) */
+	pid_t peer_pid;	      /* SO_PEERCRED at accept; 0 when unknown */
 	uint64_t accepted;    /* loop time of the accept */
 	uint64_t last_active; /* loop time of the last request or of the end of a call */
 };
@@ -67,6 +70,11 @@ struct ttrpc_server {
 	size_t handles;	  /* listener, sweep and linger timers not yet closed */
 	uv_timer_t sweep; /* closes connections that stay pending or half-sent too long */
 	bool sweep_inited;
+	uv_timer_t accept_timer; /* resumes accepting after a burst */
+	bool accept_inited;
+	bool accept_deferred;
+	size_t accept_burst;
+	uint64_t burst_tick;
 	struct server_conn *conns;
 	size_t n_conns;	  /* including those closing */
 	size_t n_open;	  /* not closing */
@@ -417,17 +425,19 @@ static const struct ttrpc__conn_ops server_conn_ops = {
 	.closed = conn_closed,
 };
 
+/* Records the peer's pid (for fairness between peers) and checks its uid/gid when asked. */
 static bool peer_allowed(struct server_conn *sc)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	uv_os_fd_t fd;
 
-	if (!sc->server->opts.require_same_user)
-		return true;
 	if (uv_fileno((uv_handle_t *)&sc->conn.pipe, &fd) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
+		return !sc->server->opts.require_same_user;
+	sc->peer_pid = cred.pid;
+	if (!sc->server->opts.require_same_user)
+		return true;
 	return cred.uid == geteuid() && cred.gid == getegid();
 }
 
@@ -479,27 +489,45 @@ static bool silent(struct server_conn *sc)
 	       ioctl(fd, FIONREAD, &avail) == 0 && avail == 0;
 }
 
+/* Pending connections held by the same peer process as sc (sc included). */
+static size_t pending_of_peer(const struct ttrpc_server *s, const struct server_conn *sc)
+{
+	size_t n = 0;
+
+	for (const struct server_conn *o = s->conns; o != NULL; o = o->next)
+		n += !o->closing && !o->proven && o->peer_pid == sc->peer_pid;
+	return n;
+}
+
 /*
- * The pending connection to close first: the oldest that has sent nothing. With only_silent
- * false, the oldest pending one when none is silent. One whose request is already queued
- * is read on the next turn of the loop, so it is never the first to go: containerd
- * reconnecting hundreds of tasks at once must not evict itself.
+ * The pending connection to close first. It belongs to the peer process that holds the
+ * most pending connections, so one process flooding the socket evicts its own and not
+ * containerd's single fresh connection; among those, a silent one (nothing sent) before
+ * one whose request is already queued (it is read on the next turn of the loop), and the
+ * oldest first. With only_silent, never one that has sent something.
  */
 static struct server_conn *pick_pending(struct ttrpc_server *s, const struct server_conn *keep,
 					bool only_silent)
 {
-	struct server_conn *oldest = NULL;
-	struct server_conn *oldest_silent = NULL;
+	struct server_conn *best = NULL;
+	size_t best_n = 0;
+	bool best_silent = false;
 
 	for (struct server_conn *sc = s->conns; sc != NULL; sc = sc->next) {
 		if (sc->closing || sc->proven || sc == keep)
 			continue;
-		/* The list is newest first: a later match is older. */
-		oldest = sc;
-		if (silent(sc))
-			oldest_silent = sc;
+		bool quiet = silent(sc);
+		if (only_silent && !quiet)
+			continue;
+		size_t n = pending_of_peer(s, sc);
+		/* The list is newest first: on a tie, a later match is older and wins. */
+		if (best == NULL || n > best_n || (n == best_n && quiet >= best_silent)) {
+			best = sc;
+			best_n = n;
+			best_silent = quiet;
+		}
 	}
-	return oldest_silent != NULL || only_silent ? oldest_silent : oldest;
+	return best;
 }
 
 /* The proven connection with no call in flight that has been idle longest. */
@@ -557,16 +585,10 @@ static void sweep_cb(uv_timer_t *t)
 	}
 }
 
-static void on_connection(uv_stream_t *listener, int status)
+static void accept_one(struct ttrpc_server *s)
 {
-	struct ttrpc_server *s = listener->data;
-	struct server_conn *sc;
+	struct server_conn *sc = calloc(1, sizeof(*sc));
 
-	if (status < 0 || s->closing) {
-		ttrpc__log(TTRPC__LOG_WARNING, "ttrpc: accept failed: %s", uv_strerror(status));
-		return;
-	}
-	sc = calloc(1, sizeof(*sc));
 	if (sc == NULL)
 		return;
 	sc->server = s;
@@ -579,7 +601,7 @@ static void on_connection(uv_stream_t *listener, int status)
 	s->n_conns++;
 	s->n_open++;
 	s->n_pending++;
-	if (uv_accept(listener, (uv_stream_t *)&sc->conn.pipe) < 0) {
+	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&sc->conn.pipe) < 0) {
 		server_conn_close(sc);
 		return;
 	}
@@ -591,6 +613,44 @@ static void on_connection(uv_stream_t *listener, int status)
 	make_room(s, sc);
 	if (!sc->closing && ttrpc__conn_read_start(&sc->conn) < 0)
 		server_conn_close(sc);
+}
+
+static void accept_resume_cb(uv_timer_t *t)
+{
+	struct ttrpc_server *s = t->data;
+
+	s->accept_deferred = false;
+	s->accept_burst = 0;
+	s->burst_tick = uv_now(s->loop);
+	if (!s->closing)
+		accept_one(s); /* the connection libuv held also re-arms the listener */
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+	struct ttrpc_server *s = listener->data;
+
+	if (status < 0 || s->closing) {
+		ttrpc__log(TTRPC__LOG_WARNING, "ttrpc: accept failed: %s", uv_strerror(status));
+		return;
+	}
+	/* libuv accepts until the backlog is empty: a peer that reconnects as fast as it is
+	 * evicted would keep this loop turn going forever, and no request would ever be read.
+	 * Past a burst, the next connection waits in libuv (which stops watching the listener
+	 * meanwhile) until the loop has turned once. */
+	if (uv_now(s->loop) != s->burst_tick) {
+		s->burst_tick = uv_now(s->loop);
+		s->accept_burst = 0;
+	}
+	if (s->accept_burst >= ACCEPT_BURST) {
+		if (!s->accept_deferred) {
+			s->accept_deferred = true;
+			(void)uv_timer_start(&s->accept_timer, accept_resume_cb, 0, 0);
+		}
+		return;
+	}
+	s->accept_burst++;
+	accept_one(s);
 }
 
 /* ---- server ------------------------------------------------------------------------ */
@@ -699,6 +759,10 @@ int ttrpc_server_adopt(struct ttrpc_server *server, int fd)
 	server->handles++;
 	(void)uv_timer_start(&server->sweep, sweep_cb, every ? every : 1, every ? every : 1);
 	uv_unref((uv_handle_t *)&server->sweep);
+	(void)uv_timer_init(server->loop, &server->accept_timer);
+	server->accept_timer.data = server;
+	server->accept_inited = true;
+	server->handles++;
 	return 0;
 }
 
@@ -789,6 +853,11 @@ void ttrpc_server_close(struct ttrpc_server *server, uint64_t linger_ms, ttrpc_s
 		s->sweep_inited = false;
 		(void)uv_timer_stop(&s->sweep);
 		uv_close((uv_handle_t *)&s->sweep, handle_closed_cb);
+	}
+	if (s->accept_inited) {
+		s->accept_inited = false;
+		(void)uv_timer_stop(&s->accept_timer);
+		uv_close((uv_handle_t *)&s->accept_timer, handle_closed_cb);
 	}
 	/* The timer is a handle of its own, so cb always runs from a close callback and never
 	 * from inside this function. */
