@@ -211,6 +211,8 @@ static void assert_all_gone(struct obox *b)
 	cr_assert(path_gone(path), "state file left");
 	(void)snprintf(path, sizeof(path), "%s/oci-work/%s", b->state, b->id);
 	cr_assert(path_gone(path), "work dir left");
+	(void)snprintf(path, sizeof(path), "%s/oci-work", b->state);
+	cr_assert(path_gone(path), "oci-work left after its last container");
 }
 
 static char *cgroup_file(struct obox *b, const char *ctrl, const char *file)

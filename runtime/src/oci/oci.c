@@ -197,6 +197,9 @@ static int paths_setup(struct husk_container *c, struct husk_err *err)
 	if (r < 0)
 		return husk_err_errno(err, -r, "create oci root '%s'", o->d.root);
 	r = husk__mkdir_p_at(AT_FDCWD, o->d.work, 0700);
+	/* Another shim's delete may remove the empty oci-work between our two mkdirs. */
+	if (r == -ENOENT)
+		r = husk__mkdir_p_at(AT_FDCWD, o->d.work, 0700);
 	if (r < 0)
 		return husk_err_errno(err, -r, "create '%s'", o->d.work);
 	return 0;
@@ -214,7 +217,8 @@ static int save_engine_data(struct husk_container *c, struct husk_err *err)
 	return husk__container_save(c, err);
 }
 
-/* Remove the files in the work dir, then the dir. Missing is fine. */
+/* Remove the files in the work dir, then the dir, then oci-work when that was the last
+ * one (ENOTEMPTY otherwise). Missing is fine. */
 static void work_remove(const struct oci *o)
 {
 	_cleanup_closedir_ DIR *d = opendir(o->d.work);
@@ -225,7 +229,14 @@ static void work_remove(const struct oci *o)
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			(void)unlinkat(dirfd(d), de->d_name, 0);
-	(void)rmdir(o->d.work);
+	if (rmdir(o->d.work) < 0)
+		return;
+	const char *slash = strrchr(o->d.work, '/');
+	_cleanup_free_ char *parent = slash && slash != o->d.work
+					      ? strndup(o->d.work, (size_t)(slash - o->d.work))
+					      : NULL;
+	if (parent)
+		(void)rmdir(parent);
 }
 
 /* ---- running the binary ------------------------------------------------------------- */
