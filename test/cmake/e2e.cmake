@@ -88,3 +88,18 @@ if(TARGET containerd-shim-husk-v2)
 		ENV HUSK_E2E_RUNTIME=io.containerd.husk.v2)
 	add_dependencies(test-e2e-package containerd-shim-husk-v2 husk)
 endif()
+
+# The differential spec suite: each case runs through husk and through the reference shim
+# on one private containerd, and what the containers see must match (test/e2e/spec_diff*).
+if(TARGET containerd-shim-husk-v2)
+	get_target_property(disabled containerd-shim-husk-v2 HUSK_E2E_DISABLED)
+	if(NOT disabled)
+		husk_criterion_test(NAME e2e-spec-diff
+			SOURCES e2e/test_spec_diff.c e2e/spec_diff_cases.c
+			LIBS PkgConfig::JANSSON LABELS e2e TIMEOUT 300 JOBS 1)
+		add_dependencies(test-e2e-spec-diff containerd-shim-husk-v2)
+		# The table leaves a case's trailing fields (flags, err) out when they are unset.
+		set_source_files_properties(e2e/spec_diff_cases.c PROPERTIES
+			COMPILE_OPTIONS -Wno-missing-field-initializers)
+	endif()
+endif()
