@@ -118,8 +118,16 @@ static int send_event(void *userdata, const uint8_t *data, size_t len)
 		if (r < 0)
 			return r;
 	}
-	int r = ttrpc_client_call(pub->client, EVENTS_SERVICE, "Forward", data, len, &md, 1,
-				  SHIM_EVENTS_CALL_TIMEOUT_MS, forward_done, pub);
+	struct ttrpc_client_request req = {
+		.service = EVENTS_SERVICE,
+		.method = "Forward",
+		.payload = data,
+		.len = len,
+		.metadata = &md,
+		.n_metadata = 1,
+		.timeout_ms = SHIM_EVENTS_CALL_TIMEOUT_MS,
+	};
+	int r = ttrpc_client_call(pub->client, &req, forward_done, pub);
 	if (r < 0)
 		pub->client_failed = true;
 	return r;

@@ -746,9 +746,15 @@ static size_t state_on_many_connections(const char *id, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		cr_assert(eq(int, ttrpc_client_new(&t.s.loop, t.address + 7, &c[i]), 0));
 		cr_assert(eq(int,
-			     ttrpc_client_call(c[i], TASK, "State", buf, len, NULL, 0,
-					       (uint64_t)testutil_timeout(30) * 1000, many_state_cb,
-					       &m),
+			     ttrpc_client_call(
+				     c[i],
+				     &(struct ttrpc_client_request){
+					     .service = TASK,
+					     .method = "State",
+					     .payload = buf,
+					     .len = len,
+					     .timeout_ms = (uint64_t)testutil_timeout(30) * 1000},
+				     many_state_cb, &m),
 			     0));
 	}
 	double end = ttsync_now() + testutil_timeout(60);

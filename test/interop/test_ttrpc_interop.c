@@ -247,9 +247,13 @@ Test(ttrpc_interop, our_client_200_concurrent)
 	for (size_t i = 0; i < 200; i++) {
 		(void)snprintf(m->want[i], sizeof(m->want[i]), "c-%zu", i);
 		cr_assert(eq(int,
-			     ttrpc_client_call(g.client, GO_SERVICE, "Echo", (uint8_t *)m->want[i],
-					       strlen(m->want[i]), NULL, 0, 0, tt_result_cb,
-					       &m->r[i]),
+			     ttrpc_client_call(g.client,
+					       &(struct ttrpc_client_request){
+						       .service = GO_SERVICE,
+						       .method = "Echo",
+						       .payload = (uint8_t *)m->want[i],
+						       .len = strlen(m->want[i])},
+					       tt_result_cb, &m->r[i]),
 			     0));
 	}
 	cr_assert(tt_run_until(&g.e.loop, all_done, m, 30));
@@ -293,8 +297,12 @@ Test(ttrpc_interop, our_client_oversize)
 
 	go_server_start(&g);
 	cr_assert(eq(int,
-		     ttrpc_client_call(g.client, GO_SERVICE, "Echo", big, TTRPC_MAX_DATA_LEN, NULL,
-				       0, 0, tt_result_cb, &r),
+		     ttrpc_client_call(g.client,
+				       &(struct ttrpc_client_request){.service = GO_SERVICE,
+								      .method = "Echo",
+								      .payload = big,
+								      .len = TTRPC_MAX_DATA_LEN},
+				       tt_result_cb, &r),
 		     -EMSGSIZE));
 	(void)snprintf(n, sizeof(n), "%u", TTRPC_MAX_DATA_LEN + 1);
 	go_call(&g, "Big", n, strlen(n), 0, &r);

@@ -188,8 +188,14 @@ int ttsync_call_async(struct ttsync *s, const char *service, const char *method,
 	if (req)
 		(void)protobuf_c_message_pack(req, buf);
 	/* The client's own timeout ends the call: ret is never written after we return. */
-	r = ttrpc_client_call(s->client, service, method, buf, len, NULL, 0,
-			      (uint64_t)(timeout_s * 1000) + 1, on_reply, ret);
+	struct ttrpc_client_request cr = {
+		.service = service,
+		.method = method,
+		.payload = buf,
+		.len = len,
+		.timeout_ms = (uint64_t)(timeout_s * 1000) + 1,
+	};
+	r = ttrpc_client_call(s->client, &cr, on_reply, ret);
 	if (buf != stack)
 		free(buf);
 	return r;
@@ -199,8 +205,14 @@ int ttsync_call_raw(struct ttsync *s, const char *service, const char *method,
 		    const uint8_t *payload, size_t len, double timeout_s, struct ttsync_reply *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	int r = ttrpc_client_call(s->client, service, method, payload, len, NULL, 0,
-				  (uint64_t)(timeout_s * 1000) + 1, on_reply, ret);
+	struct ttrpc_client_request cr = {
+		.service = service,
+		.method = method,
+		.payload = payload,
+		.len = len,
+		.timeout_ms = (uint64_t)(timeout_s * 1000) + 1,
+	};
+	int r = ttrpc_client_call(s->client, &cr, on_reply, ret);
 	if (r < 0)
 		return r;
 	if (!ttsync_run_until(s, &ret->done, timeout_s + 30))

@@ -51,7 +51,9 @@ Test(ttrpc_client, server_going_away_fails_pending_calls)
 	cr_assert(eq(int, ttrpc_client_new(&e.loop, e.path, &c), 0));
 	for (size_t i = 0; i < 3; i++)
 		cr_assert(eq(int,
-			     ttrpc_client_call(c, TT_SERVICE, "Hang", NULL, 0, NULL, 0, 0,
+			     ttrpc_client_call(c,
+					       &(struct ttrpc_client_request){.service = TT_SERVICE,
+									      .method = "Hang"},
 					       tt_result_cb, &r[i]),
 			     0));
 	while (e.n_kept < 3)
@@ -62,10 +64,12 @@ Test(ttrpc_client, server_going_away_fails_pending_calls)
 		cr_assert(eq(int, r[i].err, -ECONNRESET));
 	}
 	cr_assert(ttrpc_client_dead(c));
-	cr_assert(eq(
-		int,
-		ttrpc_client_call(c, TT_SERVICE, "Echo", NULL, 0, NULL, 0, 0, tt_result_cb, &r[0]),
-		-ENOTCONN));
+	cr_assert(eq(int,
+		     ttrpc_client_call(c,
+				       &(struct ttrpc_client_request){.service = TT_SERVICE,
+								      .method = "Echo"},
+				       tt_result_cb, &r[0]),
+		     -ENOTCONN));
 	ttrpc_client_close(c, NULL, NULL);
 	tt_env_teardown(&e);
 }
@@ -80,8 +84,11 @@ Test(ttrpc_client, connect_failures)
 	tt_env_setup(&e, NULL);
 	(void)snprintf(path, sizeof(path), "%s/missing", e.dir);
 	cr_assert(eq(int, ttrpc_client_new(&e.loop, path, &c), 0));
-	cr_assert(
-		eq(int, ttrpc_client_call(c, "a", "b", NULL, 0, NULL, 0, 0, tt_result_cb, &r), 0));
+	cr_assert(eq(
+		int,
+		ttrpc_client_call(c, &(struct ttrpc_client_request){.service = "a", .method = "b"},
+				  tt_result_cb, &r),
+		0));
 	cr_assert(tt_run_until(&e.loop, tt_result_done, &r, 10));
 	cr_assert(eq(int, r.err, -ENOENT));
 	cr_assert(ttrpc_client_dead(c));
@@ -96,8 +103,11 @@ Test(ttrpc_client, connect_failures)
 	(void)close(fd);
 	memset(&r, 0, sizeof(r));
 	cr_assert(eq(int, ttrpc_client_new(&e.loop, path, &c), 0));
-	cr_assert(
-		eq(int, ttrpc_client_call(c, "a", "b", NULL, 0, NULL, 0, 0, tt_result_cb, &r), 0));
+	cr_assert(eq(
+		int,
+		ttrpc_client_call(c, &(struct ttrpc_client_request){.service = "a", .method = "b"},
+				  tt_result_cb, &r),
+		0));
 	cr_assert(tt_run_until(&e.loop, tt_result_done, &r, 10));
 	cr_assert(eq(int, r.err, -ECONNREFUSED));
 	ttrpc_client_close(c, NULL, NULL);
@@ -123,15 +133,20 @@ Test(ttrpc_client, close_cancels_pending_and_queued_calls)
 
 	tt_env_setup(&e, NULL);
 	cr_assert(eq(int, ttrpc_client_new(&e.loop, e.path, &c), 0));
-	cr_assert(eq(
-		int,
-		ttrpc_client_call(c, TT_SERVICE, "Hang", NULL, 0, NULL, 0, 0, tt_result_cb, &r[0]),
-		0));
+	cr_assert(eq(int,
+		     ttrpc_client_call(c,
+				       &(struct ttrpc_client_request){.service = TT_SERVICE,
+								      .method = "Hang"},
+				       tt_result_cb, &r[0]),
+		     0));
 	while (e.n_kept < 1)
 		(void)uv_run(&e.loop, UV_RUN_ONCE);
 	cr_assert(eq(int,
-		     ttrpc_client_call(c, TT_SERVICE, "Hang", NULL, 0, NULL, 0, 1000, tt_result_cb,
-				       &r[1]),
+		     ttrpc_client_call(c,
+				       &(struct ttrpc_client_request){.service = TT_SERVICE,
+								      .method = "Hang",
+								      .timeout_ms = 1000},
+				       tt_result_cb, &r[1]),
 		     0));
 	ttrpc_client_close(c, count_closed, &closed);
 	cr_assert(r[0].done && r[1].done);
@@ -144,10 +159,12 @@ Test(ttrpc_client, close_cancels_pending_and_queued_calls)
 	/* closing while still connecting */
 	struct tt_result q = {0};
 	cr_assert(eq(int, ttrpc_client_new(&e.loop, e.path, &c), 0));
-	cr_assert(
-		eq(int,
-		   ttrpc_client_call(c, TT_SERVICE, "Echo", NULL, 0, NULL, 0, 0, tt_result_cb, &q),
-		   0));
+	cr_assert(eq(int,
+		     ttrpc_client_call(c,
+				       &(struct ttrpc_client_request){.service = TT_SERVICE,
+								      .method = "Echo"},
+				       tt_result_cb, &q),
+		     0));
 	ttrpc_client_close(c, count_closed, &closed);
 	cr_assert(eq(int, q.err, -ECANCELED));
 	while (closed == 1)
@@ -165,7 +182,11 @@ Test(ttrpc_client, request_over_the_limit_is_refused_locally)
 	tt_env_setup(&e, NULL);
 	cr_assert(eq(int, ttrpc_client_new(&e.loop, e.path, &c), 0));
 	cr_assert(eq(int,
-		     ttrpc_client_call(c, TT_SERVICE, "Echo", big, TTRPC_MAX_DATA_LEN, NULL, 0, 0,
+		     ttrpc_client_call(c,
+				       &(struct ttrpc_client_request){.service = TT_SERVICE,
+								      .method = "Echo",
+								      .payload = big,
+								      .len = TTRPC_MAX_DATA_LEN},
 				       tt_result_cb, &r),
 		     -EMSGSIZE));
 	/* just under the limit passes both ways */
@@ -246,7 +267,9 @@ Test(ttrpc_client, odd_increasing_ids_oversize_and_unknown_frames)
 	for (size_t i = 0; i < 4; i++)
 		cr_assert(
 			eq(int,
-			   ttrpc_client_call(c, "s", "m", NULL, 0, NULL, 0, 0, tt_result_cb, &r[i]),
+			   ttrpc_client_call(
+				   c, &(struct ttrpc_client_request){.service = "s", .method = "m"},
+				   tt_result_cb, &r[i]),
 			   0));
 	cr_assert(tt_run_until(&e.loop, raw_accepted, &rs, 10));
 	for (uint32_t i = 0; i < 4; i++)

@@ -100,9 +100,13 @@ Test(ttrpc_server, two_hundred_concurrent_calls)
 	for (size_t i = 0; i < 200; i++) {
 		(void)snprintf(m->want[i], sizeof(m->want[i]), "call-%zu", i);
 		cr_assert(eq(int,
-			     ttrpc_client_call(c, TT_SERVICE, "Echo", (uint8_t *)m->want[i],
-					       strlen(m->want[i]), NULL, 0, 0, tt_result_cb,
-					       &m->r[i]),
+			     ttrpc_client_call(c,
+					       &(struct ttrpc_client_request){
+						       .service = TT_SERVICE,
+						       .method = "Echo",
+						       .payload = (uint8_t *)m->want[i],
+						       .len = strlen(m->want[i])},
+					       tt_result_cb, &m->r[i]),
 			     0));
 	}
 	cr_assert(tt_run_until(&e.loop, all_done, m, 20));
@@ -139,8 +143,13 @@ Test(ttrpc_server, deferred_replies_out_of_order)
 	struct ttrpc_client *c = client_of(&e);
 	for (size_t i = 0; i < 3; i++)
 		cr_assert(eq(int,
-			     ttrpc_client_call(c, TT_SERVICE, "Defer", (const uint8_t *)p[i],
-					       strlen(p[i]), NULL, 0, 0, tt_result_cb, &r[i]),
+			     ttrpc_client_call(c,
+					       &(struct ttrpc_client_request){
+						       .service = TT_SERVICE,
+						       .method = "Defer",
+						       .payload = (const uint8_t *)p[i],
+						       .len = strlen(p[i])},
+					       tt_result_cb, &r[i]),
 			     0));
 	struct kept_n k = {&e, 3};
 	cr_assert(tt_run_until(&e.loop, kept_at_least, &k, 10));
@@ -183,7 +192,12 @@ Test(ttrpc_server, metadata_reaches_the_handler)
 	tt_env_setup(&e, NULL);
 	struct ttrpc_client *c = client_of(&e);
 	cr_assert(eq(int,
-		     ttrpc_client_call(c, TT_SERVICE, "Meta", NULL, 0, md, 3, 0, tt_result_cb, &r),
+		     ttrpc_client_call(c,
+				       &(struct ttrpc_client_request){.service = TT_SERVICE,
+								      .method = "Meta",
+								      .metadata = md,
+								      .n_metadata = 3},
+				       tt_result_cb, &r),
 		     0));
 	cr_assert(tt_run_until(&e.loop, tt_result_done, &r, 10));
 	cr_assert(eq(u32, r.code, 0));
@@ -504,10 +518,12 @@ Test(ttrpc_server, close_lingers_for_a_queued_reply)
 	struct ttrpc_client *c = client_of(&e);
 	/* a pending call on the same connection is cancelled by the close */
 	struct tt_result hang = {0};
-	cr_assert(eq(
-		int,
-		ttrpc_client_call(c, TT_SERVICE, "Hang", NULL, 0, NULL, 0, 0, tt_result_cb, &hang),
-		0));
+	cr_assert(eq(int,
+		     ttrpc_client_call(c,
+				       &(struct ttrpc_client_request){.service = TT_SERVICE,
+								      .method = "Hang"},
+				       tt_result_cb, &hang),
+		     0));
 	struct kept_n k = {&e, 1};
 	cr_assert(tt_run_until(&e.loop, kept_at_least, &k, 10));
 	/* a large reply that cannot be written in one go */
@@ -525,10 +541,12 @@ Test(ttrpc_server, close_lingers_for_a_queued_reply)
 	cr_assert(tt_run_until(&e.loop, (bool (*)(void *))ttrpc_client_dead, c, 10));
 	cr_assert(eq(sz, e.n_cancelled, 1));
 	struct tt_result after = {0};
-	cr_assert(eq(
-		int,
-		ttrpc_client_call(c, TT_SERVICE, "Echo", NULL, 0, NULL, 0, 0, tt_result_cb, &after),
-		-ENOTCONN));
+	cr_assert(eq(int,
+		     ttrpc_client_call(c,
+				       &(struct ttrpc_client_request){.service = TT_SERVICE,
+								      .method = "Echo"},
+				       tt_result_cb, &after),
+		     -ENOTCONN));
 	ttrpc_client_close(c, NULL, NULL);
 	tt_env_teardown(&e);
 	cr_assert(e.server_closed);

@@ -196,7 +196,12 @@ void tt_call_sync(uv_loop_t *loop, struct ttrpc_client *c, const char *service, 
 {
 	memset(ret, 0, sizeof(*ret));
 	cr_assert(eq(int,
-		     ttrpc_client_call(c, service, method, payload, len, NULL, 0, timeout_ms,
+		     ttrpc_client_call(c,
+				       &(struct ttrpc_client_request){.service = service,
+								      .method = method,
+								      .payload = payload,
+								      .len = len,
+								      .timeout_ms = timeout_ms},
 				       tt_result_cb, ret),
 		     0));
 	cr_assert(not(ret->done), "callback ran inside ttrpc_client_call");

@@ -240,20 +240,18 @@ static void timeout_cb(uv_timer_t *t)
 	call_fail(t->data, -ETIMEDOUT);
 }
 
-static struct ttrpc__wbuf *build_request(const char *service, const char *method,
-					 const uint8_t *payload, size_t len,
-					 const struct ttrpc_kv *metadata, size_t n_metadata,
-					 uint64_t timeout_ms, int *ret_err)
+static struct ttrpc__wbuf *build_request(const struct ttrpc_client_request *cr, int *ret_err)
 {
+	uint64_t timeout_ms = cr->timeout_ms;
 	struct ttrpc_request req = {
-		.service = service,
-		.method = method,
-		.payload = payload,
-		.payload_len = len,
+		.service = cr->service,
+		.method = cr->method,
+		.payload = cr->payload,
+		.payload_len = cr->len,
 		.timeout_nano = timeout_ms > INT64_MAX / 1000000 ? INT64_MAX
 								 : (int64_t)(timeout_ms * 1000000),
-		.metadata = metadata,
-		.n_metadata = n_metadata,
+		.metadata = cr->metadata,
+		.n_metadata = cr->n_metadata,
 	};
 	struct ttrpc__wbuf *w;
 	size_t size;
@@ -289,10 +287,10 @@ static void link_call(struct ttrpc_client *c, struct client_call *call)
 	c->last = call;
 }
 
-int ttrpc_client_call(struct ttrpc_client *client, const char *service, const char *method,
-		      const uint8_t *payload, size_t len, const struct ttrpc_kv *metadata,
-		      size_t n_metadata, uint64_t timeout_ms, ttrpc_response_fn *cb, void *userdata)
+int ttrpc_client_call(struct ttrpc_client *client, const struct ttrpc_client_request *req,
+		      ttrpc_response_fn *cb, void *userdata)
 {
+	uint64_t timeout_ms = req->timeout_ms;
 	struct ttrpc_client *c = client;
 	struct client_call *call;
 	struct ttrpc__wbuf *w;
@@ -300,7 +298,7 @@ int ttrpc_client_call(struct ttrpc_client *client, const char *service, const ch
 
 	if (c->state == CLIENT_DEAD || c->closing || c->next_id > UINT32_MAX - 2)
 		return -ENOTCONN;
-	w = build_request(service, method, payload, len, metadata, n_metadata, timeout_ms, &r);
+	w = build_request(req, &r);
 	if (w == NULL)
 		return r;
 	call = calloc(1, sizeof(*call));

@@ -203,15 +203,24 @@ typedef void ttrpc_client_closed_fn(void *userdata);
  */
 int ttrpc_client_new(uv_loop_t *loop, const char *path, struct ttrpc_client **ret);
 
+/* One unary call to send (all borrowed for the duration of ttrpc_client_call()). */
+struct ttrpc_client_request {
+	const char *service; /* "containerd.services.events.ttrpc.v1.Events" */
+	const char *method;  /* "Forward" */
+	const uint8_t *payload;
+	size_t len;
+	const struct ttrpc_kv *metadata;
+	size_t n_metadata;
+	uint64_t timeout_ms; /* 0: none; otherwise also sent as timeout_nano */
+};
+
 /*
- * Send one unary call (stream ids odd and increasing). payload and metadata are copied.
- * timeout_ms 0: none; otherwise also sent as timeout_nano. cb runs exactly once, never
- * from inside this function. -ENOTCONN (dead client), -EMSGSIZE, -ENOMEM.
+ * Send one unary call (stream ids odd and increasing). The request's payload and metadata
+ * are copied. cb runs exactly once, never from inside this function. -ENOTCONN (dead
+ * client), -EMSGSIZE, -ENOMEM.
  */
-int ttrpc_client_call(struct ttrpc_client *client, const char *service, const char *method,
-		      const uint8_t *payload, size_t len, const struct ttrpc_kv *metadata,
-		      size_t n_metadata, uint64_t timeout_ms, ttrpc_response_fn *cb,
-		      void *userdata);
+int ttrpc_client_call(struct ttrpc_client *client, const struct ttrpc_client_request *req,
+		      ttrpc_response_fn *cb, void *userdata);
 
 /* True once the connection failed or broke. */
 bool ttrpc_client_dead(const struct ttrpc_client *client);
