@@ -7,7 +7,9 @@
 # registers it as REF (default docker.io/library/busybox:latest). The layer is built
 # reproducibly (sorted, mtime 0, numeric owners, gzip -n): the same busybox gives the
 # same digests. ROOTFS=DIR uses an existing rootfs instead of running mkrootfs.sh;
-# IMAGE_CMD='["sleep","inf"]' sets the image's Cmd (a JSON array; default ["/bin/sh"]).
+# IMAGE_CMD='["sleep","inf"]' sets the image's Cmd (a JSON array; default ["/bin/sh"]);
+# EXTRA_LAYERS=N stacks N more layers on the busybox one, layer i adding /layers/i (holding
+# "i"), for images deeper than a page of overlay options.
 set -euo pipefail
 
 usage() {
@@ -58,22 +60,38 @@ put_blob() {
 	echo "$d"
 }
 
-tar --sort=name --mtime=@0 --numeric-owner --format=posix \
-	--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
-	-C "$rootfs" -cf "$work/layer.tar" .
-diff_id=$(sha "$work/layer.tar")
-gzip -n -9 "$work/layer.tar"
-layer_size=$(size "$work/layer.tar.gz")
-layer=$(put_blob "$work/layer.tar.gz")
+# One reproducible gzip layer of directory $1: appends to diff_ids and layers.
+diff_ids=""
+layers=""
+add_layer() {
+	tar --sort=name --mtime=@0 --numeric-owner --format=posix \
+		--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
+		-C "$1" -cf "$work/layer.tar" .
+	local diff_id layer_size layer
+	diff_id=$(sha "$work/layer.tar")
+	gzip -n -9 "$work/layer.tar"
+	layer_size=$(size "$work/layer.tar.gz")
+	layer=$(put_blob "$work/layer.tar.gz")
+	diff_ids="$diff_ids${diff_ids:+,}\"sha256:$diff_id\""
+	layers="$layers${layers:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:$layer\",\"size\":$layer_size}"
+}
+
+add_layer "$rootfs"
+for i in $(seq 1 "${EXTRA_LAYERS:-0}"); do
+	mkdir -p "$work/extra/layers"
+	echo "$i" >"$work/extra/layers/$i"
+	add_layer "$work/extra"
+	rm -rf "$work/extra"
+done
 
 cat >"$work/config.json" <<EOF
-{"architecture":"$arch","os":"linux","created":"1970-01-01T00:00:00Z","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":$cmd,"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:$diff_id"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"hack/mkimage.sh"}]}
+{"architecture":"$arch","os":"linux","created":"1970-01-01T00:00:00Z","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":$cmd,"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":[$diff_ids]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"hack/mkimage.sh"}]}
 EOF
 config_size=$(size "$work/config.json")
 config=$(put_blob "$work/config.json")
 
 cat >"$work/manifest.json" <<EOF
-{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:$config","size":$config_size},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:$layer","size":$layer_size}]}
+{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:$config","size":$config_size},"layers":[$layers]}
 EOF
 manifest_size=$(size "$work/manifest.json")
 manifest=$(put_blob "$work/manifest.json")

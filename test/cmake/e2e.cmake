@@ -103,3 +103,5 @@ if(TARGET containerd-shim-husk-v2)
 			COMPILE_OPTIONS -Wno-missing-field-initializers)
 	endif()
 endif()
+
+husk_e2e_suite(deep-image e2e/test_deep_image.c)

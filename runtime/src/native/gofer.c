@@ -442,7 +442,38 @@ static int bind_prepare(int sock, const struct husk_plan_mount *m)
 }
 
 /* fsconfig the MS_* superblock flags and the comma-separated data of a new mount. */
-static int fs_configure(int fs, const char *source, unsigned long flags, const char *data)
+/* Overlay's lowerdir=a:b:c, one "lowerdir+" per layer (Linux 6.8: neither the page that
+ * mount(2) copies nor fsconfig's 256-byte strings limit the depth), else as one string;
+ * -E2BIG when that string is too long for fsconfig. */
+static int fs_lowerdirs(int fs, const char *v, size_t len)
+{
+	char layer[PATH_MAX];
+
+	for (const char *l = v, *end = v + len; l < end;) {
+		const char *e = memchr(l, ':', (size_t)(end - l));
+		size_t n = e ? (size_t)(e - l) : (size_t)(end - l);
+		if (n >= sizeof(layer))
+			return -ENAMETOOLONG;
+		memcpy(layer, l, n);
+		layer[n] = '\0';
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", layer, 0) < 0) {
+			if (l != v || errno != EINVAL)
+				return -errno;
+			/* No lowerdir+ (before 6.8): the whole list at once. */
+			if (len >= 256)
+				return -E2BIG;
+			memcpy(layer, v, len);
+			layer[len] = '\0';
+			return fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", layer, 0) < 0 ? -errno
+											   : 0;
+		}
+		l += n + 1;
+	}
+	return 0;
+}
+
+static int fs_configure(int fs, const char *fstype, const char *source, unsigned long flags,
+			const char *data)
 {
 	static const struct {
 		unsigned long ms;
@@ -459,12 +490,19 @@ static int fs_configure(int fs, const char *source, unsigned long flags, const c
 	for (const char *d = data; d && *d;) {
 		const char *end = strchrnul(d, ',');
 		size_t len = (size_t)(end - d);
+		int r = 0;
+		if (strcmp(fstype, "overlay") == 0 && strncmp(d, "lowerdir=", 9) == 0) {
+			r = fs_lowerdirs(fs, d + 9, len - 9);
+			if (r < 0)
+				return r;
+			d = *end ? end + 1 : end;
+			continue;
+		}
 		if (len >= sizeof(opt))
 			return -ENAMETOOLONG;
 		memcpy(opt, d, len);
 		opt[len] = '\0';
 		char *eq = strchr(opt, '=');
-		int r = 0;
 		if (eq) {
 			*eq = '\0';
 			r = fsconfig(fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
@@ -499,7 +537,7 @@ int husk__fs_mount_detached(const char *fstype, const char *source, unsigned lon
 	reason[0] = '\0';
 	if (fs < 0)
 		return -errno;
-	int r = fs_configure(fs, source, flags, data);
+	int r = fs_configure(fs, fstype, source, flags, data);
 	if (r < 0) {
 		fs_reason(fs, reason, size);
 		return r;
@@ -666,8 +704,69 @@ int husk__mount_new(int sock, int target, const struct husk_plan_mount *m)
 	return 0;
 }
 
+/*
+ * An overlay whose lowerdir list is too long for fsconfig on a kernel without "lowerdir+":
+ * mount(2) from the layers' common parent with the list made relative to it, as containerd
+ * does, if that fits in the page mount(2) copies.
+ */
+static int mount_overlay_compact(const struct husk_plan_mount *m, const char *target)
+{
+	const char *ld = strstr(m->data, "lowerdir=");
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (!ld || (ld != m->data && ld[-1] != ','))
+		return -E2BIG;
+	ld += 9;
+	const char *ld_end = strchrnul(ld, ',');
+	/* The longest common prefix of the layers that ends with '/'. */
+	size_t prefix = 0;
+	for (const char *l = ld; l < ld_end;) {
+		const char *e = memchr(l, ':', (size_t)(ld_end - l));
+		size_t n = e ? (size_t)(e - l) : (size_t)(ld_end - l);
+		size_t k = 0;
+		if (l == ld)
+			prefix = n;
+		while (k < prefix && k < n && l[k] == ld[k])
+			k++;
+		prefix = k;
+		l += n + 1;
+	}
+	while (prefix && ld[prefix - 1] != '/')
+		prefix--;
+	if (prefix < 2)
+		return -E2BIG;
+	_cleanup_free_ char *data = malloc(strlen(m->data) + 1);
+	char dir[PATH_MAX];
+	if (!data || prefix >= sizeof(dir))
+		return -ENOMEM;
+	size_t o = (size_t)(ld - m->data);
+	memcpy(data, m->data, o);
+	for (const char *l = ld; l < ld_end;) {
+		const char *e = memchr(l, ':', (size_t)(ld_end - l));
+		size_t n = e ? (size_t)(e - l) : (size_t)(ld_end - l);
+		memcpy(data + o, l + prefix, n - prefix);
+		o += n - prefix;
+		if (e)
+			data[o++] = ':';
+		l += n + 1;
+	}
+	memcpy(data + o, ld_end, strlen(ld_end) + 1);
+	if ((long)strlen(data) >= page)
+		return -E2BIG;
+	memcpy(dir, ld, prefix);
+	dir[prefix] = '\0';
+	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(dir) < 0)
+		return -errno;
+	int r = mount(m->source, target, m->fstype, m->flags, data) < 0 ? -errno : 0;
+	(void)fchdir(cwd);
+	return r;
+}
+
 static int mount_rootfs(int sock, const struct husk_gofer_plan *p)
 {
+	char reason[256];
+
 	if (p->n_rootfs == 0) {
 		if (mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return husk__sync_error(sock, errno, "bind root '%s'", p->root);
@@ -675,16 +774,35 @@ static int mount_rootfs(int sock, const struct husk_gofer_plan *p)
 	}
 	for (size_t i = 0; i < p->n_rootfs; i++) {
 		const struct husk_plan_mount *m = &p->rootfs[i];
-		unsigned long flags = m->flags;
-		if (m->bind)
-			flags |= MS_BIND | (m->recursive ? MS_REC : 0);
-		if (mount(m->source, p->root, m->fstype, flags, m->data) < 0)
-			return husk__sync_error(sock, errno, "mount rootfs[%zu] '%s' (%s)", i,
-						m->source ? m->source : "",
-						m->fstype ? m->fstype : "bind");
-		if (m->bind && (m->flags & MS_RDONLY) &&
-		    mount(NULL, p->root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
-			return husk__sync_error(sock, errno, "remount rootfs[%zu] read-only", i);
+		if (m->bind) {
+			unsigned long flags = m->flags | MS_BIND | (m->recursive ? MS_REC : 0);
+			if (mount(m->source, p->root, NULL, flags, NULL) < 0)
+				return husk__sync_error(sock, errno,
+							"mount rootfs[%zu] '%s' (bind)", i,
+							m->source ? m->source : "");
+			if ((m->flags & MS_RDONLY) &&
+			    mount(NULL, p->root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+				return husk__sync_error(sock, errno,
+							"remount rootfs[%zu] read-only", i);
+			continue;
+		}
+		/* Detached, so that an overlay of any depth goes through (lowerdir+). */
+		int mnt = husk__fs_mount_detached(m->fstype, m->source, m->flags, m->data, reason,
+						  sizeof(reason));
+		const char *why = strncmp(reason, "e ", 2) == 0 ? reason + 2 : reason;
+		int r = 0;
+		if (mnt == -E2BIG && strcmp(m->fstype, "overlay") == 0)
+			r = mount_overlay_compact(m, p->root);
+		else if (mnt < 0)
+			r = mnt;
+		else if (move_mount(mnt, "", AT_FDCWD, p->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			r = -errno;
+		if (mnt >= 0)
+			(void)husk_safe_close(mnt);
+		if (r < 0)
+			return husk__sync_error(sock, r, "mount rootfs[%zu] '%s' (%s)%s%s", i,
+						m->source ? m->source : "", m->fstype,
+						*why ? ": " : "", why);
 	}
 	return 0;
 }
