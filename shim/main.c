@@ -71,30 +71,50 @@ static int version_main(const char *argv0)
 /* The type URL containerd's typeurl registry gives runtime-spec's features.Features (JSON). */
 #define FEATURES_TYPE_URL "types.containerd.io/opencontainers/runtime-spec/1/features/Features"
 
-/*
- * RuntimeInfo as containerd-shim-runc-v2 builds it: the name, the version, the runtime
- * options read from stdin echoed back when they are options husk understands, and the
- * features document of the engine those options select. For the native engine that is
- * husk's own document; an OCI runtime binary (BinaryName, or the binary of a ConfigPath's
- * file) is not described here, so the answer carries no features rather than the native
- * engine's. Options that cannot be read (a ConfigPath's file included) fail the call.
- */
-/* Whether the options select the native engine, a ConfigPath's file included. */
-static int info_native(const struct shim_options *o, bool *ret, struct husk_err *err)
+/* The OCI binary the options select (a ConfigPath's file included), NULL: native. */
+static int info_binary(const struct shim_options *o, char **ret, struct husk_err *err)
 {
 	struct husk_engine_config ec = {0};
+	const char *name = o->binary_name;
 
-	*ret = !o->binary_name;
-	if (!o->binary_name && o->config_path) {
+	*ret = NULL;
+	if (!name && o->config_path) {
 		int r = husk_engine_config_load(o->config_path, &ec, err);
 		if (r < 0)
 			return r;
-		*ret = !ec.binary;
-		husk_engine_config_done(&ec);
+		name = ec.binary;
 	}
-	return 0;
+	if (name)
+		*ret = strdup(name);
+	husk_engine_config_done(&ec);
+	return name && !*ret ? husk_err_errno(err, ENOMEM, "runtime options") : 0;
 }
 
+/*
+ * The features document of the engine: husk's own, or `<binary> features` as the runc
+ * shim runs it. A binary without that command (runsc) gives none (*ret NULL), as the runc
+ * shim omits features for youki; a binary that is not there fails the call.
+ */
+static int info_features(const char *binary, char **ret, size_t *ret_len, struct husk_err *err)
+{
+	if (!binary)
+		return husk_features_json(/* pretty= */ false, ret, ret_len, err);
+	int r = husk_oci_features_json(binary, ret, ret_len, err);
+	if (r < 0 && err && err->kind == HUSK_ERR_UNIMPLEMENTED) {
+		*ret = NULL;
+		return 0;
+	}
+	return r;
+}
+
+/*
+ * RuntimeInfo as containerd-shim-runc-v2 builds it: the name, the version, the runtime
+ * options read from stdin echoed back when they are options husk understands, and the
+ * features document of the engine those options select: husk's own for the native engine,
+ * the binary's `features` for an OCI runtime binary (BinaryName, or the binary of a
+ * ConfigPath's file), none when it has no such command. Options that cannot be read (a
+ * ConfigPath's file included) and a binary that is not found fail the call.
+ */
 static int info_build(const uint8_t *in, size_t in_len, uint8_t **ret, size_t *ret_len,
 		      struct husk_err *err)
 {
@@ -102,28 +122,25 @@ static int info_build(const uint8_t *in, size_t in_len, uint8_t **ret, size_t *r
 	Containerd__Types__RuntimeVersion version = CONTAINERD__TYPES__RUNTIME_VERSION__INIT;
 	Google__Protobuf__Any features = GOOGLE__PROTOBUF__ANY__INIT;
 	_cleanup_free_ char *doc = NULL;
+	_cleanup_free_ char *binary = NULL;
 	struct shim_options o;
 	size_t doc_len = 0;
 	int r = shim_options_parse_any(in, in_len, &o, err);
 
-	bool native = true;
-	if (r < 0 || (r = info_native(&o, &native, err)) < 0) {
+	if (r < 0 || (r = info_binary(&o, &binary, err)) < 0) {
 		shim_options_done(&o);
 		return husk_err_prefix(err, "read runtime options");
+	}
+	if ((r = info_features(binary, &doc, &doc_len, err)) < 0) {
+		shim_options_done(&o);
+		return r;
 	}
 	Google__Protobuf__Any *opts = NULL;
 	const char *type = shim_type_url_name(o.type_url);
 	if (strcmp(type, "containerd.runc.v1.Options") == 0 ||
 	    strcmp(type, "runtimeoptions.v1.Options") == 0)
 		opts = google__protobuf__any__unpack(NULL, in_len, in);
-	if (native) {
-		r = husk_features_json(/* pretty= */ false, &doc, &doc_len, err);
-		if (r < 0) {
-			shim_options_done(&o);
-			if (opts)
-				google__protobuf__any__free_unpacked(opts, NULL);
-			return r;
-		}
+	if (doc) {
 		features.type_url = (char *)FEATURES_TYPE_URL;
 		features.value = (ProtobufCBinaryData){.len = doc_len, .data = (uint8_t *)doc};
 		info.features = &features;

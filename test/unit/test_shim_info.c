@@ -161,6 +161,52 @@ Test(shim_info, runc_options_are_echoed)
 	free(in);
 }
 
+/* `runc features`, compacted, as the runc shim embeds it. */
+Test(shim_info, runc_binary_gets_runcs_own_features)
+{
+	Containerd__Runc__V1__Options o = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	char *argv[] = {"/bin/sh", "-c", "runc features", NULL};
+	uint8_t *out = NULL;
+	size_t len = 0, out_len = 0;
+
+	if (run(argv, "", 0, &out, &out_len) != 0) {
+		free(out);
+		cr_skip_test("no runc with a features command on PATH (apt-get install runc)");
+	}
+	json_t *want = json_loadb((const char *)out, out_len, 0, NULL);
+	free(out);
+	cr_assert(want != NULL);
+	o.binary_name = "runc";
+	uint8_t *in = any_of("containerd.runc.v1.Options", &o.base, &len);
+	Containerd__Types__RuntimeInfo *ri = info(in, len);
+	cr_assert(ri->features != NULL, "runc's own features are reported");
+	cr_assert(eq(str, ri->features->type_url,
+		     "types.containerd.io/opencontainers/runtime-spec/1/features/Features"));
+	json_t *got = json_loadb((const char *)ri->features->value.data, ri->features->value.len, 0,
+				 NULL);
+	cr_assert(eq(int, json_equal(got, want), 1), "the document runc prints");
+	json_decref(got);
+	json_decref(want);
+	containerd__types__runtime_info__free_unpacked(ri, NULL);
+	free(in);
+}
+
+Test(shim_info, missing_binary_fails)
+{
+	Containerd__Runc__V1__Options o = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	char *argv[] = {(char *)binary("shim/containerd-shim-husk-v2"), "-info", NULL};
+	uint8_t *out = NULL;
+	size_t len = 0, out_len = 0;
+
+	o.binary_name = "no-such-runtime-husk";
+	uint8_t *in = any_of("containerd.runc.v1.Options", &o.base, &len);
+	cr_assert(eq(int, run(argv, in, len, &out, &out_len), 1), "exit 1, as the runc shim's "
+								  "lookup failure");
+	cr_assert(eq(sz, out_len, (size_t)0));
+	free(out);
+	free(in);
+}
+
 Test(shim_info, oci_binary_gets_no_native_features)
 {
 	Containerd__Runc__V1__Options o = CONTAINERD__RUNC__V1__OPTIONS__INIT;
@@ -171,7 +217,7 @@ Test(shim_info, oci_binary_gets_no_native_features)
 	Containerd__Types__RuntimeInfo *ri = info(in, len);
 	cr_assert(ri->options != NULL);
 	cr_assert(eq(ptr, ri->features, NULL),
-		  "an OCI runtime binary is not described by the native engine's document");
+		  "runsc has no features command: none, never the native engine's document");
 	containerd__types__runtime_info__free_unpacked(ri, NULL);
 	free(in);
 }

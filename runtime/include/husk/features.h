@@ -17,3 +17,12 @@ struct husk_err;
  * (ENOMEM) on allocation failure, with *ret untouched.
  */
 int husk_features_json(bool pretty, char **ret, size_t *ret_len, struct husk_err *err);
+
+/*
+ * The features document of an OCI runtime binary (a name on PATH, or a path): what
+ * `<binary> features` prints, compacted, as containerd-shim-runc-v2's -info embeds runc's.
+ * HUSK_ERR_INVALID when there is no such binary; HUSK_ERR_UNIMPLEMENTED when it runs but
+ * answers no JSON object (runsc has no features command): the caller then reports none.
+ * *ret is malloc'ed; the caller frees it.
+ */
+int husk_oci_features_json(const char *binary, char **ret, size_t *ret_len, struct husk_err *err);

@@ -51,6 +51,7 @@
 #include "native/cgroup.h"
 #include "native/spawn.h"
 #include "oci/oci_argv.h"
+#include "oci/oci_features.h"
 #include "oci/oci_json.h"
 #include "oci/oci_rootfs.h"
 #include "oci/oci_state.h"
@@ -128,8 +129,7 @@ static int find_on_path(const char *name, char **ret, struct husk_err *err)
 			    "oci runtime binary '%s' not found in PATH", name);
 }
 
-/* A name is looked up on PATH; a path (with a '/') must be executable. */
-static int binary_resolve(const char *name, char **ret, struct husk_err *err)
+int husk__oci_binary_resolve(const char *name, char **ret, struct husk_err *err)
 {
 	if (!strchr(name, '/'))
 		return find_on_path(name, ret, err);
@@ -178,7 +178,7 @@ static int paths_setup(struct husk_container *c, struct husk_err *err)
 	const char *name = c->rt->oci_binary ? c->rt->oci_binary : OCI_DEFAULT_BINARY;
 	const char *sroot = husk_state_root_path(c->rt->root);
 	_cleanup_free_ char *base = NULL;
-	int r = binary_resolve(name, &o->d.binary, err);
+	int r = husk__oci_binary_resolve(name, &o->d.binary, err);
 
 	if (r < 0)
 		return r;
