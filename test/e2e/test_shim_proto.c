@@ -783,11 +783,12 @@ static void expect_running(const char *id)
 }
 
 /* containerd 1.6 holds one connection per task: 100 at once are all served (the old fixed
- * cap was 64). Then 10,000 connections that never talk: the shim's memory stays bounded,
- * and a client that talks (a restarted containerd) is still served, the container running. */
+ * cap was 64). Then 10,000 connections that never talk and 1,000 that stall mid-frame: the
+ * shim's memory stays bounded, and a client that talks (a restarted containerd) is still
+ * served, the container running. */
 Test(proto, many_connections_and_a_flood)
 {
-	enum { FLOOD = 10000 };
+	enum { FLOOD = 10000, SLOWLORIS = 1000 };
 	uint32_t pid = 0;
 	struct ttsync_reply w;
 	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
@@ -808,16 +809,30 @@ Test(proto, many_connections_and_a_flood)
 		cr_assert(eq(int, connect(fd[i], (struct sockaddr *)&addr, sizeof(addr)), 0),
 			  "connect %d: %s", i, strerror(errno));
 	}
+	/* Slowloris: frames announced at the 4 MiB limit, a few bytes sent, then nothing. */
+	int *slow = calloc(SLOWLORIS, sizeof(*slow));
+	static const uint8_t half[] = {0x00, 0x40, 0x00, 0x00, 0, 0, 0, 1, 1, 0, 0x0a, 0x20};
+	for (int i = 0; i < SLOWLORIS; i++) {
+		slow[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		cr_assert(ge(int, slow[i], 0));
+		cr_assert(eq(int, connect(slow[i], (struct sockaddr *)&addr, sizeof(addr)), 0));
+		cr_assert(eq(sz, (size_t)send(slow[i], half, sizeof(half), MSG_NOSIGNAL),
+			     sizeof(half)));
+	}
 	/* A restarted containerd connects while the flood holds its sockets open. */
 	cr_assert(eq(int, ttsync_connect(&t.s, t.address + 7), 0));
 	expect_running("m1");
 	long after = rss_kib(t.shim_pid);
-	cr_log_info("shim VmRSS %ld KiB before, %ld KiB with %d idle connections", before, after,
-		    FLOOD);
+	cr_log_info("shim VmRSS %ld KiB before, %ld KiB with %d idle and %d slowloris "
+		    "connections",
+		    before, after, FLOOD, SLOWLORIS);
 	cr_expect(lt(long, after - before, 64 * 1024), "RSS grew by %ld KiB", after - before);
 	for (int i = 0; i < FLOOD; i++)
 		(void)close(fd[i]);
 	free(fd);
+	for (int i = 0; i < SLOWLORIS; i++)
+		(void)close(slow[i]);
+	free(slow);
 	cr_assert(eq(sz, state_on_many_connections("m1", 100), 100), "served after the flood");
 
 	wr.id = (char *)"m1";

@@ -254,3 +254,24 @@ Test(ttrpc_frame, max_size_accepted_and_buffer_released)
 	ttrpc__frame_reader_done(&r); /* twice is fine */
 	free(b);
 }
+
+/* A peer that announces the largest frame and sends a byte of it holds a few KiB, not what
+ * it announced: memory grows with the bytes that arrive. */
+Test(ttrpc_frame, a_stalled_frame_costs_what_arrived)
+{
+	struct ttrpc__frame_header h = {.length = TTRPC_MAX_DATA_LEN, .stream_id = 1, .type = 1};
+	struct ttrpc__frame_reader r;
+	struct seen s = {0};
+	uint8_t b[TTRPC__HEADER_LEN + 1] = {0};
+
+	ttrpc__frame_header_format(&h, b);
+	ttrpc__frame_reader_init(&r, TTRPC_MAX_DATA_LEN);
+	feed_all(&r, b, TTRPC__HEADER_LEN, &s);
+	cr_expect(eq(sz, r.buf_cap, 0), "a header alone allocates nothing");
+	cr_expect(ttrpc__frame_reader_partial(&r));
+	feed_all(&r, b + TTRPC__HEADER_LEN, 1, &s);
+	cr_expect(le(sz, r.buf_cap, TTRPC__MIN_BUFFER), "%zu bytes held", r.buf_cap);
+	cr_expect(eq(sz, s.n, 0));
+	seen_free(&s);
+	ttrpc__frame_reader_done(&r);
+}

@@ -61,19 +61,6 @@ static void yield(struct ttrpc__frame_reader *r, enum ttrpc__frame_kind kind, co
 		r->shrink = true;
 }
 
-static int reserve(struct ttrpc__frame_reader *r, size_t need)
-{
-	if (r->buf_cap >= need)
-		return 0;
-	free(r->buf);
-	r->buf_cap = 0;
-	r->buf = malloc(need);
-	if (r->buf == NULL)
-		return -ENOMEM;
-	r->buf_cap = need;
-	return 0;
-}
-
 /* Collect header bytes; once complete, decide how the body will be read. */
 static ssize_t feed_header(struct ttrpc__frame_reader *r, const uint8_t *buf, size_t len,
 			   struct ttrpc__frame *ret)
@@ -102,9 +89,9 @@ static ssize_t feed_header(struct ttrpc__frame_reader *r, const uint8_t *buf, si
 		yield(r, TTRPC__FRAME_DATA, buf + n, ret);
 		return (ssize_t)(n + r->cur.length);
 	}
-	/* Memory follows the bytes that really arrive, not the length a peer announces. */
-	if (reserve(r, r->cur.length < TTRPC__KEEP_BUFFER ? r->cur.length : TTRPC__KEEP_BUFFER) < 0)
-		return -ENOMEM;
+	/* Memory follows the bytes that really arrive, not the length a peer announces: the
+	 * body's buffer grows as it comes (a peer that sends a header and stalls costs
+	 * nothing). */
 	return (ssize_t)n;
 }
 
@@ -117,7 +104,7 @@ static int grow(struct ttrpc__frame_reader *r, size_t need)
 	if (cap >= need)
 		return 0;
 	while (cap < need)
-		cap = cap < TTRPC__KEEP_BUFFER ? TTRPC__KEEP_BUFFER : 2 * cap;
+		cap = cap < TTRPC__MIN_BUFFER ? TTRPC__MIN_BUFFER : 2 * cap;
 	if (cap > r->cur.length)
 		cap = r->cur.length;
 	p = realloc(r->buf, cap);

@@ -15,6 +15,8 @@
 
 /* Reassembly buffers above this size are released once their frame has been handled. */
 #define TTRPC__KEEP_BUFFER (64u << 10)
+/* The first allocation for a frame split across reads; it doubles from there. */
+#define TTRPC__MIN_BUFFER (4u << 10)
 
 enum ttrpc__msg_type {
 	TTRPC__MSG_REQUEST = 1,
