@@ -132,6 +132,30 @@ static char *install_into_fresh_root(const char *deb)
 	return root;
 }
 
+/*
+ * Both snippets parse as TOML and declare the same handlers under their version's CRI
+ * plugin (containerd 2.x's cannot be loaded by this containerd 1.6, so it is read here).
+ */
+static void check_snippets(const char *root)
+{
+	free(sh("snippets",
+		"python3 - '%s' <<'EOF'\n"
+		"import sys, tomllib\n"
+		"d = sys.argv[1] + '/usr/share/husk/containerd/'\n"
+		"for f, plugin in (('containerd-1.x.toml', 'io.containerd.grpc.v1.cri'),\n"
+		"                  ('containerd-2.x.toml', 'io.containerd.cri.v1.runtime')):\n"
+		"    with open(d + f, 'rb') as fp:\n"
+		"        rt = tomllib.load(fp)['plugins'][plugin]['containerd']['runtimes']\n"
+		"    assert sorted(rt) == ['husk', 'husk-runsc', 'runc'], (f, sorted(rt))\n"
+		"    assert rt['husk'] == {'runtime_type': 'io.containerd.husk.v2'}, f\n"
+		"    assert rt['runc'] == {'runtime_type': 'io.containerd.runc.v2'}, f\n"
+		"    r = rt['husk-runsc']\n"
+		"    assert r['runtime_type'] == 'io.containerd.husk.v2', f\n"
+		"    assert r['options']['ConfigPath'] == '/etc/husk/runsc.json', f\n"
+		"EOF",
+		root));
+}
+
 /* The CRI plugin on (its stream server on a free port), the package's snippet appended. */
 static void configure(const char *root)
 {
@@ -236,6 +260,7 @@ E2E_TEST(package, deb_installs_into_a_fresh_root_and_runs_containers, .timeout =
 	check_depends(deb);
 	char *root = install_into_fresh_root(deb);
 	(void)snprintf(shim, sizeof(shim), "%s/usr/bin/containerd-shim-husk-v2", root);
+	check_snippets(root);
 	cr_assert(eq(int, setenv("HUSK_SHIM", shim, 1), 0));
 	cd = e2e_cd_start();
 	configure(root);
