@@ -150,7 +150,7 @@ static uint32_t v2_ctrls_of(const char *buf)
 	char tmp[512];
 	char *save = NULL;
 
-	snprintf(tmp, sizeof(tmp), "%s", buf);
+	(void)snprintf(tmp, sizeof(tmp), "%s", buf);
 	for (char *w = strtok_r(tmp, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
 		int c = husk__cgroup_ctrl_from_string(w);
 		if (c >= 0)
@@ -247,26 +247,39 @@ static void host_set_mode(struct husk_cgroup_host *h)
 	}
 }
 
-int husk__cgroup_host_open(const char *mountinfo, size_t len, const char *root_prefix,
-			   struct husk_cgroup_host **ret, struct husk_err *err)
+/* Each cgroup mount of mountinfo's text (modified in place) into h. */
+static int host_lines(struct husk_cgroup_host *h, char *text, const char *root_prefix,
+		      struct husk_err *err)
 {
-	struct husk_cgroup_host *h = calloc(1, sizeof(*h));
-	_cleanup_free_ char *text = strndup(mountinfo, len);
-
-	if (!h || !text) {
-		free(h);
-		return husk_err_errno(err, ENOMEM, "cgroup host");
-	}
 	char *save = NULL;
+
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		/* Cheap filter before the full split: only cgroup mounts matter. */
 		if (!strstr(line, " - cgroup"))
 			continue;
-		int r = host_line(h, line, root_prefix ? root_prefix : "", err);
-		if (r < 0) {
-			husk__cgroup_host_free(h);
+		int r = host_line(h, line, root_prefix, err);
+		if (r < 0)
 			return r;
-		}
+	}
+	return 0;
+}
+
+int husk__cgroup_host_open(const char *mountinfo, size_t len, const char *root_prefix,
+			   struct husk_cgroup_host **ret, struct husk_err *err)
+{
+	struct husk_cgroup_host *h = calloc(1, sizeof(*h));
+	char *text = strndup(mountinfo, len);
+
+	if (!h || !text) {
+		free(text);
+		husk__cgroup_host_free(h);
+		return husk_err_errno(err, ENOMEM, "cgroup host");
+	}
+	int r = host_lines(h, text, root_prefix ? root_prefix : "", err);
+	free(text);
+	if (r < 0) {
+		husk__cgroup_host_free(h);
+		return r;
 	}
 	host_set_mode(h);
 	if (h->mode == HUSK_CGROUP_MODE_NONE) {
@@ -465,7 +478,7 @@ static int mkdir_p(const struct husk_cgroup_hier *h, const char *path, int *ret_
 static void undo_mkdir(const struct husk_cgroup_hier *h, const char *path, int first)
 {
 	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", path + 1);
+	(void)snprintf(buf, sizeof(buf), "%s", path + 1);
 	int depth = 0;
 	for (char *s = buf; *s; s++)
 		if (*s == '/')
@@ -491,8 +504,7 @@ int husk__cgroup_create(struct husk_cgroup_host *host, const char *path, struct 
 	struct husk_cgroup *cg = cg_new(host, path, err);
 	if (!cg)
 		return -ENOMEM;
-	for (size_t i = 0; i < host->n_hier; i++)
-		first[i] = -1;
+	memset(first, -1, sizeof(first)); /* every entry -1: nothing created yet */
 	for (size_t i = 0; r >= 0 && i < host->n_hier; i++) {
 		int fd = mkdir_p(&host->hier[i], path, &first[i]);
 		if (fd < 0)
@@ -654,7 +666,7 @@ int husk__cgroup_enter(struct husk_cgroup *cg, pid_t pid, struct husk_err *err)
 {
 	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	(void)snprintf(buf, sizeof(buf), "%d", (int)pid);
 	for (size_t i = 0; i < cg->host->n_hier; i++) {
 		if (!joins(cg, i))
 			continue;

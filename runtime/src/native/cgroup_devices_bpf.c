@@ -178,6 +178,7 @@ static int query_attached(int cgfd, uint32_t *ids, uint32_t cap, uint32_t *ret_n
 {
 	union bpf_attr attr;
 
+	memset(ids, 0, cap * sizeof(*ids)); /* the kernel fills the first prog_cnt */
 	memset(&attr, 0, sizeof(attr));
 	attr.query.target_fd = (uint32_t)cgfd;
 	attr.query.attach_type = BPF_CGROUP_DEVICE;

@@ -87,7 +87,7 @@ static int add(struct builder *b, enum husk_cgroup_ctrl ctrl, const char *resour
 	struct husk_cgroup_write *w = &p->writes[p->n_writes++];
 	w->ctrl = ctrl;
 	w->resource = resource;
-	snprintf(w->file, sizeof(w->file), "%s", file);
+	(void)snprintf(w->file, sizeof(w->file), "%s", file);
 	w->value = value;
 	return 0;
 }
@@ -242,7 +242,7 @@ static int plan_cpu(struct builder *b, const struct husk_cpu_resources *c)
 	if (r == 0 && b->v2 && (c->quota.set || c->period.set)) {
 		char quota[32] = "max";
 		if (c->quota.set && c->quota.v > 0)
-			snprintf(quota, sizeof(quota), "%" PRId64, c->quota.v);
+			(void)snprintf(quota, sizeof(quota), "%" PRId64, c->quota.v);
 		if (c->period.set && c->period.v > 0)
 			r = add(b, HUSK_CG_CPU, "cpu.quota", "cpu.max", "%s %" PRIu64, quota,
 				c->period.v);
@@ -366,8 +366,9 @@ static int plan_hugepages(struct builder *b, const struct husk_resources *res)
 			return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
 					    "hugepageLimits[%zu]: bad page size '%s'", i,
 					    h->page_size ? h->page_size : "");
-		snprintf(file, sizeof(file), b->v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes",
-			 h->page_size);
+		(void)snprintf(file, sizeof(file),
+			       b->v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes",
+			       h->page_size);
 		r = add(b, HUSK_CG_HUGETLB, "hugepageLimits", file, "%" PRIu64, h->limit);
 	}
 	return r;
@@ -394,9 +395,9 @@ static int plan_devices_v1(struct builder *b, const struct husk_resources *res)
 			continue;
 		}
 		if (d->major.set)
-			snprintf(maj, sizeof(maj), "%" PRId64, d->major.v);
+			(void)snprintf(maj, sizeof(maj), "%" PRId64, d->major.v);
 		if (d->minor.set)
-			snprintf(min, sizeof(min), "%" PRId64, d->minor.v);
+			(void)snprintf(min, sizeof(min), "%" PRId64, d->minor.v);
 		r = add(b, HUSK_CG_DEVICES, "devices", file, "%c %s:%s %s", d->type, maj, min,
 			d->access[0] ? d->access : "rwm");
 	}

@@ -161,7 +161,7 @@ static int mem_entry(int fd, const char *prefix, struct husk_cgroup_mem_entry *e
 	char file[64];
 
 	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
-		snprintf(file, sizeof(file), "%s.%s", prefix, sfx[i]);
+		(void)snprintf(file, sizeof(file), "%s.%s", prefix, sfx[i]);
 		int r = read_opt_u64(fd, file, dst[i]);
 		if (r < 0)
 			return r;
@@ -274,14 +274,14 @@ static int v1_hugetlb(struct husk_cgroup *cg, struct husk_cgroup_stats *s, struc
 		}
 		struct husk_cgroup_hugetlb_entry *h = &s->hugetlb[s->n_hugetlb++];
 		char file[96];
-		snprintf(h->pagesize, sizeof(h->pagesize), "%s", size);
-		snprintf(file, sizeof(file), "hugetlb.%s.usage_in_bytes", size);
+		(void)snprintf(h->pagesize, sizeof(h->pagesize), "%s", size);
+		(void)snprintf(file, sizeof(file), "hugetlb.%s.usage_in_bytes", size);
 		(void)read_opt_u64(fd, file, &h->usage);
-		snprintf(file, sizeof(file), "hugetlb.%s.max_usage_in_bytes", size);
+		(void)snprintf(file, sizeof(file), "hugetlb.%s.max_usage_in_bytes", size);
 		(void)read_opt_u64(fd, file, &h->max);
-		snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", size);
+		(void)snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", size);
 		(void)read_opt_u64(fd, file, &h->limit);
-		snprintf(file, sizeof(file), "hugetlb.%s.failcnt", size);
+		(void)snprintf(file, sizeof(file), "hugetlb.%s.failcnt", size);
 		(void)read_opt_u64(fd, file, &h->failcnt);
 	}
 	return 0;
@@ -315,7 +315,7 @@ int husk__cg_v1_oom_open(struct husk_cgroup *cg, struct husk_err *err)
 	if (ctl < 0)
 		return husk_err_errno(err, errno, "open memory.oom_control of '%s'", cg->path);
 	/* The registration holds its own references: ctl may be closed afterwards. */
-	snprintf(buf, sizeof(buf), "%d %d", efd, ctl);
+	(void)snprintf(buf, sizeof(buf), "%d %d", efd, ctl);
 	int r = husk__cg_write(memfd, "cgroup.event_control", buf);
 	if (r < 0)
 		return husk_err_errno(err, -r, "register OOM eventfd on '%s'", cg->path);

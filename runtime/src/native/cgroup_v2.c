@@ -35,7 +35,7 @@ static void enable_all(int dirfd)
 		return;
 	for (char *w = strtok_r(buf, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
 		char cmd[64];
-		snprintf(cmd, sizeof(cmd), "+%s", w);
+		(void)snprintf(cmd, sizeof(cmd), "+%s", w);
 		(void)husk__cg_write(dirfd, "cgroup.subtree_control", cmd);
 	}
 }
@@ -48,7 +48,7 @@ int husk__cg_v2_enable_controllers(struct husk_cgroup_host *host, const char *pa
 
 	if (i < 0)
 		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "no cgroup2 hierarchy");
-	snprintf(rel, sizeof(rel), "%s", path + 1);
+	(void)snprintf(rel, sizeof(rel), "%s", path + 1);
 	enable_all(host->hier[i].fd);
 	/* Every ancestor of the leaf, top-down: a controller reaches a level only when its
 	 * parent delegates it. */
@@ -272,13 +272,13 @@ static int v2_hugetlb(struct husk_cgroup *cg, int fd, struct husk_cgroup_stats *
 		}
 		struct husk_cgroup_hugetlb_entry *h = &s->hugetlb[s->n_hugetlb++];
 		char file[96];
-		snprintf(h->pagesize, sizeof(h->pagesize), "%s", size);
-		snprintf(file, sizeof(file), "hugetlb.%s.current", size);
+		(void)snprintf(h->pagesize, sizeof(h->pagesize), "%s", size);
+		(void)snprintf(file, sizeof(file), "hugetlb.%s.current", size);
 		(void)read_opt_u64(fd, file, &h->usage);
-		snprintf(file, sizeof(file), "hugetlb.%s.max", size);
+		(void)snprintf(file, sizeof(file), "hugetlb.%s.max", size);
 		(void)read_opt_u64(fd, file, &h->limit);
 		h->max = h->limit;
-		snprintf(file, sizeof(file), "hugetlb.%s.events", size);
+		(void)snprintf(file, sizeof(file), "hugetlb.%s.events", size);
 		_cleanup_free_ char *ev = NULL;
 		size_t evlen = 0;
 		if (read_opt(fd, file, &ev, &evlen) > 0)
@@ -322,7 +322,7 @@ int husk__cg_v2_oom_open(struct husk_cgroup *cg, struct husk_err *err)
 	if (in < 0)
 		return husk_err_errno(err, errno, "inotify_init1");
 	/* inotify wants a path; reach the file through our dirfd. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d/memory.events", fd);
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d/memory.events", fd);
 	if (inotify_add_watch(in, path, IN_MODIFY) < 0)
 		return husk_err_errno(err, errno, "watch memory.events of '%s'", cg->path);
 	return TAKE_FD(in);

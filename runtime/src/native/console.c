@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,8 +74,18 @@ static pid_t stat_tpgid(pid_t pid)
 	buf[n] = '\0';
 	/* "pid (comm) state ppid pgrp session tty_nr tpgid ...": comm may hold ") ". */
 	char *rp = strrchr(buf, ')');
-	int tpgid = 0;
-	if (!rp || sscanf(rp + 1, " %*c %*d %*d %*d %*d %d", &tpgid) != 1 || tpgid <= 0)
+	if (!rp)
+		return 0;
+	/* After comm: state ppid pgrp session tty_nr tpgid. */
+	char *save = NULL;
+	char *field = strtok_r(rp + 1, " ", &save);
+	for (int i = 0; field && i < 5; i++)
+		field = strtok_r(NULL, " ", &save);
+	if (!field)
+		return 0;
+	char *end = NULL;
+	long tpgid = strtol(field, &end, 10);
+	if (end == field || tpgid <= 0 || tpgid > INT_MAX)
 		return 0;
 	return (pid_t)tpgid;
 }

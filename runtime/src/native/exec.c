@@ -139,6 +139,47 @@ static int collect(struct husk_child *stage, int sock, struct husk_child *ret, s
 	return 0;
 }
 
+/*
+ * The stage process, with o's fds (an array of 5 + HUSK_CG_MAX_HIER) plus the container's
+ * cgroup join fds, born in its cgroup2 where it can be.
+ */
+static int spawn_stage(struct exec_arg *a, struct husk_spawn_fd *fds, struct husk_spawn_opts *o,
+		       struct husk_child *ret_stage, struct husk_err *err)
+{
+	struct husk_cgroup_join join = {.clone_fd = -1};
+	int r;
+
+	if (a->ctx->cgroup && (r = husk__cgroup_join_open(a->ctx->cgroup, &join, err)) < 0)
+		return r;
+	for (size_t i = 0; i < join.n; i++)
+		fds[o->n_fds++] = (struct husk_spawn_fd){join.fds[i], JOIN_FD + (int)i, true};
+	a->n_join = join.n;
+	if (join.clone_fd >= 0) {
+		o->clone_flags = CLONE_INTO_CGROUP;
+		o->cgroup_fd = join.clone_fd;
+	}
+	r = husk__spawn(o, stage_main, a, ret_stage, err);
+	husk__cgroup_join_done(&join);
+	return r;
+}
+
+/* After START: the pty master when the exec has a terminal, then the exec's go-ahead. */
+static int await_started(int mine, bool tty, int *ret_console, struct husk_err *err)
+{
+	int r;
+
+	if (tty) {
+		r = husk__sync_expect(mine, HUSK_SYNC_CONSOLE_FD, HUSK_CHILD_TIMEOUT_MS, "exec",
+				      NULL, ret_console, err);
+		if (r < 0)
+			return r;
+		if (*ret_console < 0)
+			return husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO, "exec: no pty master");
+	}
+	return husk__sync_expect(mine, HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS, "exec", NULL, NULL,
+				 err);
+}
+
 int husk__exec_spawn(const struct husk_exec_ctx *ctx, struct husk_child *ret_child,
 		     int *ret_console, struct husk_err *err)
 {
@@ -163,37 +204,18 @@ int husk__exec_spawn(const struct husk_exec_ctx *ctx, struct husk_child *ret_chi
 	struct husk_child stage = HUSK_CHILD_NULL;
 	_cleanup_child_ struct husk_child proc = HUSK_CHILD_NULL;
 	_cleanup_close_ int console = -1;
-	struct husk_cgroup_join join = {.clone_fd = -1};
 
-	if (ctx->cgroup && (r = husk__cgroup_join_open(ctx->cgroup, &join, err)) < 0)
-		return r;
-	for (size_t i = 0; i < join.n; i++)
-		fds[o.n_fds++] = (struct husk_spawn_fd){join.fds[i], JOIN_FD + (int)i, true};
-	a.n_join = join.n;
-	if (join.clone_fd >= 0) {
-		o.clone_flags = CLONE_INTO_CGROUP;
-		o.cgroup_fd = join.clone_fd;
-	}
-	r = husk__spawn(&o, stage_main, &a, &stage, err);
-	husk__cgroup_join_done(&join);
+	r = spawn_stage(&a, fds, &o, &stage, err);
 	if (r < 0)
 		return r;
-	theirs = husk_safe_close(theirs);
+	husk_closep(&theirs);
 	r = collect(&stage, mine, &proc, err);
 	if (r < 0)
 		return r;
 	r = husk__sync_send(mine, HUSK_SYNC_START, 0, -1, NULL);
 	if (r < 0)
 		return husk_err_errno(err, -r, "exec: send start");
-	if (tty) {
-		r = husk__sync_expect(mine, HUSK_SYNC_CONSOLE_FD, HUSK_CHILD_TIMEOUT_MS, "exec",
-				      NULL, &console, err);
-		if (r < 0)
-			return r;
-		if (console < 0)
-			return husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO, "exec: no pty master");
-	}
-	r = husk__sync_expect(mine, HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS, "exec", NULL, NULL, err);
+	r = await_started(mine, tty, &console, err);
 	if (r < 0)
 		return r;
 	*ret_child = proc;

@@ -36,7 +36,8 @@ static int strcmp_p(const void *a, const void *b)
 /* A sorted array of the names fn yields that keep() accepts (NULL keep: all). */
 static json_t *sorted_names(name_fn *fn, bool (*keep)(const char *))
 {
-	size_t n = 0, k = 0;
+	size_t n = 0;
+	size_t k = 0;
 
 	while (fn(n))
 		n++;
@@ -80,6 +81,25 @@ static const char *ns_name(size_t i)
  * The kernel's capabilities that libcap can name, in number order as runc lists them. The
  * plan keeps capabilities in 64-bit masks, so nothing past 63 is offered.
  */
+/*
+ * Capability v's upper-case name ("CAP_CHOWN") into name: 1, or 0 when libcap knows it only
+ * by number ("41"); -ENOMEM.
+ */
+static int cap_name(int v, char *name, size_t size)
+{
+	char *lower = cap_to_name((cap_value_t)v);
+
+	if (!lower)
+		return -ENOMEM;
+	bool named = strncmp(lower, "cap_", 4) == 0 && strlen(lower) < size;
+	for (size_t i = 0; named && lower[i]; i++)
+		name[i] = (char)toupper((unsigned char)lower[i]);
+	if (named)
+		name[strlen(lower)] = '\0';
+	(void)cap_free(lower);
+	return named;
+}
+
 static json_t *capabilities(void)
 {
 	int last = cap_max_bits();
@@ -87,19 +107,9 @@ static json_t *capabilities(void)
 
 	for (int v = 0; a && v < last && v < 64; v++) {
 		char name[64];
-		char *lower = cap_to_name((cap_value_t)v);
-		if (!lower) {
-			json_decref(a);
-			return NULL;
-		}
-		bool named = strncmp(lower, "cap_", 4) == 0 && strlen(lower) < sizeof(name);
-		for (size_t i = 0; named && lower[i]; i++)
-			name[i] = (char)toupper((unsigned char)lower[i]);
-		if (named)
-			name[strlen(lower)] = '\0';
-		(void)cap_free(lower);
-		/* An unnamed number ("41") is a capability this libcap predates: not offered. */
-		if (named && json_array_append_new(a, json_string(name)) < 0) {
+		int r = cap_name(v, name, sizeof(name));
+		/* An unnamed number is a capability this libcap predates: not offered. */
+		if (r < 0 || (r > 0 && json_array_append_new(a, json_string(name)) < 0)) {
 			json_decref(a);
 			return NULL;
 		}

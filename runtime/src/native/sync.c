@@ -100,17 +100,17 @@ int husk__sync_error(int sock, int errnum, const char *fmt, ...)
 	if (errnum < 0)
 		errnum = -errnum;
 	va_start(ap, fmt);
-	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	if (vsnprintf(text, sizeof(text), fmt, ap) < 0)
+		text[0] = '\0';
 	va_end(ap);
-	if (n < 0)
-		n = 0;
 	/* strerrordesc_np: no locale, no static buffer; fine after fork. */
 	const char *desc = errnum > 0 ? strerrordesc_np(errnum) : NULL;
 	if (desc) {
 		size_t len = strnlen(text, sizeof(text));
 		size_t dlen = strlen(desc);
 		if (len + 2 + dlen < sizeof(text)) {
-			memcpy(text + len, ": ", 2);
+			text[len] = ':';
+			text[len + 1] = ' ';
 			memcpy(text + len + 2, desc, dlen + 1);
 		}
 	}
@@ -146,6 +146,12 @@ static int64_t now_ms(void)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* -errno after a failed call; -EIO should errno not say why. */
+static int negative_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
 }
 
 static int wait_readable(int sock, int timeout_ms)
@@ -222,7 +228,7 @@ int husk__sync_recv(int sock, int timeout_ms, struct husk_sync_msg *ret, int *re
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == ECONNRESET ? 0 : -errno;
+		return errno == ECONNRESET ? 0 : negative_errno();
 	r = take_fds(&mh, &fd);
 	if (r < 0)
 		return r;
@@ -254,13 +260,48 @@ static void forward_log(const struct husk_sync_msg *m, const char *what)
 	husk_log(level, "%s: %s", what, m->text);
 }
 
+/* What husk__sync_recv()'s r <= 0 means to a caller waiting for want. */
+static int recv_failed(int r, enum husk_sync_type want, const char *what, struct husk_err *err)
+{
+	if (r == -ETIMEDOUT)
+		return husk_err_errno(err, ETIMEDOUT, "%s: no '%s' message", what,
+				      husk__sync_type_to_string(want));
+	if (r < 0)
+		return husk_err_errno(err, -r, "%s: receive", what);
+	if (want == HUSK_SYNC_NONE)
+		return 0;
+	return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "%s: exited without reporting", what);
+}
+
+/* A received message for a caller waiting for want: 0 it is the one, 1 wait on, or the error. */
+static int judge(const struct husk_sync_msg *m, enum husk_sync_type want, const char *what,
+		 struct husk_err *err)
+{
+	if (m->type == HUSK_SYNC_LOG) {
+		forward_log(m, what);
+		return 1;
+	}
+	if (m->type == HUSK_SYNC_ERROR) {
+		int errnum = m->value > 0 ? m->value : EIO;
+		(void)husk_err_set(err, HUSK_ERR_INTERNAL, 0, "%s: %s", what, m->text);
+		if (err)
+			err->errnum = errnum;
+		return -errnum;
+	}
+	if (want == HUSK_SYNC_NONE || m->type != (uint32_t)want)
+		return husk_err_set(
+			err, HUSK_ERR_INTERNAL, EPROTO, "%s: got '%s' while waiting for '%s'", what,
+			husk__sync_type_to_string(m->type), husk__sync_type_to_string(want));
+	return 0;
+}
+
 int husk__sync_expect(int sock, enum husk_sync_type want, int timeout_ms, const char *what,
 		      struct husk_sync_msg *ret, int *ret_fd, struct husk_err *err)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 
 	for (;;) {
-		struct husk_sync_msg m;
+		struct husk_sync_msg m = {0};
 		_cleanup_close_ int fd = -1;
 		int left = -1;
 		if (deadline >= 0) {
@@ -268,33 +309,13 @@ int husk__sync_expect(int sock, enum husk_sync_type want, int timeout_ms, const 
 			left = d > 0 ? (int)d : 0;
 		}
 		int r = husk__sync_recv(sock, left, &m, &fd);
-		if (r == -ETIMEDOUT)
-			return husk_err_errno(err, ETIMEDOUT, "%s: no '%s' message", what,
-					      husk__sync_type_to_string(want));
-		if (r < 0)
-			return husk_err_errno(err, -r, "%s: receive", what);
-		if (r == 0) {
-			if (want == HUSK_SYNC_NONE)
-				return 0;
-			return husk_err_set(err, HUSK_ERR_INTERNAL, 0,
-					    "%s: exited without reporting", what);
-		}
-		if (m.type == HUSK_SYNC_LOG) {
-			forward_log(&m, what);
+		if (r <= 0)
+			return recv_failed(r, want, what, err);
+		r = judge(&m, want, what, err);
+		if (r > 0)
 			continue;
-		}
-		if (m.type == HUSK_SYNC_ERROR) {
-			int errnum = m.value > 0 ? m.value : EIO;
-			(void)husk_err_set(err, HUSK_ERR_INTERNAL, 0, "%s: %s", what, m.text);
-			if (err)
-				err->errnum = errnum;
-			return -errnum;
-		}
-		if (want == HUSK_SYNC_NONE || m.type != (uint32_t)want)
-			return husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO,
-					    "%s: got '%s' while waiting for '%s'", what,
-					    husk__sync_type_to_string(m.type),
-					    husk__sync_type_to_string(want));
+		if (r < 0)
+			return r;
 		if (ret)
 			*ret = m;
 		if (ret_fd)
