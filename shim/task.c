@@ -454,6 +454,21 @@ static void task_create(struct shim_service *svc, struct shim_call *call,
 
 /* ---- Start ---- */
 
+/* An OCI runtime's pod container may be watched through a waiter from its start on (the OCI
+ * engine's runsc containers): its exit is that process's. */
+static void init_moved(struct shim_service *svc, struct shim_container *ct)
+{
+	const struct husk_child *init = husk_container_init(ct->c);
+
+	if (init->pid == ct->init.node.pid)
+		return;
+	shim_exits_unregister(&svc->exits, &ct->init.node);
+	ct->init.node.pid = init->pid;
+	ct->init.node.start_time = init->start_time;
+	ct->init.child.pid = init->pid;
+	shim_exits_register(&svc->exits, &ct->init.node);
+}
+
 static void publish_exec_started(struct shim_service *svc, struct shim_process *p)
 {
 	Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
@@ -542,6 +557,7 @@ static void task_start(struct shim_service *svc, struct shim_call *call,
 			shim_call_fail(call, &err);
 			return;
 		}
+		init_moved(svc, ct);
 		ct->init.started = true;
 		Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
 		ev.container_id = ct->id;

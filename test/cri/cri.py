@@ -472,7 +472,8 @@ class Node:
         self.client.rt("RemovePodSandbox", {"pod_sandbox_id": pod}, timeout=120)
 
     def shim_pids(self):
-        """Shim processes started by this containerd."""
+        """Shim processes started by this containerd (not their forks, which keep the
+        shim's command line: husk's runsc waiters)."""
         sock = os.path.join(self.dir, "containerd.sock")
         pids = []
         for p in os.listdir("/proc"):
@@ -485,10 +486,21 @@ class Node:
                 continue
             if argv and b"containerd-shim" in argv[0] and sock.encode() in argv:
                 pids.append(int(p))
-        return pids
+        return [p for p in pids if _ppid(p) not in pids]
 
     def bundle(self, cid):
         return os.path.join(self.dir, "state/io.containerd.runtime.v2.task/k8s.io", cid)
+
+
+def _ppid(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("PPid:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def cgroup_dirs(path):

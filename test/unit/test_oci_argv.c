@@ -150,6 +150,7 @@ Test(oci_argv, command_names)
 {
 	cr_assert(eq(str, (char *)husk__oci_cmd_to_string(HUSK_OCI_EVENTS), "events"));
 	cr_assert(eq(str, (char *)husk__oci_cmd_to_string(HUSK_OCI_UPDATE), "update"));
+	cr_assert(eq(str, (char *)husk__oci_cmd_to_string(HUSK_OCI_WAIT), "wait"));
 	cr_assert(husk__oci_cmd_to_string(_HUSK_OCI_CMD_MAX) == NULL);
 }
 
@@ -202,5 +203,5 @@ Test(oci_argv, values_that_would_change_the_command_line)
 	refuse(&plain, &(struct husk_oci_call){.cmd = HUSK_OCI_KILL, .id = "c", .signal = -1},
 	       "kill: invalid signal -1");
 	refuse(&plain, &(struct husk_oci_call){.cmd = _HUSK_OCI_CMD_MAX, .id = "c"},
-	       "unknown oci command 11");
+	       "unknown oci command 12");
 }

@@ -821,9 +821,98 @@ static int oci_load(struct husk_container *c, struct husk_err *err)
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
+/*
+ * runsc reports its sandbox's pid for every container of a pod (pid file and `state`), and
+ * that process outlives the pod's other containers: their exits are never seen on it. Such
+ * a container gets a waiter instead, as gVisor's own shim does: `runsc wait ID` prints the
+ * container's exit status, and the waiter exits with it, so the caller's reaper sees the
+ * container's exit as an init's. The first container of a pod keeps the sandbox's pid.
+ */
+static bool needs_waiter(const struct husk_container *c)
+{
+	const char *slash = strrchr(oc(c)->d.binary, '/');
+	const char *name = slash ? slash + 1 : oc(c)->d.binary;
+
+	return strstr(name, "runsc") && strcmp(st(c)->id.sandbox, cid(c)) != 0;
+}
+
+/* The waiter, in its own process: run argv (`<runtime> wait ID`), exit with its status. */
+static int waiter_main(void *arg)
+{
+	char **argv = arg;
+	char buf[4096];
+	size_t len = 0;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return 255;
+	pid_t pid = fork();
+	if (pid < 0)
+		return 255;
+	if (pid == 0) {
+		if (dup2(p[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	(void)close(p[1]);
+	while (len < sizeof(buf) - 1) {
+		ssize_t n = read(p[0], buf + len, sizeof(buf) - 1 - len);
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+		len += n > 0 ? (size_t)n : 0;
+	}
+	buf[len] = '\0';
+	(void)husk__wait_pid(pid);
+	/* {"id":"...","exitStatus":N}: N is 128+signal for a killed process, as runc's. */
+	const char *s = strstr(buf, "\"exitStatus\":");
+	if (!s)
+		return 255;
+	char *end = NULL;
+	unsigned long status = strtoul(s + strlen("\"exitStatus\":"), &end, 10);
+	if (end == s + strlen("\"exitStatus\":"))
+		return 255;
+	return (int)(status & 0xff);
+}
+
+static int waiter_spawn(struct husk_container *c, struct husk_err *err)
+{
+	struct oci *o = oc(c);
+	struct husk_oci_global g = {.binary = o->d.binary,
+				    .root = o->d.root,
+				    .log = o->log,
+				    .log_json = true,
+				    .systemd_cgroup = o->d.systemd_cgroup,
+				    .extra = (const char *const *)o->d.args};
+	struct husk_oci_argv argv = {0};
+	struct husk_child w = HUSK_CHILD_NULL;
+	int r = husk__oci_argv_build(
+		&g, &(struct husk_oci_call){.cmd = HUSK_OCI_WAIT, .id = cid(c)}, &argv, err);
+
+	if (r < 0)
+		return r;
+	struct husk_spawn_fd fds[3] = {
+		{.fd = -1, .target = 0}, {.fd = -1, .target = 1}, {.fd = -1, .target = 2}};
+	struct husk_spawn_opts so = {.name = "husk:[wait]", .fds = fds, .n_fds = 3};
+	r = husk__spawn(&so, waiter_main, argv.v, &w, err);
+	husk__oci_argv_done(&argv);
+	if (r < 0)
+		return r;
+	/* The sandbox's pid was only borrowed: its pidfd goes, the process stays. */
+	husk_child_release(&c->init);
+	c->init = w;
+	st(c)->init_pid = w.pid;
+	st(c)->init_start_time = w.start_time;
+	return husk__container_save(c, err);
+}
+
 static int oci_start(struct husk_container *c, struct husk_err *err)
 {
-	return oci_call(c, (struct husk_oci_call){.cmd = HUSK_OCI_START}, err);
+	int r = oci_call(c, (struct husk_oci_call){.cmd = HUSK_OCI_START}, err);
+
+	if (r >= 0 && needs_waiter(c))
+		r = waiter_spawn(c, err);
+	return r;
 }
 
 static int oci_kill(struct husk_container *c, int sig, bool all, struct husk_err *err)

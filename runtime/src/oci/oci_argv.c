@@ -42,6 +42,7 @@ static const struct cmd_desc cmds[_HUSK_OCI_CMD_MAX] = {
 	[HUSK_OCI_STATE] = {"state", 0, 0},
 	[HUSK_OCI_DELETE] = {"delete", F_FORCE, 0},
 	[HUSK_OCI_UPDATE] = {"update", F_RESOURCES, F_RESOURCES},
+	[HUSK_OCI_WAIT] = {"wait", 0, 0},
 };
 
 /* Longest argv: binary, 4 global flags with values, 3 command flags with values, id, sig. */

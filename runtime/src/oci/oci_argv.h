@@ -24,6 +24,7 @@ enum husk_oci_cmd {
 	HUSK_OCI_STATE,
 	HUSK_OCI_DELETE,
 	HUSK_OCI_UPDATE,
+	HUSK_OCI_WAIT, /* runsc: wait for a container's exit, print {"id", "exitStatus"} */
 	_HUSK_OCI_CMD_MAX,
 };
 
