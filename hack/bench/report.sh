@@ -8,7 +8,8 @@
 # usage: sudo hack/bench/report.sh [OUT_DIR]
 # Knobs: those of bench-shim.sh, bench-mem.sh and bench-scale.sh (BENCH_LIFECYCLES,
 # BENCH_EXECS, BENCH_IDLE_S, BENCH_IDLE_EXECS, BENCH_PODS, BENCH_POD_POINTS,
-# BENCH_PODS_POINTS). BENCH_SKIP_SCALE=1 leaves the scale section out (minutes saved).
+# BENCH_PODS_POINTS). BENCH_SKIP_SCALE=1 leaves the scale section out (minutes saved);
+# BENCH_RENDER_ONLY=1 renders OUT_DIR/raw again without running anything.
 # gnuplot is a Debian package (gnuplot-nox); installed here when missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,16 +27,18 @@ fi
 
 raw=$out/raw
 mkdir -p "$raw"
-rm -f "$raw"/*.out
-log=$raw/run.log
-: >"$log"
-echo "report: bench-shim.sh" >&2
-BENCH_RESULTS=$raw "$here/bench-shim.sh" >>"$log" 2>&1
-echo "report: bench-mem.sh" >&2
-BENCH_RESULTS=$raw BENCH_EXECS=${BENCH_MEM_EXECS:-1000} "$here/bench-mem.sh" >>"$log" 2>&1
-if [ -z "${BENCH_SKIP_SCALE:-}" ]; then
-	echo "report: bench-scale.sh" >&2
-	BENCH_RESULTS=$raw "$here/bench-scale.sh" >>"$log" 2>&1
+if [ -z "${BENCH_RENDER_ONLY:-}" ]; then
+	rm -f "$raw"/*.out
+	log=$raw/run.log
+	: >"$log"
+	echo "report: bench-shim.sh" >&2
+	BENCH_RESULTS=$raw "$here/bench-shim.sh" >>"$log" 2>&1
+	echo "report: bench-mem.sh" >&2
+	BENCH_RESULTS=$raw BENCH_EXECS=${BENCH_MEM_EXECS:-1000} "$here/bench-mem.sh" >>"$log" 2>&1
+	if [ -z "${BENCH_SKIP_SCALE:-}" ]; then
+		echo "report: bench-scale.sh" >&2
+		BENCH_RESULTS=$raw "$here/bench-scale.sh" >>"$log" 2>&1
+	fi
 fi
 
 v() { awk -v k="$2" '$1 == k { print $2 }' "$raw/$1.out" 2>/dev/null || true; }
@@ -51,7 +54,6 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && b != "" && a + 0 <= b 
 # ---- charts ----
 lat=$raw/latency.dat
 {
-	echo "metric husk runc floor"
 	for m in lifecycle exec exec_idle; do
 		echo "$m $(v husk "${m}_p50_ms") $(v runc "${m}_p50_ms") $(v floor "${m}_p50_ms")"
 	done
@@ -59,7 +61,6 @@ lat=$raw/latency.dat
 } >"$lat"
 mem=$raw/memory.dat
 {
-	echo "metric husk runc"
 	echo "idle_PrivDirty $(v husk private_dirty_idle_kb) $(v runc private_dirty_idle_kb)"
 	echo "PrivDirty_after_lifecycles $(v husk private_dirty_after_lifecycles_kb) $(v runc private_dirty_after_lifecycles_kb)"
 	echo "PrivDirty_after_execs $(v husk private_dirty_after_execs_kb) $(v runc private_dirty_after_execs_kb)"
@@ -67,7 +68,7 @@ mem=$raw/memory.dat
 } >"$mem"
 
 gnuplot <<EOF
-set terminal pngcairo size 900,420 font ",10"
+set terminal pngcairo size 900,420 font ",10" noenhanced
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -102,9 +103,11 @@ if [ -f "$raw/scale.out" ]; then
 		' "$raw/scale.out" | sort -n >"$dat"
 	done
 	gnuplot <<EOF
-set terminal pngcairo size 900,420 font ",10"
+set terminal pngcairo size 900,420 font ",10" noenhanced
 set key top left
 set grid
+set yrange [0:*]
+set y2range [0:*]
 set logscale x 2
 set xlabel "containers in the pod"
 set ylabel "shim Pss, MiB"
@@ -115,8 +118,8 @@ set output "$out/scale-pod.png"
 set title "One pod growing: the shim's memory and a lifecycle in it"
 plot "$raw/scale-pod.dat" using 1:(\$2/1024) with linespoints title "husk Pss" lc rgb "#2a9d8f" lw 2, \
      "" using 1:(\$3/1024) with linespoints title "runc-v2 Pss" lc rgb "#e76f51" lw 2, \
-     "" using 1:4 axes x1y2 with linespoints dt 2 title "husk lifecycle" lc rgb "#2a9d8f", \
-     "" using 1:5 axes x1y2 with linespoints dt 2 title "runc-v2 lifecycle" lc rgb "#e76f51"
+     "" using 1:4 axes x1y2 with linespoints lc rgb "#2a9d8f" dashtype 2 title "husk lifecycle", \
+     "" using 1:5 axes x1y2 with linespoints lc rgb "#e76f51" dashtype 2 title "runc-v2 lifecycle"
 set output "$out/scale-pods.png"
 set xlabel "idle pods (one shim each)"
 set ylabel "all shims' Pss, MiB"
@@ -124,8 +127,8 @@ set y2label "ctr run --rm median, ms"
 set title "Many pods: all shims' memory, and a container run beside them"
 plot "$raw/scale-pods.dat" using 1:(\$2/1024) with linespoints title "husk Pss" lc rgb "#2a9d8f" lw 2, \
      "" using 1:(\$3/1024) with linespoints title "runc-v2 Pss" lc rgb "#e76f51" lw 2, \
-     "" using 1:4 axes x1y2 with linespoints dt 2 title "husk ctr run" lc rgb "#2a9d8f", \
-     "" using 1:5 axes x1y2 with linespoints dt 2 title "runc-v2 ctr run" lc rgb "#e76f51"
+     "" using 1:4 axes x1y2 with linespoints lc rgb "#2a9d8f" dashtype 2 title "husk ctr run", \
+     "" using 1:5 axes x1y2 with linespoints lc rgb "#e76f51" dashtype 2 title "runc-v2 ctr run"
 EOF
 fi
 
