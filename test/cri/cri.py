@@ -386,12 +386,11 @@ class Node:
             run([os.path.join(TOP, "hack/containerd.sh"), "stop", self.dir], env=self.env,
                 check=False)
         run(["ip", "link", "del", self.bridge], check=False)
-        for c in ("memory", "cpu,cpuacct", "pids", "cpuset", "blkio", "devices", "freezer",
-                  "hugetlb", "net_cls,net_prio", "perf_event", "rdma", "misc", "systemd", ""):
-            d = os.path.join("/sys/fs/cgroup", c, self.cgroup_parent.lstrip("/"))
-            if os.path.isdir(d):
+        # The pods' parent cgroup (and whatever a runtime left below it), once empty.
+        for d in cgroup_dirs(self.cgroup_parent):
+            for sub, _, _ in sorted(os.walk(d), key=lambda w: -len(w[0])):
                 try:
-                    os.rmdir(d)
+                    os.rmdir(sub)
                 except OSError:
                     pass
 
