@@ -83,7 +83,7 @@ husk_e2e_suite(pod e2e/test_pod.c)
 # The .deb cpack makes of this build tree, installed into a fresh root with dpkg and run by
 # a private containerd configured with the package's snippet (husk only).
 if(TARGET containerd-shim-husk-v2)
-	husk_criterion_test(NAME e2e-package SOURCES e2e/test_package.c LIBS PkgConfig::JANSSON
+	husk_criterion_test(NAME e2e-package SOURCES e2e/test_package.c
 		LABELS e2e TIMEOUT ${HUSK_E2E_TIMEOUT} JOBS 1
 		ENV HUSK_E2E_RUNTIME=io.containerd.husk.v2)
 	add_dependencies(test-e2e-package containerd-shim-husk-v2 husk)
