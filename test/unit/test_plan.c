@@ -1,4 +1,5 @@
 /* Plans from hand-built specs: pure, no root. */
+#include <errno.h>
 #include <sched.h>
 #include <string.h>
 
@@ -411,4 +412,117 @@ Test(plan, mount_types_in_init)
 	cr_assert(husk__mount_type_in_init("cgroup"));
 	cr_assert(husk__mount_type_in_init("tmpfs") == false);
 	cr_assert(husk__mount_type_in_init(NULL) == false);
+}
+
+/* f's /data bind (mounts[2]) with other options, through the gofer plan. */
+static int plan_data(struct fixture *f, char **opts, size_t n, struct husk_gofer_plan *p,
+		     struct husk_err *err)
+{
+	f->mounts[2].options = opts;
+	f->mounts[2].n_options = n;
+	return husk__gofer_plan_build(&f->spec, "/bundle", NULL, 0, p, err);
+}
+
+Test(plan, bind_options_split_into_top_flags_recursive_attributes_and_propagation)
+{
+	struct fixture f;
+	struct husk_gofer_plan p;
+	struct husk_err err = {0};
+	char *o[] = {"rbind", "ro", "rnosuid", "rnoatime", "rw", "rslave"};
+
+	fixture_init(&f);
+	cr_assert(eq(int, plan_data(&f, o, 6, &p, &err), 0), "%s", err.msg);
+	const struct husk_plan_mount *m = &p.mounts[1];
+	/* "rw" after "ro": the top mount is read-write and says so (cleared) */
+	cr_assert(eq(u64, m->flags, (uint64_t)0));
+	cr_assert(eq(u64, m->cleared, (uint64_t)MS_RDONLY));
+	cr_assert(eq(u64, m->attr_set, (uint64_t)(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOATIME)));
+	cr_assert(eq(u64, m->attr_clr, (uint64_t)MOUNT_ATTR__ATIME));
+	cr_assert(eq(u64, m->propagation, (uint64_t)MS_SLAVE));
+	cr_assert(m->propagation_rec && m->bind && m->recursive);
+	cr_assert(eq(ptr, m->data, NULL));
+	/* no rootfsPropagation: the gofer sees the host as runc's container does */
+	cr_assert(eq(u64, p.ns_propagation, (uint64_t)(MS_REC | MS_SLAVE)));
+	husk__gofer_plan_done(&p);
+}
+
+Test(plan, idmap_takes_the_mounts_mappings_else_the_containers)
+{
+	struct fixture f;
+	struct husk_gofer_plan p;
+	struct husk_err err = {0};
+	struct husk_id_mapping own = {0, 1000, 10}, ctr = {0, 100000, 65536};
+	char *o[] = {"rbind", "ridmap"};
+
+	fixture_init(&f);
+	f.lx.uid_mappings = f.lx.gid_mappings = &ctr;
+	f.lx.n_uid_mappings = f.lx.n_gid_mappings = 1;
+	cr_assert(eq(int, plan_data(&f, o, 2, &p, &err), 0), "%s", err.msg);
+	cr_assert(p.mounts[1].idmap && p.mounts[1].idmap_rec);
+	cr_assert(eq(ptr, (void *)p.mounts[1].uid_mappings, &ctr));
+	husk__gofer_plan_done(&p);
+	f.mounts[2].uid_mappings = f.mounts[2].gid_mappings = &own;
+	f.mounts[2].n_uid_mappings = f.mounts[2].n_gid_mappings = 1;
+	cr_assert(eq(int, plan_data(&f, o, 2, &p, &err), 0), "%s", err.msg);
+	cr_assert(eq(ptr, (void *)p.mounts[1].uid_mappings, &own));
+	cr_assert(eq(ptr, (void *)p.mounts[1].gid_mappings, &own));
+	husk__gofer_plan_done(&p);
+}
+
+Test(plan, options_a_bind_cannot_honour_are_refused_by_name)
+{
+	static const struct {
+		char *opts[3];
+		size_t n;
+		const char *msg;
+	} cases[] = {
+		{{"rbind", "mode=755", "size=1k"},
+		 3,
+		 "mounts[2]: option 'mode=755' does not apply to a bind mount (the kernel ignores "
+		 "filesystem options there)"},
+		{{"bind", "lazytime"},
+		 2,
+		 "mounts[2]: option 'lazytime' does not apply to a bind mount"},
+		{{"rbind", "idmap"},
+		 2,
+		 "mounts[2]: option 'idmap' needs uidMappings and gidMappings (the mount's or "
+		 "linux')"},
+		{{"rbind", "tmpcopyup"}, 2, "mounts[2]: option 'tmpcopyup' needs a tmpfs mount"},
+		{{"rbind", "remount"},
+		 2,
+		 "mounts[2]: option 'remount' cannot apply to a new mount"},
+		{{"rbind", ""}, 2, "mounts[2]: options[1]: empty option"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fixture f;
+		struct husk_gofer_plan p;
+		struct husk_err err = {0};
+		fixture_init(&f);
+		cr_assert(eq(int, plan_data(&f, (char **)cases[i].opts, cases[i].n, &p, &err),
+			     -EINVAL));
+		cr_assert(eq(int, err.kind, HUSK_ERR_INVALID));
+		cr_assert(eq(str, err.msg, (char *)cases[i].msg));
+	}
+}
+
+Test(plan, idmap_needs_a_bind_and_mappings_need_idmap)
+{
+	struct fixture f;
+	struct husk_gofer_plan p;
+	struct husk_err err = {0};
+	struct husk_id_mapping own = {0, 1000, 10};
+	char *idmap[] = {"idmap"};
+	char *none[] = {"rbind"};
+
+	fixture_init(&f);
+	f.mounts[1].options = idmap;
+	f.mounts[1].n_options = 1;
+	cr_assert(eq(int, husk__gofer_plan_build(&f.spec, "/b", NULL, 0, &p, &err), -EINVAL));
+	cr_assert(eq(str, err.msg, "mounts[1]: option 'idmap' needs a bind mount"));
+	fixture_init(&f);
+	f.mounts[2].uid_mappings = f.mounts[2].gid_mappings = &own;
+	f.mounts[2].n_uid_mappings = f.mounts[2].n_gid_mappings = 1;
+	cr_assert(eq(int, plan_data(&f, none, 1, &p, &err), -EINVAL));
+	cr_assert(eq(str, err.msg, "mounts[2].uidMappings: needs the 'idmap' or 'ridmap' option"));
 }

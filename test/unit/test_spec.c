@@ -350,3 +350,30 @@ Test(spec, buffer_is_not_nul_terminated)
 	cr_assert(eq(str, err.msg,
 		     "invalid JSON at line 1, column 45: end of file expected near 'garbage'"));
 }
+
+Test(spec, mount_id_mappings)
+{
+	static const char js[] =
+		"{\"ociVersion\":\"1.1.0\",\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":"
+		"\"/m\",\"source\":\"/s\",\"options\":[\"rbind\",\"idmap\"],\"uidMappings\":[{"
+		"\"containerID\":0,\"hostID\":1000,\"size\":5}],\"gidMappings\":[{\"containerID\":"
+		"1,\"hostID\":2000,\"size\":6},{\"containerID\":10,\"hostID\":3000,\"size\":1}]}]}";
+	static const char bad[] =
+		"{\"ociVersion\":\"1.1.0\",\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":"
+		"\"/m\",\"uidMappings\":[{\"containerID\":0,\"hostID\":1000}]}]}";
+	struct husk_spec *spec = NULL;
+	struct husk_err err = {0};
+
+	cr_assert(eq(int, husk_spec_parse(js, strlen(js), &spec, &err), 0), "%s", err.msg);
+	const struct husk_mount *m = &spec->mounts[0];
+	cr_assert(eq(sz, m->n_uid_mappings, (size_t)1));
+	cr_assert(eq(u32, m->uid_mappings[0].host_id, 1000));
+	cr_assert(eq(u32, m->uid_mappings[0].size, 5));
+	cr_assert(eq(sz, m->n_gid_mappings, (size_t)2));
+	cr_assert(eq(u32, m->gid_mappings[1].container_id, 10));
+	husk_spec_free(spec);
+	spec = NULL;
+	cr_assert(eq(int, husk_spec_parse(bad, strlen(bad), &spec, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "mounts[0].uidMappings[0]") != NULL, "%s", err.msg);
+	cr_assert(eq(ptr, spec, NULL));
+}
