@@ -81,5 +81,12 @@ size_t shim_stdio_queued(const struct shim_stdio *s);
 #define SHIM_STDIO_BUF	(16 * 1024)
 #define SHIM_STDIO_HIGH (64 * 1024)
 #define SHIM_STDIO_LOW	(16 * 1024)
+/*
+ * A pty master can read 0 bytes while its slave is being closed and hold more output after
+ * that: the copy from a terminal ends on EIO, and a 0-byte read is retried after this many
+ * ms, up to this many times in a row (about 2 s, runc's wait for output on delete).
+ */
+#define SHIM_STDIO_EOF_RETRY_MS 5
+#define SHIM_STDIO_EOF_RETRIES	400
 /* How long a binary:// logger may take to report ready. */
 #define SHIM_LOGGER_READY_MS 10000

@@ -33,6 +33,9 @@ struct copier {
 	bool discard; /* dst failed: keep draining src, drop the data */
 	bool output;  /* counts towards "drained" */
 	unsigned pending;
+	uv_timer_t retry;   /* terminal output: re-read after a 0-byte read */
+	bool retry_open;    /* timer initialised and not yet closed */
+	unsigned eof_reads; /* 0-byte reads in a row */
 };
 
 struct shim_stdio {
@@ -87,6 +90,16 @@ static void close_handle(struct shim_stdio *s, uv_pipe_t *p, bool *open)
 	uv_close((uv_handle_t *)p, close_cb);
 }
 
+static void close_retry(struct shim_stdio *s, struct copier *c)
+{
+	if (!c->retry_open)
+		return;
+	c->retry_open = false;
+	(void)uv_timer_stop(&c->retry);
+	c->retry.data = s;
+	uv_close((uv_handle_t *)&c->retry, close_cb);
+}
+
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct copier *c = h->data;
@@ -127,13 +140,6 @@ static void copier_finish(struct copier *c)
 		s->outputs_running--;
 		notify_drained(s);
 	}
-	/* With a terminal, the end of the output (EIO on the master) ends the input too. */
-	if (s->terminal && c == &s->cp[OUT] && s->cp[IN].active) {
-		struct copier *in = &s->cp[IN];
-		in->src_done = true;
-		close_handle(s, &in->src, &in->src_open);
-		copier_finish(in);
-	}
 }
 
 static void write_cb(uv_write_t *req, int status)
@@ -159,8 +165,32 @@ static void src_done(struct copier *c)
 {
 	c->src_done = true;
 	c->reading = false;
+	close_retry(c->owner, c);
 	close_handle(c->owner, &c->src, &c->src_open);
 	copier_finish(c);
+}
+
+static void retry_cb(uv_timer_t *t)
+{
+	struct copier *c = t->data;
+
+	if (c->reading || !c->src_open || c->src_done || c->owner->closing ||
+	    uv_stream_get_write_queue_size((uv_stream_t *)&c->dst) >= SHIM_STDIO_LOW)
+		return; /* write_cb restarts the reading once the queue is low */
+	if (uv_read_start((uv_stream_t *)&c->src, alloc_cb, read_cb) == 0)
+		c->reading = true;
+	else
+		src_done(c);
+}
+
+/* A 0-byte read of a pty master: true when the copy goes on (a retry is armed). */
+static bool retry_after_eof(struct copier *c)
+{
+	if (!c->retry_open || ++c->eof_reads > SHIM_STDIO_EOF_RETRIES)
+		return false;
+	/* libuv stopped reading at the "EOF". */
+	c->reading = false;
+	return uv_timer_start(&c->retry, retry_cb, SHIM_STDIO_EOF_RETRY_MS, 0) == 0;
 }
 
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
@@ -170,11 +200,13 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 	if (nread <= 0) {
 		free(w);
-		/* 0 is EAGAIN; EOF, EIO (pty master after the slave closed) or ENOBUFS end it. */
-		if (nread < 0)
+		/* 0 is EAGAIN; EOF, EIO (pty master after the slave closed) or ENOBUFS end it,
+		 * but a pty master's EOF only once it repeats (see SHIM_STDIO_EOF_RETRIES). */
+		if (nread < 0 && !(nread == UV_EOF && retry_after_eof(c)))
 			src_done(c);
 		return;
 	}
+	c->eof_reads = 0;
 	if (c->discard || !c->dst_open) {
 		free(w);
 		return;
@@ -209,6 +241,11 @@ static int copier_start(struct shim_stdio *s, struct copier *c, int src_fd, int 
 	c->dst.data = c;
 	c->src_open = c->dst_open = true;
 	s->open_handles += 2;
+	if (output && s->terminal && uv_timer_init(s->loop, &c->retry) == 0) {
+		c->retry.data = c;
+		c->retry_open = true;
+		s->open_handles++;
+	}
 	c->active = true;
 	if (output)
 		s->outputs_running++;
@@ -589,6 +626,7 @@ void shim_stdio_close(struct shim_stdio *s)
 		return;
 	s->closing = true;
 	for (int i = 0; i < 3; i++) {
+		close_retry(s, &s->cp[i]);
 		close_handle(s, &s->cp[i].src, &s->cp[i].src_open);
 		close_handle(s, &s->cp[i].dst, &s->cp[i].dst_open);
 	}

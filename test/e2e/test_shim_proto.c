@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1313,21 +1314,14 @@ static void cpuset_inherit(const char *root, const char *dir, const char *file)
  * `start` shim with runc Options{ShimCgroup: cg} on stdin (an Any, as containerd 1.6 writes
  * it), connect, and return the daemon's /proc/<pid>/cgroup; then shut it down.
  */
-static char *shim_cgroup_of(const char *shim, const char *id, const char *cg)
+/* `start` shim for id with in[0..len) on its stdin, connect, and note its pid and address. */
+static void start_shim_bin(const char *shim, const char *id, const void *in, size_t len)
 {
-	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
-	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
 	Containerd__Task__V2__ConnectRequest req = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
-	uint8_t opts[256], in[512];
-	char buf[4096], addr[2200], ev[2200], root[2200], path[64];
+	char buf[4096], addr[2200], ev[2200], root[2200];
 	char *env[] = {ev, root, NULL};
 	size_t n = 0;
 
-	ro.shim_cgroup = (char *)cg;
-	any.type_url = (char *)"containerd.runc.v1.Options";
-	any.value.len = protobuf_c_message_pack(&ro.base, opts);
-	any.value.data = opts;
-	size_t len = protobuf_c_message_pack(&any.base, in);
 	(void)snprintf(addr, sizeof(addr), "%.2000s/containerd.sock", t.dir);
 	(void)snprintf(ev, sizeof(ev), "TTRPC_ADDRESS=%.2000s", t.events_path);
 	(void)snprintf(root, sizeof(root), "HUSK_ROOT=%.2000s", t.state);
@@ -1347,6 +1341,37 @@ static char *shim_cgroup_of(const char *shim, const char *id, const char *cg)
 	t.shim_pid = (pid_t)resp->shim_pid;
 	containerd__task__v2__connect_response__free_unpacked(resp, NULL);
 	ttsync_reply_done(&c);
+}
+
+/* The runc shim's daemon opens the bundle's log fifo, which containerd makes and reads. */
+static int make_log_fifo(void)
+{
+	char fifo[2200];
+
+	(void)snprintf(fifo, sizeof(fifo), "%.2000s/log", t.bundle);
+	cr_assert(mkfifo(fifo, 0600) == 0 || errno == EEXIST);
+	int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert(fd >= 0);
+	return fd;
+}
+
+/*
+ * `start` shim with runc Options{ShimCgroup: cg} on stdin (an Any, as containerd 1.6 writes
+ * it), connect, and return the daemon's /proc/<pid>/cgroup; then shut it down.
+ */
+static char *shim_cgroup_of(const char *shim, const char *id, const char *cg)
+{
+	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	uint8_t opts[256], in[512];
+	char path[64];
+
+	ro.shim_cgroup = (char *)cg;
+	any.type_url = (char *)"containerd.runc.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, opts);
+	any.value.data = opts;
+	size_t len = protobuf_c_message_pack(&any.base, in);
+	start_shim_bin(shim, id, in, len);
 	(void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)t.shim_pid);
 	char *cgroups = testutil_read_file(path);
 	cr_assert(cgroups != NULL);
@@ -1374,16 +1399,10 @@ Test(proto, shim_cgroup_joined_as_the_runc_shim_does)
 		}
 	}
 	write_spec("[\"true\"]");
-	/* The runc shim's daemon opens the bundle's log fifo, which containerd makes and reads. */
-	char fifo[2200];
-	(void)snprintf(fifo, sizeof(fifo), "%.2000s/log", t.bundle);
-	cr_assert(eq(int, mkfifo(fifo, 0600), 0));
-	int log_fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	cr_assert(log_fd >= 0);
+	int log_fd = make_log_fifo();
 	char *husk = shim_cgroup_of(shim_binary(), "p12", cg);
 	char *ref = shim_cgroup_of(REF_SHIM, "p13", cg);
 	(void)close(log_fd);
-	(void)unlink(fifo);
 	for (size_t i = 0; i < n; i++) {
 		(void)snprintf(dir, sizeof(dir), "%s/%s", roots[i], cg);
 		cr_expect(eq(int, rmdir(dir), 0), "rmdir %s: %s", dir, strerror(errno));
@@ -1406,4 +1425,215 @@ Test(proto, shim_cgroup_joined_as_the_runc_shim_does)
 	cr_log_info("%zu v1 hierarchies", v1);
 	free(husk);
 	free(ref);
+}
+
+/* ---- exec with a terminal: every byte, against the reference shim ---- */
+
+static size_t first_difference(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	size_t i = 0;
+
+	while (i < a_len && i < b_len && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* Read fd (non-blocking) into *buf until EOF, serving the loop meanwhile; bytes read. */
+static size_t read_to_eof(int fd, char **buf, size_t *cap, double timeout)
+{
+	double end = ttsync_now() + timeout;
+	size_t len = 0;
+
+	for (;;) {
+		if (len == *cap) {
+			*cap = *cap ? *cap * 2 : 1 << 20;
+			char *more = realloc(*buf, *cap);
+			cr_assert(more != NULL);
+			*buf = more;
+		}
+		ssize_t n = read(fd, *buf + len, *cap - len);
+		if (n > 0) {
+			len += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return len;
+		int e = errno;
+		cr_assert(e == EAGAIN || e == EINTR, "read the output: %s", strerror(e));
+		cr_assert(ttsync_now() < end, "no EOF on the output after %zu bytes", len);
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		(void)poll(&p, 1, 10);
+		(void)uv_run(&t.s.loop, UV_RUN_NOWAIT);
+	}
+}
+
+/*
+ * containerd's way with `ctr task exec -t`: a stdin and a stdout fifo, the client holding the
+ * stdin writer and the stdout reader, Wait, Start, read to EOF, Delete; `rounds` times with
+ * `cat` of about 1 MB of numbered lines (\r\n on the terminal). Every round must arrive
+ * byte-exact.
+ */
+static void tty_exec_rounds(const char *shim, const char *id, unsigned rounds)
+{
+	const unsigned n = 125000;
+	size_t want_len = 0, cap = 0;
+	char *want = malloc((size_t)n * 8);
+	char *got = NULL;
+
+	cr_assert(want != NULL);
+	/* cat of a file writes big chunks: the round's time is the shims', not the tty's. */
+	char data[2200];
+	(void)snprintf(data, sizeof(data), "%.2000s/rootfs/tty-data", t.bundle);
+	FILE *f = fopen(data, "we");
+	cr_assert(f != NULL);
+	for (unsigned i = 1; i <= n; i++) {
+		want_len += (size_t)sprintf(want + want_len, "%u\r\n", i);
+		fprintf(f, "%u\n", i);
+	}
+	cr_assert(eq(int, fclose(f), 0));
+	start_shim_bin(shim, id, NULL, 0);
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest ir = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	cr.id = (char *)id;
+	cr.bundle = t.bundle;
+	struct ttsync_reply cr_r = call("Create", &cr.base);
+	cr_assert(eq(u32, cr_r.code, 0), "%s Create: %s", shim, cr_r.message);
+	ttsync_reply_done(&cr_r);
+	ir.id = (char *)id;
+	cr_r = call("Start", &ir.base);
+	cr_assert(eq(u32, cr_r.code, 0), "%s Start: %s", shim, cr_r.message);
+	ttsync_reply_done(&cr_r);
+	for (unsigned round = 0; round < rounds; round++) {
+		char in[2200], out[2200], exec_id[32], spec[512];
+		(void)snprintf(in, sizeof(in), "%.2000s/tty-%u-in", t.dir, round);
+		(void)snprintf(out, sizeof(out), "%.2000s/tty-%u-out", t.dir, round);
+		(void)snprintf(exec_id, sizeof(exec_id), "tty%u", round);
+		cr_assert(eq(int, mkfifo(in, 0600), 0));
+		cr_assert(eq(int, mkfifo(out, 0600), 0));
+		int out_fd = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		int in_fd = open(in, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		cr_assert(out_fd >= 0 && in_fd >= 0);
+
+		Containerd__Task__V2__ExecProcessRequest er =
+			CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+		Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+		Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+		Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+		struct ttsync_reply w;
+		int len = snprintf(spec, sizeof(spec),
+				   "{\"args\":[\"cat\",\"/tty-data\"],\"cwd\":\"/\","
+				   "\"env\":[\"PATH=/bin\"],\"terminal\":true,"
+				   "\"user\":{\"uid\":0,\"gid\":0}}");
+		any.type_url = (char *)"types.containerd.io/opencontainers/runtime-spec/1/Process";
+		any.value.data = (uint8_t *)spec;
+		any.value.len = (size_t)len;
+		er.id = (char *)id;
+		er.exec_id = exec_id;
+		er.terminal = true;
+		er.stdin = in;
+		er.stdout = out;
+		er.spec = &any;
+		struct ttsync_reply r = call("Exec", &er.base);
+		cr_assert(eq(u32, r.code, 0), "%s Exec: %s", shim, r.message);
+		ttsync_reply_done(&r);
+		wr.id = (char *)id;
+		wr.exec_id = exec_id;
+		cr_assert(eq(
+			int,
+			ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+			0));
+		sr.id = (char *)id;
+		sr.exec_id = exec_id;
+		r = call("Start", &sr.base);
+		cr_assert(eq(u32, r.code, 0), "%s Start: %s", shim, r.message);
+		ttsync_reply_done(&r);
+
+		size_t got_len = read_to_eof(out_fd, &got, &cap, testutil_timeout(60));
+		cr_assert(eq(u32, wait_status(&w), 0), "%s round %u", shim, round);
+		delete_task(id, exec_id);
+		(void)close(out_fd);
+		(void)close(in_fd);
+		(void)unlink(in);
+		(void)unlink(out);
+		cr_assert(got_len == want_len && memcmp(got, want, want_len) == 0,
+			  "%s round %u: %zu of %zu bytes arrived, first difference at %zu", shim,
+			  round, got_len, want_len, first_difference(got, got_len, want, want_len));
+	}
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	struct ttsync_reply w;
+	wr.id = (char *)id;
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	kill_task(id, NULL, SIGKILL, 0);
+	cr_assert(eq(u32, wait_status(&w), 137));
+	delete_task(id, NULL);
+	shutdown_shim();
+	t.shim_pid = 0;
+	free(got);
+	free(want);
+}
+
+/* rmdir /husk-tty-<pid> (the shims remove their own cgroup under it) in every hierarchy. */
+static void tty_cgroups_remove(void)
+{
+	char roots[32][128], dir[256];
+	size_t n = cgroup_roots(roots, 32);
+
+	for (size_t i = 0; i < n; i++) {
+		(void)snprintf(dir, sizeof(dir), "%s/husk-tty-%d", roots[i], (int)getpid());
+		(void)rmdir(dir);
+	}
+}
+
+static unsigned env_rounds(const char *name, unsigned dflt)
+{
+	const char *env = getenv(name);
+
+	return env && *env ? (unsigned)strtoul(env, NULL, 10) : dflt;
+}
+
+/*
+ * 200 rounds through husk; the same case through the runc shim 25 times (enough to show the
+ * test itself is right; HUSK_TTY_EXEC_ROUNDS and HUSK_TTY_EXEC_REF_ROUNDS change them).
+ */
+Test(proto, tty_exec_output_arrives_whole, .timeout = 600)
+{
+	unsigned rounds = env_rounds("HUSK_TTY_EXEC_ROUNDS", 200);
+	unsigned ref_rounds = env_rounds("HUSK_TTY_EXEC_REF_ROUNDS", 25);
+	char husk_id[32], ref_id[32];
+
+	if (access(REF_SHIM, X_OK) != 0)
+		cr_skip_test("%s is not installed: nothing to compare with", REF_SHIM);
+	(void)snprintf(husk_id, sizeof(husk_id), "tty-husk-%d", (int)getpid());
+	(void)snprintf(ref_id, sizeof(ref_id), "tty-runc-%d", (int)getpid());
+	/* containerd's default /dev and /dev/pts, for the terminals. */
+	char path[4096];
+	(void)snprintf(path, sizeof(path), "%s/config.json", t.bundle);
+	FILE *f = fopen(path, "we");
+	cr_assert(f != NULL);
+	fprintf(f,
+		"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sleep\",\"1000\"],"
+		"\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":0,\"gid\":0}},"
+		"\"root\":{\"path\":\"rootfs\"},\"hostname\":\"proto\",\"mounts\":["
+		"{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+		"{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+		"\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+		"{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\","
+		"\"options\":[\"nosuid\",\"noexec\",\"newinstance\",\"ptmxmode=0666\","
+		"\"mode=0620\",\"gid=5\"]}],"
+		"\"linux\":{\"cgroupsPath\":\"/husk-tty-%d/c\",\"namespaces\":[{\"type\":\"pid\"},"
+		"{\"type\":\"ipc\"},{\"type\":\"uts\"},{\"type\":\"mount\"}]}}",
+		(int)getpid());
+	cr_assert(eq(int, fclose(f), 0));
+	int log_fd = make_log_fifo();
+	double t0 = ttsync_now();
+	tty_exec_rounds(REF_SHIM, ref_id, ref_rounds);
+	double t1 = ttsync_now();
+	tty_exec_rounds(shim_binary(), husk_id, rounds);
+	double t2 = ttsync_now();
+	(void)close(log_fd);
+	tty_cgroups_remove();
+	cr_log_info("exec -t with 1 MB of output: runc shim %u rounds in %.1f s, husk %u in %.1f s",
+		    ref_rounds, t1 - t0, rounds, t2 - t1);
 }
