@@ -162,6 +162,47 @@ class Sandboxes(CriTest):
         self.assertEqual(r.stdout.decode().split(), ["1", "1000"])
 
 
+class Mounts(CriTest):
+    def shared_dir(self, name):
+        """A host directory that is a shared mount of its own, as CRI requires of a
+        host-to-container volume's source."""
+        d = os.path.join(node.dir, "vol-" + name)
+        os.makedirs(d)
+        cri.run(["mount", "--bind", d, d])
+        self.addCleanup(lambda: cri.run(["umount", "-R", d], check=False))
+        cri.run(["mount", "--make-shared", d])
+        return d
+
+    def test_host_to_container_propagation(self):
+        if RUNSC:
+            self.skipTest("gVisor does not propagate host mounts into a sandbox")
+        vol = self.shared_dir("h2c")
+        os.makedirs(os.path.join(vol, "sub"))
+        p = self.pod("prop")
+        cid = p.start("c", ["sleep", "inf"], mounts=[{
+            "container_path": "/vol", "host_path": vol,
+            "propagation": "PROPAGATION_HOST_TO_CONTAINER"}])
+        # A mount made on the host after the container started reaches it (rslave).
+        cri.run(["mount", "-t", "tmpfs", "tmpfs", os.path.join(vol, "sub")])
+        with open(os.path.join(vol, "sub", "f"), "w") as f:
+            f.write("from-host")
+        r = node.exec_sync(cid, ["cat", "/vol/sub/f"])
+        self.assertEqual((r.exit_code, r.stdout), (0, b"from-host"), r.stderr)
+
+    def test_private_volume_sees_no_later_host_mount(self):
+        vol = os.path.join(node.dir, "vol-private")
+        os.makedirs(os.path.join(vol, "sub"))
+        p = self.pod("private")
+        cid = p.start("c", ["sleep", "inf"], mounts=[{"container_path": "/vol",
+                                                      "host_path": vol}])
+        cri.run(["mount", "-t", "tmpfs", "tmpfs", os.path.join(vol, "sub")])
+        self.addCleanup(lambda: cri.run(["umount", os.path.join(vol, "sub")], check=False))
+        with open(os.path.join(vol, "sub", "f"), "w") as f:
+            f.write("from-host")
+        r = node.exec_sync(cid, ["cat", "/vol/sub/f"])
+        self.assertNotEqual(r.exit_code, 0, "a private volume got the host's later mount")
+
+
 class Logs(CriTest):
     def test_cri_log_file_format(self):
         p = self.pod("logs")
