@@ -501,3 +501,21 @@ Test(mounts, rprivate_root_propagation_cuts_every_bind_off_as_runc)
 
 	expect_propagation("rprivate", m, "/private", "/private\nctr-mounted\n");
 }
+
+Test(mounts, unbindable_binds_stay_mounted_and_unbindable_as_runc)
+{
+	struct box b;
+	char src[1200];
+
+	box_init(&b, "mnt-unbind");
+	src_init(&b, src, sizeof(src));
+	add_mount(&b, json_pack("{s:s,s:s,s:[ss]}", "destination", "/ub", "source", src, "options",
+				"rbind", "runbindable"));
+	add_mount(&b, json_pack("{s:s,s:s,s:s,s:[s]}", "destination", "/ut", "type", "tmpfs",
+				"source", "tmpfs", "options", "unbindable"));
+	box_set_args(&b, "awk '$5 ~ /^\\/u/ { o = $5; for (i = 7; $i != \"-\"; i++) o = o \" \" "
+			 "$i; print o }' /proc/self/mountinfo | sort");
+	expect_both(&b, "mnt-unbind", "/ub unbindable\n/ub/sub unbindable\n/ut unbindable\n");
+	src_done(src);
+	box_done(&b);
+}

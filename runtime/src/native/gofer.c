@@ -429,7 +429,8 @@ static int bind_prepare(int sock, const struct husk_plan_mount *m)
 		step = "recursive attributes";
 		r = setattr(tree, true, m->attr_set, m->attr_clr, 0, -1);
 	}
-	if (r >= 0 && m->propagation) {
+	/* (unbindable: set by the init, see husk__mounts_unbindable()) */
+	if (r >= 0 && m->propagation && m->propagation != MS_UNBINDABLE) {
 		step = "propagation";
 		r = setattr(tree, m->propagation_rec, 0, 0, m->propagation, -1);
 	}
@@ -698,7 +699,9 @@ int husk__mount_new(int sock, int target, const struct husk_plan_mount *m)
 	    (r = setattr(mnt, true, m->attr_set, m->attr_clr, 0, -1)) < 0)
 		return husk__sync_error(sock, r, "mount %s on '%s': recursive attributes",
 					m->fstype, m->destination);
-	if (m->propagation && (r = setattr(mnt, m->propagation_rec, 0, 0, m->propagation, -1)) < 0)
+	bool late = m->where == HUSK_MOUNT_IN_GOFER && m->propagation == MS_UNBINDABLE;
+	if (m->propagation && !late &&
+	    (r = setattr(mnt, m->propagation_rec, 0, 0, m->propagation, -1)) < 0)
 		return husk__sync_error(sock, r, "mount %s on '%s': propagation", m->fstype,
 					m->destination);
 	return 0;
@@ -761,6 +764,19 @@ static int mount_overlay_compact(const struct husk_plan_mount *m, const char *ta
 	int r = mount(m->source, target, m->fstype, m->flags, data) < 0 ? -errno : 0;
 	(void)fchdir(cwd);
 	return r;
+}
+
+int husk__mounts_unbindable(int sock, int rootfd, const struct husk_init_plan *p)
+{
+	for (size_t i = 0; i < p->n_unbindable; i++) {
+		const struct husk_plan_mount *m = &p->unbindable[i];
+		/* The mount's root (the walk crosses onto it), a file's or a directory's. */
+		_cleanup_close_ int fd = husk__open_in_root(rootfd, m->destination, true);
+		int r = fd < 0 ? fd : setattr(fd, m->propagation_rec, 0, 0, MS_UNBINDABLE, -1);
+		if (r < 0)
+			return husk__sync_error(sock, r, "make '%s' unbindable", m->destination);
+	}
+	return 0;
 }
 
 static int mount_rootfs(int sock, const struct husk_gofer_plan *p)

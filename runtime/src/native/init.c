@@ -344,7 +344,7 @@ static int init_main(void *arg)
 	_cleanup_close_ int rootfd = open(p->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return husk__sync_error(sock, errno, "open root '%s'", p->root), 127;
-	if (init_mounts(sock, rootfd, p) < 0)
+	if (husk__mounts_unbindable(sock, rootfd, p) < 0 || init_mounts(sock, rootfd, p) < 0)
 		return 127;
 	/* The runtime's hooks come first (prestart, createRuntime), then ours; without any, no
 	 * round trip to wait for. */

@@ -66,6 +66,12 @@ int husk__fs_mount_detached(const char *fstype, const char *source, unsigned lon
  */
 int husk__mount_new(int sock, int target, const struct husk_plan_mount *m);
 
+/*
+ * The init's part of the gofer's mounts: "unbindable"/"runbindable" set on each, in the
+ * attached tree (the gofer's clone of its tree would have dropped them). Child side.
+ */
+int husk__mounts_unbindable(int sock, int rootfd, const struct husk_init_plan *p);
+
 /* ---- gofer ---------------------------------------------------------------------------- */
 
 /*

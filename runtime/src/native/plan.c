@@ -541,7 +541,8 @@ static int init_mounts_build(const struct husk_spec *spec, struct husk_init_plan
 	if (!spec->n_mounts)
 		return 0;
 	p->mounts = calloc(spec->n_mounts, sizeof(*p->mounts));
-	if (!p->mounts)
+	p->unbindable = calloc(spec->n_mounts, sizeof(*p->unbindable));
+	if (!p->mounts || !p->unbindable)
 		return husk_err_errno(err, ENOMEM, "init plan");
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		struct husk_plan_mount m;
@@ -553,6 +554,8 @@ static int init_mounts_build(const struct husk_spec *spec, struct husk_init_plan
 			return r;
 		if (m.where == HUSK_MOUNT_IN_INIT)
 			p->mounts[p->n_mounts++] = m;
+		else if (m.propagation == MS_UNBINDABLE)
+			p->unbindable[p->n_unbindable++] = m;
 		else
 			plan_mount_done(&m);
 	}
@@ -644,6 +647,7 @@ fail:
 void husk__init_plan_done(struct husk_init_plan *plan)
 {
 	plan_mounts_free(plan->mounts, plan->n_mounts);
+	plan_mounts_free(plan->unbindable, plan->n_unbindable);
 	husk__proc_plan_done(&plan->proc);
 	*plan = (struct husk_init_plan){0};
 }

@@ -132,6 +132,10 @@ struct husk_init_plan {
 	bool root_readonly;		/* "/" made read-only after every mount */
 	struct husk_plan_mount *mounts; /* spec mounts done by the init (where == INIT) */
 	size_t n_mounts;
+	/* The gofer's mounts with "unbindable"/"runbindable": a clone of the tree would drop
+	 * them, so the init sets that propagation once the tree is attached. */
+	struct husk_plan_mount *unbindable;
+	size_t n_unbindable;
 	unsigned long root_propagation; /* for "/" after pivot_root (MS_REC included); 0:
 					 * unset, "/" stays the slave the init made it */
 	const char *const *masked_paths;
