@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/socket.h>
@@ -98,6 +99,28 @@ Test(ttrpc_conns, silent_and_half_sent_connections_time_out)
 	(void)close(quiet);
 	(void)close(slow);
 	(void)close(talker);
+	tt_env_teardown(&e);
+}
+
+/* The loop itself blocked past the timeout (a long synchronous call) while a request
+ * waited in the socket: that is not the peer's fault, and the request is served. */
+Test(ttrpc_conns, a_late_loop_does_not_time_out_a_waiting_request)
+{
+	struct ttrpc_server_options opts = {.first_request_ms = 200};
+	struct tt_env e;
+	const struct timespec block = {0, 600 * 1000 * 1000};
+
+	tt_env_setup(&e, &opts);
+	int fd = tt_raw_connect(e.path);
+	tt_run_idle(&e.loop); /* accepted */
+	tt_raw_request(&e.loop, fd, 1, TT_SERVICE, "Echo", "x", 1, 0);
+	/* Not a synchronisation: this stands for a loop that does not run for a while. */
+	(void)nanosleep(&block, NULL);
+	struct tt_raw_reply rep;
+	cr_assert(tt_raw_read(&e.loop, fd, &rep), "the waiting request was dropped");
+	cr_assert(eq(u32, rep.code, 0));
+	tt_raw_reply_free(&rep);
+	(void)close(fd);
 	tt_env_teardown(&e);
 }
 

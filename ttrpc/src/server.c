@@ -480,13 +480,18 @@ static void close_dead(struct ttrpc_server *s)
 }
 
 /* A pending connection that has sent nothing at all (nothing buffered, nothing queued). */
-static bool silent(struct server_conn *sc)
+/* Bytes the peer sent that the loop has not read yet (0 when unknown). */
+static int unread(struct server_conn *sc)
 {
 	int fd = conn_fd(sc);
 	int avail = 0;
 
-	return !ttrpc__frame_reader_partial(&sc->conn.reader) && fd >= 0 &&
-	       ioctl(fd, FIONREAD, &avail) == 0 && avail == 0;
+	return fd >= 0 && ioctl(fd, FIONREAD, &avail) == 0 ? avail : 0;
+}
+
+static bool silent(struct server_conn *sc)
+{
+	return !ttrpc__frame_reader_partial(&sc->conn.reader) && unread(sc) == 0;
 }
 
 /* Pending connections held by the same peer process as sc (sc included). */
@@ -579,8 +584,11 @@ static void sweep_cb(uv_timer_t *t)
 		uint64_t since = sc->conn.partial_since;
 		if (sc->closing)
 			continue;
-		if ((!sc->proven && now - sc->accepted >= limit) ||
-		    (since != 0 && now - (since - 1) >= limit))
+		bool late = (!sc->proven && now - sc->accepted >= limit) ||
+			    (since != 0 && now - (since - 1) >= limit);
+		/* Bytes waiting in the socket mean the loop itself was late (a long
+		 * synchronous call), not the peer: they are read on this turn. */
+		if (late && unread(sc) == 0)
 			server_conn_close(sc);
 	}
 }
