@@ -16,7 +16,9 @@ enum {
  * One case. Strings may hold templates, replaced per runtime before use:
  *   @DIR@    the case's host dir (rootfs/, src/ with file "f", srcfile, host.log)
  *   @ID@     the container id          @NS@     the containerd namespace
- *   @NSPID@  a host process in its own net, uts and ipc namespaces (joined by path)
+ *   @NSPID@  a host process in its own net, uts, ipc and cgroup namespaces, whose
+ *            children get a pid namespace of their own (all joined by path)
+ *   @BLKMAJ@, @BLKMIN@  the block device holding the case dir (blkio throttles)
  *   @SYS:p@  the host's value of /proc/sys/p (for sysctls that must not reach the host)
  */
 struct sd_case {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
@@ -45,6 +46,8 @@ struct run {
 	char id[32];
 	char dir[512];
 	char nspid[16];
+	char blk_major[16];
+	char blk_minor[16];
 };
 
 static struct e2e_cd *cd;
@@ -135,6 +138,8 @@ static char *expand(const char *tpl, const struct run *r)
 	s = replace_all(s, "@DIR@", r->dir);
 	s = replace_all(s, "@ID@", r->id);
 	s = replace_all(s, "@NS@", cd->ns);
+	s = replace_all(s, "@BLKMAJ@", r->blk_major);
+	s = replace_all(s, "@BLKMIN@", r->blk_minor);
 	return replace_all(s, "@NSPID@", r->nspid);
 }
 
@@ -486,7 +491,10 @@ static bool selected(const struct sd_case *c)
 	return !only || !*only || strstr(c->name, only);
 }
 
-/* A host process holding its own net, uts and ipc namespaces, joined by path. */
+/*
+ * A host process (unshare) holding its own net, uts, ipc and cgroup namespaces, and a pid
+ * namespace for its children (its sleeping child is that namespace's init), joined by path.
+ */
 static pid_t start_nsholder(void)
 {
 	char *argv[] = {"unshare",
@@ -518,6 +526,8 @@ E2E_TEST(spec_diff, husk_observes_what_runc_observes)
 	char *cases = xasprintf("%s/cases", cd->dir);
 	cr_assert(eq(int, mkdir(cases, 0755), 0));
 	pid_t holder = start_nsholder();
+	struct stat blk;
+	cr_assert(eq(int, stat(cases, &blk), 0));
 	for (size_t i = 0; i < sd_n_cases; i++) {
 		if (!selected(&sd_cases[i]))
 			continue;
@@ -529,6 +539,8 @@ E2E_TEST(spec_diff, husk_observes_what_runc_observes)
 			(void)snprintf(r->id, sizeof(r->id), "c%03zu-%s", i, h ? "h" : "r");
 			(void)snprintf(r->dir, sizeof(r->dir), "%s/%s", cases, r->id);
 			(void)snprintf(r->nspid, sizeof(r->nspid), "%d", (int)holder);
+			(void)snprintf(r->blk_major, sizeof(r->blk_major), "%u", major(blk.st_dev));
+			(void)snprintf(r->blk_minor, sizeof(r->blk_minor), "%u", minor(blk.st_dev));
 			(void)e2e_id(cd, r->id);
 			prepare(r, base);
 		}
