@@ -240,9 +240,10 @@ Test(cgroup_parse, blkio_recursive)
 	struct husk_err err = {0};
 	uint32_t n = 0;
 	uint32_t trunc = 0;
+	struct husk_cgroup_blkio_out out = {e, 4, &n, &trunc};
 	const char buf[] = "8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 12288\n8:16 Read 1\n"
 			   "8:16 Write 2\nTotal 12291\n";
-	cr_assert(eq(int, husk__cgroup_parse_blkio(buf, strlen(buf), e, 4, &n, &trunc, &err), 0));
+	cr_assert(eq(int, husk__cgroup_parse_blkio(buf, strlen(buf), &out, &err), 0));
 	cr_expect(eq(u32, n, 4));
 	cr_expect(eq(u32, trunc, 2));
 	cr_expect(eq(str, e[0].op, "Read"));
@@ -253,23 +254,19 @@ Test(cgroup_parse, blkio_recursive)
 
 	/* This machine's blkio.throttle.io_service_bytes_recursive of an idle cgroup. */
 	const char idle[] = "Total 0\n";
-	cr_assert(eq(int, husk__cgroup_parse_blkio(idle, strlen(idle), e, 4, &n, &trunc, &err), 0));
+	cr_assert(eq(int, husk__cgroup_parse_blkio(idle, strlen(idle), &out, &err), 0));
 	cr_expect(eq(u32, n, 1));
 	cr_expect(eq(str, e[0].op, "Total"));
 
 	const char sectors[] = "8:0 96\n";
-	cr_assert(eq(int,
-		     husk__cgroup_parse_blkio(sectors, strlen(sectors), e, 4, &n, &trunc, &err),
-		     0));
+	cr_assert(eq(int, husk__cgroup_parse_blkio(sectors, strlen(sectors), &out, &err), 0));
 	cr_expect(eq(u64, e[0].value, 96));
 	cr_expect(eq(str, e[0].op, ""));
 
 	const char bad[] = "8:x Read 1\n";
-	cr_expect(eq(int, husk__cgroup_parse_blkio(bad, strlen(bad), e, 4, &n, &trunc, &err),
-		     -EINVAL));
+	cr_expect(eq(int, husk__cgroup_parse_blkio(bad, strlen(bad), &out, &err), -EINVAL));
 	const char bad2[] = "8:0 Read 1 2 3\n";
-	cr_expect(eq(int, husk__cgroup_parse_blkio(bad2, strlen(bad2), e, 4, &n, &trunc, &err),
-		     -EINVAL));
+	cr_expect(eq(int, husk__cgroup_parse_blkio(bad2, strlen(bad2), &out, &err), -EINVAL));
 }
 
 Test(cgroup_parse, io_stat)

@@ -329,8 +329,15 @@ int husk__cgroup_parse_cpuacct_stat(const char *buf, size_t len, long ticks_per_
 int husk__cgroup_parse_cpu_stat(const char *buf, size_t len, bool v2,
 				struct husk_cgroup_cpu_stats *ret, struct husk_err *err);
 /* v1 blkio.*_recursive: "MAJ:MIN Op value" lines and "Total value". */
-int husk__cgroup_parse_blkio(const char *buf, size_t len, struct husk_cgroup_blkio_entry *ret,
-			     uint32_t max, uint32_t *ret_n, uint32_t *truncated,
+/* Where parsed blkio entries go: up to max in entries, counted in *n; *truncated counts the
+ * entries that did not fit. */
+struct husk_cgroup_blkio_out {
+	struct husk_cgroup_blkio_entry *entries;
+	uint32_t max;
+	uint32_t *n;
+	uint32_t *truncated;
+};
+int husk__cgroup_parse_blkio(const char *buf, size_t len, const struct husk_cgroup_blkio_out *out,
 			     struct husk_err *err);
 /* v2 io.stat: "MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=.. ..." lines. */
 int husk__cgroup_parse_io_stat(const char *buf, size_t len, struct husk_cgroup_io_stats *ret,

@@ -9,6 +9,24 @@
 #include "husk/cleanup.h"
 #include "native/cgroup_internal.h"
 
+/* At least 4 KiB free after len in *buf (of *cap bytes), up to max + 1 bytes in all. */
+static int make_room(char **buf, size_t *cap, size_t len, size_t max)
+{
+	if (*cap - len >= 4096)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 8192;
+	if (ncap > max + 1)
+		ncap = max + 1;
+	if (ncap <= len + 1)
+		return -EFBIG;
+	char *nb = realloc(*buf, ncap);
+	if (!nb)
+		return -ENOMEM;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
 int husk__cg_read_alloc(int dirfd, const char *file, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -19,18 +37,9 @@ int husk__cg_read_alloc(int dirfd, const char *file, size_t max, char **ret, siz
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		if (cap - len < 4096) {
-			size_t ncap = cap ? cap * 2 : 8192;
-			if (ncap > max + 1)
-				ncap = max + 1;
-			if (ncap <= len + 1)
-				return -EFBIG;
-			char *nb = realloc(buf, ncap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-			cap = ncap;
-		}
+		int r = make_room(&buf, &cap, len, max);
+		if (r < 0)
+			return r;
 		ssize_t n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -112,9 +112,20 @@ struct keyed_field {
 };
 
 /* Walk "key value" lines, storing values of known keys into base + off. */
-static int parse_keyed_table(const char *buf, size_t len, const struct keyed_field *tab,
-			     size_t n_tab, void *base, const char *what, struct husk_err *err)
+/* A keyed file's fields; what names the file in errors. */
+struct keyed_table {
+	const struct keyed_field *fields;
+	size_t n;
+	const char *what;
+};
+#define KEYED(fields, what) (&(const struct keyed_table){(fields), ARRAY_SIZE(fields), (what)})
+
+static int parse_keyed_table(const char *buf, size_t len, const struct keyed_table *t, void *base,
+			     struct husk_err *err)
 {
+	const struct keyed_field *tab = t->fields;
+	size_t n_tab = t->n;
+	const char *what = t->what;
 	struct lines it = {buf, buf + len};
 	const char *line;
 	size_t n;
@@ -226,8 +237,7 @@ static const struct keyed_field v2_mem_fields[] = {
 int husk__cgroup_parse_v1_memory_stat(const char *buf, size_t len,
 				      struct husk_cgroup_memory_stats *ret, struct husk_err *err)
 {
-	int r = parse_keyed_table(buf, len, v1_mem_fields, ARRAY_SIZE(v1_mem_fields), &ret->v1,
-				  "memory.stat", err);
+	int r = parse_keyed_table(buf, len, KEYED(v1_mem_fields, "memory.stat"), &ret->v1, err);
 	if (r < 0)
 		return r;
 	ret->cache = ret->v1.cache;
@@ -238,8 +248,7 @@ int husk__cgroup_parse_v1_memory_stat(const char *buf, size_t len,
 int husk__cgroup_parse_v2_memory_stat(const char *buf, size_t len,
 				      struct husk_cgroup_memory_stats *ret, struct husk_err *err)
 {
-	int r = parse_keyed_table(buf, len, v2_mem_fields, ARRAY_SIZE(v2_mem_fields), &ret->v2,
-				  "memory.stat", err);
+	int r = parse_keyed_table(buf, len, KEYED(v2_mem_fields, "memory.stat"), &ret->v2, err);
 	if (r < 0)
 		return r;
 	ret->cache = ret->v2.file;
@@ -260,8 +269,8 @@ static const struct keyed_field oom_control_fields[] = {
 int husk__cgroup_parse_oom_control(const char *buf, size_t len,
 				   struct husk_cgroup_memory_stats *ret, struct husk_err *err)
 {
-	return parse_keyed_table(buf, len, oom_control_fields, ARRAY_SIZE(oom_control_fields), ret,
-				 "memory.oom_control", err);
+	return parse_keyed_table(buf, len, KEYED(oom_control_fields, "memory.oom_control"), ret,
+				 err);
 }
 
 int husk__cgroup_parse_memory_events(const char *buf, size_t len,
@@ -274,7 +283,7 @@ int husk__cgroup_parse_memory_events(const char *buf, size_t len,
 		{"oom", offsetof(struct husk_cgroup_memory_stats, events_oom)},
 		{"oom_kill", offsetof(struct husk_cgroup_memory_stats, oom_kill)},
 	};
-	return parse_keyed_table(buf, len, fields, ARRAY_SIZE(fields), ret, "memory.events", err);
+	return parse_keyed_table(buf, len, KEYED(fields, "memory.events"), ret, err);
 }
 
 int husk__cgroup_parse_percpu(const char *buf, size_t len, struct husk_cgroup_cpu_stats *ret,
@@ -342,10 +351,9 @@ int husk__cgroup_parse_cpu_stat(const char *buf, size_t len, bool v2,
 		{"nr_bursts", CPUF(nr_bursts)},		{"burst_usec", CPUF(burst_ns)},
 	};
 	if (!v2)
-		return parse_keyed_table(buf, len, v1_fields, ARRAY_SIZE(v1_fields), ret,
-					 "cpu.stat", err);
+		return parse_keyed_table(buf, len, KEYED(v1_fields, "cpu.stat"), ret, err);
 
-	int r = parse_keyed_table(buf, len, v2_fields, ARRAY_SIZE(v2_fields), ret, "cpu.stat", err);
+	int r = parse_keyed_table(buf, len, KEYED(v2_fields, "cpu.stat"), ret, err);
 	if (r < 0)
 		return r;
 	ret->usage_total_ns *= 1000;
@@ -366,68 +374,64 @@ static int parse_majmin(const char *w, size_t n, uint64_t *ret_major, uint64_t *
 	return parse_u64_n(colon + 1, (size_t)(w + n - colon - 1), ret_minor);
 }
 
-int husk__cgroup_parse_blkio(const char *buf, size_t len, struct husk_cgroup_blkio_entry *ret,
-			     uint32_t max, uint32_t *ret_n, uint32_t *truncated,
+/* One blkio line into e: "MAJ:MIN Op value", "Total value", or "MAJ:MIN value" (blkio.sectors,
+ * blkio.time: no op). */
+static int parse_blkio_line(const char *line, size_t n, struct husk_cgroup_blkio_entry *e,
+			    struct husk_err *err)
+{
+	const char *p = line;
+	const char *end = line + n;
+	const char *w[3];
+	size_t wn[3];
+	int nw = 0;
+	const char *extra;
+	size_t extra_n;
+
+	while (nw < 3 && next_word(&p, end, &w[nw], &wn[nw]))
+		nw++;
+	if (next_word(&p, end, &extra, &extra_n) || nw < 2)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "blkio: bad line '%.*s'", (int)n,
+				    line);
+	memset(e, 0, sizeof(*e));
+	const char *op = "";
+	size_t opn = 0;
+	if (nw == 2 && word_is(w[0], wn[0], "Total")) {
+		op = w[0];
+		opn = wn[0];
+	} else {
+		if (parse_majmin(w[0], wn[0], &e->major, &e->minor) < 0)
+			return husk_err_set(err, HUSK_ERR_INVALID, 0, "blkio: bad device '%.*s'",
+					    (int)wn[0], w[0]);
+		if (nw == 3) {
+			op = w[1];
+			opn = wn[1];
+		}
+	}
+	if (opn >= sizeof(e->op) || parse_u64_n(w[nw - 1], wn[nw - 1], &e->value) < 0)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "blkio: bad line '%.*s'", (int)n,
+				    line);
+	memcpy(e->op, op, opn);
+	return 0;
+}
+
+int husk__cgroup_parse_blkio(const char *buf, size_t len, const struct husk_cgroup_blkio_out *out,
 			     struct husk_err *err)
 {
 	struct lines it = {buf, buf + len};
 	const char *line;
 	size_t n;
 
-	*ret_n = 0;
+	*out->n = 0;
 	while (next_line(&it, &line, &n)) {
-		const char *p = line;
-		const char *end = line + n;
-		const char *w[3];
-		size_t wn[3];
-		int nw = 0;
-		while (nw < 3 && next_word(&p, end, &w[nw], &wn[nw]))
-			nw++;
-		const char *extra;
-		size_t extra_n;
-		if (next_word(&p, end, &extra, &extra_n))
-			nw = 4;
 		struct husk_cgroup_blkio_entry e;
-		memset(&e, 0, sizeof(e));
-		const char *op;
-		size_t opn;
-		const char *val;
-		size_t valn;
-		if (nw == 2 && word_is(w[0], wn[0], "Total")) {
-			op = w[0];
-			opn = wn[0];
-			val = w[1];
-			valn = wn[1];
-		} else if (nw == 3) {
-			if (parse_majmin(w[0], wn[0], &e.major, &e.minor) < 0)
-				return husk_err_set(err, HUSK_ERR_INVALID, 0,
-						    "blkio: bad device '%.*s'", (int)wn[0], w[0]);
-			op = w[1];
-			opn = wn[1];
-			val = w[2];
-			valn = wn[2];
-		} else if (nw == 2) {
-			/* blkio.sectors / blkio.time: "MAJ:MIN value" (no op). */
-			if (parse_majmin(w[0], wn[0], &e.major, &e.minor) < 0)
-				return husk_err_set(err, HUSK_ERR_INVALID, 0,
-						    "blkio: bad device '%.*s'", (int)wn[0], w[0]);
-			op = "";
-			opn = 0;
-			val = w[1];
-			valn = wn[1];
-		} else {
-			return husk_err_set(err, HUSK_ERR_INVALID, 0, "blkio: bad line '%.*s'",
-					    (int)n, line);
-		}
-		if (opn >= sizeof(e.op) || parse_u64_n(val, valn, &e.value) < 0)
-			return husk_err_set(err, HUSK_ERR_INVALID, 0, "blkio: bad line '%.*s'",
-					    (int)n, line);
-		memcpy(e.op, op, opn);
-		if (*ret_n >= max) {
-			(*truncated)++;
+		int r = parse_blkio_line(line, n, &e, err);
+		if (r < 0)
+			return r;
+		if (*out->n >= out->max) {
+			(*out->truncated)++;
 			continue;
 		}
-		ret[(*ret_n)++] = e;
+		out->entries[(*out->n)++] = e;
 	}
 	return 0;
 }

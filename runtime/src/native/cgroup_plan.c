@@ -108,11 +108,8 @@ static int v2_unsupported(struct builder *b, const char *resource)
 			    resource);
 }
 
-static int plan_memory_v1(struct builder *b, const struct husk_memory_resources *m,
-			  uint64_t cur_limit)
+static int check_memory_v1(struct builder *b, const struct husk_memory_resources *m)
 {
-	int r = 0;
-
 	if (m->limit.set && m->limit.v < -1)
 		return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
 				    "memory.limit: invalid value %" PRId64, m->limit.v);
@@ -129,6 +126,14 @@ static int plan_memory_v1(struct builder *b, const struct husk_memory_resources 
 				    "memory.swap: memory+swap limit %" PRId64
 				    " is below the memory limit %" PRId64,
 				    m->swap.v, m->limit.v);
+	return 0;
+}
+
+/* memory.limit and memory.swap (v1), in an order the kernel accepts. */
+static int memory_limits_v1(struct builder *b, const struct husk_memory_resources *m,
+			    uint64_t cur_limit)
+{
+	int r = 0;
 
 	/* The kernel keeps memsw.limit >= limit at every step: raise swap first when the
 	 * new memory+swap exceeds the current limit, else lower the limit first (runc). */
@@ -143,7 +148,15 @@ static int plan_memory_v1(struct builder *b, const struct husk_memory_resources 
 	if (r == 0 && m->swap.set && !swap_first)
 		r = add(b, HUSK_CG_MEMORY, "memory.swap", "memory.memsw.limit_in_bytes", "%" PRId64,
 			m->swap.v);
-	if (r == 0 && m->reservation.set)
+	return r;
+}
+
+/* The v1 memory settings besides the limits. */
+static int memory_knobs_v1(struct builder *b, const struct husk_memory_resources *m)
+{
+	int r = 0;
+
+	if (m->reservation.set)
 		r = add(b, HUSK_CG_MEMORY, "memory.reservation", "memory.soft_limit_in_bytes",
 			"%" PRId64, m->reservation.v);
 	if (r == 0 && m->kernel.set)
@@ -164,10 +177,20 @@ static int plan_memory_v1(struct builder *b, const struct husk_memory_resources 
 	return r;
 }
 
-static int plan_memory_v2(struct builder *b, const struct husk_memory_resources *m)
+static int plan_memory_v1(struct builder *b, const struct husk_memory_resources *m,
+			  uint64_t cur_limit)
 {
-	int r = 0;
+	int r = check_memory_v1(b, m);
 
+	if (r == 0)
+		r = memory_limits_v1(b, m, cur_limit);
+	if (r == 0)
+		r = memory_knobs_v1(b, m);
+	return r;
+}
+
+static int check_memory_v2(struct builder *b, const struct husk_memory_resources *m)
+{
 	if (m->kernel.set)
 		return v2_unsupported(b, "memory.kernel");
 	if (m->kernel_tcp.set)
@@ -181,41 +204,95 @@ static int plan_memory_v2(struct builder *b, const struct husk_memory_resources 
 	if (m->limit.set && m->limit.v < -1)
 		return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
 				    "memory.limit: invalid value %" PRId64, m->limit.v);
+	return 0;
+}
 
-	if (m->limit.set) {
+/* OCI's swap is memory+swap; v2 memory.swap.max is swap alone (runc's conversion). */
+static int swap_v2(struct builder *b, const struct husk_memory_resources *m)
+{
+	if (m->swap.set && m->swap.v != 0) {
+		int64_t lim = m->limit.set ? m->limit.v : 0;
+		if (m->swap.v == -1)
+			return add(b, HUSK_CG_MEMORY, "memory.swap", "memory.swap.max", "max");
+		if (m->swap.v < -1)
+			return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
+					    "memory.swap: invalid value %" PRId64, m->swap.v);
+		if (lim <= 0)
+			return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
+					    "memory.swap: a swap limit needs a memory limit");
+		if (m->swap.v < lim)
+			return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
+					    "memory.swap: memory+swap limit %" PRId64
+					    " is below the memory limit %" PRId64,
+					    m->swap.v, lim);
+		return add(b, HUSK_CG_MEMORY, "memory.swap", "memory.swap.max", "%" PRId64,
+			   m->swap.v - lim);
+	}
+	/* Unlimited memory with swap unset means both unlimited (runc). */
+	if (m->limit.set && m->limit.v == -1 && !m->swap.set)
+		return add(b, HUSK_CG_MEMORY, "memory.swap", "memory.swap.max", "max");
+	return 0;
+}
+
+static int plan_memory_v2(struct builder *b, const struct husk_memory_resources *m)
+{
+	int r = check_memory_v2(b, m);
+
+	if (r == 0 && m->limit.set) {
 		if (m->limit.v == -1)
 			r = add(b, HUSK_CG_MEMORY, "memory.limit", "memory.max", "max");
 		else
 			r = add(b, HUSK_CG_MEMORY, "memory.limit", "memory.max", "%" PRId64,
 				m->limit.v);
 	}
-	/* OCI's swap is memory+swap; v2 memory.swap.max is swap alone (runc's conversion). */
-	if (r == 0 && m->swap.set && m->swap.v != 0) {
-		int64_t lim = m->limit.set ? m->limit.v : 0;
-		if (m->swap.v == -1)
-			r = add(b, HUSK_CG_MEMORY, "memory.swap", "memory.swap.max", "max");
-		else if (m->swap.v < -1)
-			r = husk_err_set(b->err, HUSK_ERR_INVALID, 0,
-					 "memory.swap: invalid value %" PRId64, m->swap.v);
-		else if (lim <= 0)
-			r = husk_err_set(b->err, HUSK_ERR_INVALID, 0,
-					 "memory.swap: a swap limit needs a memory limit");
-		else if (m->swap.v < lim)
-			r = husk_err_set(b->err, HUSK_ERR_INVALID, 0,
-					 "memory.swap: memory+swap limit %" PRId64
-					 " is below the memory limit %" PRId64,
-					 m->swap.v, lim);
-		else
-			r = add(b, HUSK_CG_MEMORY, "memory.swap", "memory.swap.max", "%" PRId64,
-				m->swap.v - lim);
-	} else if (r == 0 && m->limit.set && m->limit.v == -1 && !m->swap.set) {
-		/* Unlimited memory with swap unset means both unlimited (runc). */
-		r = add(b, HUSK_CG_MEMORY, "memory.swap", "memory.swap.max", "max");
-	}
+	if (r == 0)
+		r = swap_v2(b, m);
 	if (r == 0 && m->reservation.set)
 		r = add(b, HUSK_CG_MEMORY, "memory.reservation", "memory.low", "%" PRId64,
 			m->reservation.v);
 	return r;
+}
+
+/* v2 cpu.max from quota and period. */
+static int cpu_max_v2(struct builder *b, const struct husk_cpu_resources *c)
+{
+	char quota[32] = "max";
+
+	if (c->quota.set && c->quota.v > 0)
+		(void)snprintf(quota, sizeof(quota), "%" PRId64, c->quota.v);
+	if (c->period.set && c->period.v > 0)
+		return add(b, HUSK_CG_CPU, "cpu.quota", "cpu.max", "%s %" PRIu64, quota,
+			   c->period.v);
+	return add(b, HUSK_CG_CPU, "cpu.quota", "cpu.max", "%s", quota);
+}
+
+/* v1 CFS and realtime bandwidth. */
+static int cpu_bandwidth_v1(struct builder *b, const struct husk_cpu_resources *c)
+{
+	int r = 0;
+
+	if (c->period.set)
+		r = add(b, HUSK_CG_CPU, "cpu.period", "cpu.cfs_period_us", "%" PRIu64, c->period.v);
+	if (r == 0 && c->quota.set)
+		r = add(b, HUSK_CG_CPU, "cpu.quota", "cpu.cfs_quota_us", "%" PRId64,
+			c->quota.v > 0 ? c->quota.v : -1);
+	if (r == 0 && c->realtime_period.set)
+		r = add(b, HUSK_CG_CPU, "cpu.realtimePeriod", "cpu.rt_period_us", "%" PRIu64,
+			c->realtime_period.v);
+	if (r == 0 && c->realtime_runtime.set)
+		r = add(b, HUSK_CG_CPU, "cpu.realtimeRuntime", "cpu.rt_runtime_us", "%" PRId64,
+			c->realtime_runtime.v);
+	return r;
+}
+
+static int cpu_shares(struct builder *b, const struct husk_cpu_resources *c)
+{
+	if (!c->shares.set)
+		return 0;
+	if (b->v2)
+		return add(b, HUSK_CG_CPU, "cpu.shares", "cpu.weight", "%" PRIu64,
+			   husk__cgroup_shares_to_weight(c->shares.v));
+	return add(b, HUSK_CG_CPU, "cpu.shares", "cpu.shares", "%" PRIu64, c->shares.v);
 }
 
 static int plan_cpu(struct builder *b, const struct husk_cpu_resources *c)
@@ -231,37 +308,11 @@ static int plan_cpu(struct builder *b, const struct husk_cpu_resources *c)
 	if (b->v2 && (c->realtime_runtime.set || c->realtime_period.set))
 		return v2_unsupported(b, "cpu.realtimeRuntime");
 
-	if (c->shares.set) {
-		if (b->v2)
-			r = add(b, HUSK_CG_CPU, "cpu.shares", "cpu.weight", "%" PRIu64,
-				husk__cgroup_shares_to_weight(c->shares.v));
-		else
-			r = add(b, HUSK_CG_CPU, "cpu.shares", "cpu.shares", "%" PRIu64,
-				c->shares.v);
-	}
-	if (r == 0 && b->v2 && (c->quota.set || c->period.set)) {
-		char quota[32] = "max";
-		if (c->quota.set && c->quota.v > 0)
-			(void)snprintf(quota, sizeof(quota), "%" PRId64, c->quota.v);
-		if (c->period.set && c->period.v > 0)
-			r = add(b, HUSK_CG_CPU, "cpu.quota", "cpu.max", "%s %" PRIu64, quota,
-				c->period.v);
-		else
-			r = add(b, HUSK_CG_CPU, "cpu.quota", "cpu.max", "%s", quota);
-	} else if (r == 0 && !b->v2) {
-		if (c->period.set)
-			r = add(b, HUSK_CG_CPU, "cpu.period", "cpu.cfs_period_us", "%" PRIu64,
-				c->period.v);
-		if (r == 0 && c->quota.set)
-			r = add(b, HUSK_CG_CPU, "cpu.quota", "cpu.cfs_quota_us", "%" PRId64,
-				c->quota.v > 0 ? c->quota.v : -1);
-		if (r == 0 && c->realtime_period.set)
-			r = add(b, HUSK_CG_CPU, "cpu.realtimePeriod", "cpu.rt_period_us",
-				"%" PRIu64, c->realtime_period.v);
-		if (r == 0 && c->realtime_runtime.set)
-			r = add(b, HUSK_CG_CPU, "cpu.realtimeRuntime", "cpu.rt_runtime_us",
-				"%" PRId64, c->realtime_runtime.v);
-	}
+	r = cpu_shares(b, c);
+	if (r == 0 && b->v2 && (c->quota.set || c->period.set))
+		r = cpu_max_v2(b, c);
+	else if (r == 0 && !b->v2)
+		r = cpu_bandwidth_v1(b, c);
 	if (r == 0 && c->idle.set)
 		r = add(b, HUSK_CG_CPU, "cpu.idle", "cpu.idle", "%" PRId64, c->idle.v);
 	if (r == 0 && c->cpus)
@@ -290,6 +341,48 @@ static int plan_throttle(struct builder *b, const struct husk_throttle_device *d
 	return 0;
 }
 
+static int blkio_weight_devices(struct builder *b, const struct husk_blkio_resources *io)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < io->n_weight_device; i++) {
+		const struct husk_weight_device *d = &io->weight_device[i];
+		if (b->v2 && d->leaf_weight.set)
+			return v2_unsupported(b, "blockIO.weightDevice.leafWeight");
+		if (d->weight.set)
+			r = add(b, HUSK_CG_BLKIO, "blockIO.weightDevice",
+				b->v2 ? "io.weight" : "blkio.weight_device",
+				"%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
+				b->v2 ? husk__cgroup_blkio_weight_to_io(d->weight.v) : d->weight.v);
+		if (r == 0 && d->leaf_weight.set)
+			r = add(b, HUSK_CG_BLKIO, "blockIO.weightDevice.leafWeight",
+				"blkio.leaf_weight_device", "%" PRId64 ":%" PRId64 " %" PRIu64,
+				d->major, d->minor, d->leaf_weight.v);
+	}
+	return r;
+}
+
+static int blkio_throttles(struct builder *b, const struct husk_blkio_resources *io)
+{
+	int r = plan_throttle(b, io->throttle_read_bps, io->n_throttle_read_bps,
+			      "blockIO.throttleReadBpsDevice", "blkio.throttle.read_bps_device",
+			      "rbps");
+
+	if (r == 0)
+		r = plan_throttle(b, io->throttle_write_bps, io->n_throttle_write_bps,
+				  "blockIO.throttleWriteBpsDevice",
+				  "blkio.throttle.write_bps_device", "wbps");
+	if (r == 0)
+		r = plan_throttle(b, io->throttle_read_iops, io->n_throttle_read_iops,
+				  "blockIO.throttleReadIOPSDevice",
+				  "blkio.throttle.read_iops_device", "riops");
+	if (r == 0)
+		r = plan_throttle(b, io->throttle_write_iops, io->n_throttle_write_iops,
+				  "blockIO.throttleWriteIOPSDevice",
+				  "blkio.throttle.write_iops_device", "wiops");
+	return r;
+}
+
 static int plan_blkio(struct builder *b, const struct husk_blkio_resources *io)
 {
 	int r = need(b, HUSK_CG_BLKIO, "blockIO");
@@ -309,36 +402,10 @@ static int plan_blkio(struct builder *b, const struct husk_blkio_resources *io)
 	if (r == 0 && io->leaf_weight.set)
 		r = add(b, HUSK_CG_BLKIO, "blockIO.leafWeight", "blkio.leaf_weight", "%" PRIu64,
 			io->leaf_weight.v);
-	for (size_t i = 0; r == 0 && i < io->n_weight_device; i++) {
-		const struct husk_weight_device *d = &io->weight_device[i];
-		if (b->v2 && d->leaf_weight.set)
-			return v2_unsupported(b, "blockIO.weightDevice.leafWeight");
-		if (d->weight.set)
-			r = add(b, HUSK_CG_BLKIO, "blockIO.weightDevice",
-				b->v2 ? "io.weight" : "blkio.weight_device",
-				"%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
-				b->v2 ? husk__cgroup_blkio_weight_to_io(d->weight.v) : d->weight.v);
-		if (r == 0 && d->leaf_weight.set)
-			r = add(b, HUSK_CG_BLKIO, "blockIO.weightDevice.leafWeight",
-				"blkio.leaf_weight_device", "%" PRId64 ":%" PRId64 " %" PRIu64,
-				d->major, d->minor, d->leaf_weight.v);
-	}
 	if (r == 0)
-		r = plan_throttle(b, io->throttle_read_bps, io->n_throttle_read_bps,
-				  "blockIO.throttleReadBpsDevice", "blkio.throttle.read_bps_device",
-				  "rbps");
+		r = blkio_weight_devices(b, io);
 	if (r == 0)
-		r = plan_throttle(b, io->throttle_write_bps, io->n_throttle_write_bps,
-				  "blockIO.throttleWriteBpsDevice",
-				  "blkio.throttle.write_bps_device", "wbps");
-	if (r == 0)
-		r = plan_throttle(b, io->throttle_read_iops, io->n_throttle_read_iops,
-				  "blockIO.throttleReadIOPSDevice",
-				  "blkio.throttle.read_iops_device", "riops");
-	if (r == 0)
-		r = plan_throttle(b, io->throttle_write_iops, io->n_throttle_write_iops,
-				  "blockIO.throttleWriteIOPSDevice",
-				  "blkio.throttle.write_iops_device", "wiops");
+		r = blkio_throttles(b, io);
 	return r;
 }
 
@@ -404,43 +471,95 @@ static int plan_devices_v1(struct builder *b, const struct husk_resources *res)
 	return r;
 }
 
+/* The controller named by a unified key's prefix; _HUSK_CG_CTRL_MAX for "cgroup.*". */
+static int unified_ctrl(struct builder *b, const char *key, const char *dot,
+			enum husk_cgroup_ctrl *ret)
+{
+	char ctrl_name[32];
+	size_t cn = (size_t)(dot - key);
+
+	if (cn >= sizeof(ctrl_name))
+		return husk_err_set(b->err, HUSK_ERR_INVALID, 0, "unified[%s]: unknown controller",
+				    key);
+	memcpy(ctrl_name, key, cn);
+	ctrl_name[cn] = '\0';
+	*ret = _HUSK_CG_CTRL_MAX;
+	if (strcmp(ctrl_name, "cgroup") == 0)
+		return 0;
+	int c = husk__cgroup_ctrl_from_string(ctrl_name);
+	if (c < 0)
+		return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
+				    "unified[%s]: unknown controller '%s'", key, ctrl_name);
+	*ret = (enum husk_cgroup_ctrl)c;
+	if (need(b, *ret, "unified") < 0)
+		return husk_err_prefix(b->err, "unified[%s]", key);
+	return 0;
+}
+
+static int plan_unified_one(struct builder *b, const struct husk_kv *kv)
+{
+	const char *key = kv->key;
+	const char *value = kv->value ? kv->value : "";
+	const char *dot = key ? strchr(key, '.') : NULL;
+	enum husk_cgroup_ctrl ctrl = _HUSK_CG_CTRL_MAX;
+
+	if (!b->v2)
+		return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
+				    "unified[%s]: needs a cgroup v2 host", key ? key : "");
+	if (!dot || dot == key || strchr(key, '/') || strlen(key) >= 64)
+		return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
+				    "unified[%s]: not a cgroup file name (expected "
+				    "'<controller>.<file>')",
+				    key ? key : "");
+	int r = unified_ctrl(b, key, dot, &ctrl);
+	if (r < 0)
+		return r;
+	return add(b, ctrl, "unified", key, "%s", value);
+}
+
 static int plan_unified(struct builder *b, const struct husk_resources *res)
 {
 	for (size_t i = 0; i < res->n_unified; i++) {
-		const char *key = res->unified[i].key;
-		const char *value = res->unified[i].value ? res->unified[i].value : "";
-		const char *dot = key ? strchr(key, '.') : NULL;
-		if (!b->v2)
-			return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
-					    "unified[%s]: needs a cgroup v2 host", key ? key : "");
-		if (!dot || dot == key || strchr(key, '/') || strlen(key) >= 64)
-			return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
-					    "unified[%s]: not a cgroup file name (expected "
-					    "'<controller>.<file>')",
-					    key ? key : "");
-		char ctrl_name[32];
-		size_t cn = (size_t)(dot - key);
-		if (cn >= sizeof(ctrl_name))
-			return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
-					    "unified[%s]: unknown controller", key);
-		memcpy(ctrl_name, key, cn);
-		ctrl_name[cn] = '\0';
-		enum husk_cgroup_ctrl ctrl = _HUSK_CG_CTRL_MAX;
-		if (strcmp(ctrl_name, "cgroup") != 0) {
-			int c = husk__cgroup_ctrl_from_string(ctrl_name);
-			if (c < 0)
-				return husk_err_set(b->err, HUSK_ERR_INVALID, 0,
-						    "unified[%s]: unknown controller '%s'", key,
-						    ctrl_name);
-			ctrl = (enum husk_cgroup_ctrl)c;
-			int r = need(b, ctrl, "unified");
-			if (r < 0)
-				return husk_err_prefix(b->err, "unified[%s]", key);
-		}
-		int r = add(b, ctrl, "unified", key, "%s", value);
+		int r = plan_unified_one(b, &res->unified[i]);
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+static int plan_memory(struct builder *b, const struct husk_memory_resources *m,
+		       uint64_t cur_mem_limit)
+{
+	int r = 0;
+	bool any = m->limit.set || m->reservation.set || m->swap.set || m->kernel.set ||
+		   m->kernel_tcp.set || m->swappiness.set || m->disable_oom_killer.set ||
+		   m->use_hierarchy.set || m->check_before_update.set;
+
+	if (any)
+		r = need(b, HUSK_CG_MEMORY, "memory");
+	if (r == 0)
+		r = b->v2 ? plan_memory_v2(b, m) : plan_memory_v1(b, m, cur_mem_limit);
+	return r;
+}
+
+static int plan_pids(struct builder *b, const struct husk_resources *res)
+{
+	int r = need(b, HUSK_CG_PIDS, "pids.limit");
+
+	if (r == 0 && res->pids_limit.v > 0)
+		r = add(b, HUSK_CG_PIDS, "pids.limit", "pids.max", "%" PRId64, res->pids_limit.v);
+	else if (r == 0)
+		r = add(b, HUSK_CG_PIDS, "pids.limit", "pids.max", "max");
+	return r;
+}
+
+static int plan_devices(struct builder *b, const struct husk_resources *res)
+{
+	if (!b->v2)
+		return plan_devices_v1(b, res);
+	b->plan->devices_bpf = true;
+	b->plan->device_rules = res->devices;
+	b->plan->n_device_rules = res->n_devices;
 	return 0;
 }
 
@@ -455,39 +574,18 @@ int husk__cgroup_plan_build(enum husk_cgroup_mode mode, uint32_t ctrl_mask,
 
 	if (mode == HUSK_CGROUP_MODE_NONE)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "no cgroup hierarchy");
-	if (res->has_memory) {
-		const struct husk_memory_resources *m = &res->memory;
-		bool any = m->limit.set || m->reservation.set || m->swap.set || m->kernel.set ||
-			   m->kernel_tcp.set || m->swappiness.set || m->disable_oom_killer.set ||
-			   m->use_hierarchy.set || m->check_before_update.set;
-		if (any)
-			r = need(&b, HUSK_CG_MEMORY, "memory");
-		if (r == 0)
-			r = b.v2 ? plan_memory_v2(&b, m) : plan_memory_v1(&b, m, cur_mem_limit);
-	}
+	if (res->has_memory)
+		r = plan_memory(&b, &res->memory, cur_mem_limit);
 	if (r == 0 && res->has_cpu)
 		r = plan_cpu(&b, &res->cpu);
-	if (r == 0 && res->pids_limit.set) {
-		r = need(&b, HUSK_CG_PIDS, "pids.limit");
-		if (r == 0 && res->pids_limit.v > 0)
-			r = add(&b, HUSK_CG_PIDS, "pids.limit", "pids.max", "%" PRId64,
-				res->pids_limit.v);
-		else if (r == 0)
-			r = add(&b, HUSK_CG_PIDS, "pids.limit", "pids.max", "max");
-	}
+	if (r == 0 && res->pids_limit.set)
+		r = plan_pids(&b, res);
 	if (r == 0 && res->has_blkio)
 		r = plan_blkio(&b, &res->blkio);
 	if (r == 0)
 		r = plan_hugepages(&b, res);
-	if (r == 0 && res->n_devices > 0) {
-		if (b.v2) {
-			plan.devices_bpf = true;
-			plan.device_rules = res->devices;
-			plan.n_device_rules = res->n_devices;
-		} else {
-			r = plan_devices_v1(&b, res);
-		}
-	}
+	if (r == 0 && res->n_devices > 0)
+		r = plan_devices(&b, res);
 	if (r == 0)
 		r = plan_unified(&b, res);
 	if (r < 0) {

@@ -235,9 +235,10 @@ static int v1_blkio(struct husk_cgroup *cg, struct husk_cgroup_stats *s, struct 
 				return stat_err(cg, r, blkio_files[f][k], err);
 			if (r == 0)
 				continue;
-			r = husk__cgroup_parse_blkio(buf, len, b->entries[f],
-						     HUSK_CGROUP_STATS_MAX_BLKIO, &b->n_entries[f],
-						     &s->truncated, err);
+			struct husk_cgroup_blkio_out out = {b->entries[f],
+							    HUSK_CGROUP_STATS_MAX_BLKIO,
+							    &b->n_entries[f], &s->truncated};
+			r = husk__cgroup_parse_blkio(buf, len, &out, err);
 			if (r < 0)
 				return r;
 			/* "Total 0" alone means this scheduler saw nothing: try the next. */
