@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +156,10 @@ static void check_snippets(const char *root)
 		root));
 }
 
-/* The CRI plugin on (its stream server on a free port), the package's snippet appended. */
+/*
+ * The CRI plugin on (its stream server on a free port, the CRI suite's image as the pause
+ * image), the package's snippet appended with its ConfigPath moved into the fresh root.
+ */
 static void configure(const char *root)
 {
 	char cfg[PATH_MAX];
@@ -163,10 +167,14 @@ static void configure(const char *root)
 	(void)snprintf(cfg, sizeof(cfg), "%s/config.toml", cd->dir);
 	free(sh("config",
 		"set -e; sed -i '/\"io.containerd.grpc.v1.cri\",/d' '%s'; "
-		"cat '%s/usr/share/husk/containerd/containerd-1.x.toml' >>'%s'; "
-		"printf '\\n[plugins.\"io.containerd.grpc.v1.cri\"]\\n  stream_server_port = "
-		"\"0\"\\n' >>'%s'",
-		cfg, root, cfg, cfg));
+		"sed 's|\"/etc/husk/runsc.json\"|\"%s/etc/husk/runsc.json\"|' "
+		"'%s/usr/share/husk/containerd/containerd-1.x.toml' >>'%s'; "
+		"printf '\\n[plugins.\"io.containerd.grpc.v1.cri\"]\\n"
+		"  sandbox_image = \"docker.io/library/husk-cri-busybox:latest\"\\n"
+		"  stream_server_address = \"127.0.0.1\"\\n  stream_server_port = \"0\"\\n"
+		"  disable_apparmor = true\\n  restrict_oom_score_adj = true\\n"
+		"  netns_mounts_under_state_dir = true\\n' >>'%s'",
+		cfg, root, root, cfg, cfg));
 	e2e_cd_restart(cd);
 	_cleanup_res_ struct e2e_res r = e2e_ctr(cd, NULL, "plugins", "ls", NULL);
 	cr_assert(eq(int, r.status, 0), "ctr plugins ls: %s", r.err);
@@ -182,7 +190,9 @@ static void configure(const char *root)
 	char *dump = sh("config dump", "containerd --config '%s' config dump", cfg);
 	cr_assert(ne(ptr, strstr(dump, "containerd.runtimes.husk]"), NULL));
 	cr_assert(ne(ptr, strstr(dump, "containerd.runtimes.husk-runsc.options]"), NULL));
-	cr_assert(ne(ptr, strstr(dump, "ConfigPath = \"/etc/husk/runsc.json\""), NULL));
+	char want[PATH_MAX + 32];
+	(void)snprintf(want, sizeof(want), "ConfigPath = \"%s/etc/husk/runsc.json\"", root);
+	cr_assert(ne(ptr, strstr(dump, want), NULL), "%s", want);
 	cr_assert(ne(ptr, strstr(dump, "runtime_type = \"io.containerd.husk.v2\""), NULL));
 	free(dump);
 }
@@ -237,6 +247,26 @@ static void check_runsc_handler(const char *root)
 	cr_assert(eq(ptr, strstr(r.out, "eth0:"), NULL), "the host's interfaces: %s", r.out);
 }
 
+/* CRI pods through the snippet's handlers, with the project's CRI client (test/cri/). */
+static void check_cri_pods(bool runsc)
+{
+	char *argv[] = {"/usr/bin/python3", "-c", "import grpc, grpc_tools", NULL};
+	struct e2e_res probe = e2e_run(argv, NULL, NULL, testutil_timeout(60));
+	bool have = probe.status == 0;
+
+	e2e_res_done(&probe);
+	if (!have) {
+		cr_log_info("python3-grpcio or python3-grpc-tools missing: no CRI pod is run");
+		return;
+	}
+	char *out = sh("cri pods", "/usr/bin/python3 '%s/test/cri/package_pod.py' '%s' husk %s",
+		       getenv("HUSK_SOURCE_DIR"), cd->dir, runsc ? "husk-runsc" : "");
+	cr_assert(ne(ptr, strstr(out, "husk: pod"), NULL), "%s", out);
+	if (runsc)
+		cr_assert(ne(ptr, strstr(out, "husk-runsc: pod"), NULL), "%s", out);
+	free(out);
+}
+
 E2E_TEST(package, deb_installs_into_a_fresh_root_and_runs_containers, .timeout = 600)
 {
 	char shim[PATH_MAX];
@@ -259,10 +289,12 @@ E2E_TEST(package, deb_installs_into_a_fresh_root_and_runs_containers, .timeout =
 	cr_assert(eq(int, r.status, 0), "ctr run: %s", r.err);
 	cr_assert(eq(str, r.out, "hello from the package\n"));
 	check_shim_is_packaged(shim);
-	if (access("/usr/bin/runsc", X_OK) == 0 || access("/usr/sbin/runsc", X_OK) == 0)
+	bool runsc = access("/usr/bin/runsc", X_OK) == 0 || access("/usr/sbin/runsc", X_OK) == 0;
+	if (runsc)
 		check_runsc_handler(root);
 	else
 		cr_log_info("runsc is not installed: the husk-runsc handler is not run");
+	check_cri_pods(runsc);
 	free(root);
 	free(deb);
 }
