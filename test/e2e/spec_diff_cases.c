@@ -77,7 +77,7 @@ const struct sd_case sd_cases[] = {
 	 "no such file or directory"},
 	{"process.args.missing-path", "{'process': {'args': ['no-such-program']}}", NULL, 0,
 	 "executable file not found in $PATH"},
-	{"process.args.directory", "{'process': {'args': ['/bin']}}", NULL},
+	{"process.args.directory", "{'process': {'args': ['/bin']}}", NULL, 0, "permission denied"},
 	{"process.env.custom", "{'process': {'env': ['PATH=/bin', 'FOO=bar baz', 'EMPTY=']}}",
 	 "env | sort"},
 	{"process.env.duplicate", "{'process': {'env': ['PATH=/bin', 'A=1', 'A=2']}}", "echo A=$A"},
@@ -94,7 +94,7 @@ const struct sd_case sd_cases[] = {
 	 NULL},
 	{"process.cwd.tmp", "{'process': {'cwd': '/tmp'}}", "pwd"},
 	{"process.cwd.missing", "{'process': {'cwd': '/does/not/exist'}}", "pwd"},
-	{"process.cwd.relative", "{'process': {'cwd': 'tmp'}}", "pwd"},
+	{"process.cwd.relative", "{'process': {'cwd': 'tmp'}}", "pwd", 0, "absolute path"},
 	{"process.cwd.file", "{'process': {'cwd': '/bin/busybox'}}", "pwd"},
 	{"process.cwd.symlink", "{'process': {'cwd': '/bin/sh'}}", "pwd"},
 	{"process.user.uid1000", "{'process': {'user': {'uid': 1000, 'gid': 1000}}}",
@@ -132,7 +132,7 @@ const struct sd_case sd_cases[] = {
 	{"process.rlimits.unknown",
 	 "{'process': {'rlimits': [{'type': 'RLIMIT_BOGUS', 'hard': "
 	 "1, 'soft': 1}]}}",
-	 "ulimit -n"},
+	 "ulimit -n", 0, "RLIMIT_BOGUS"},
 	{"process.rlimits.soft-above-hard",
 	 "{'process': {'rlimits': [{'type': 'RLIMIT_NOFILE', "
 	 "'hard': 100, 'soft': 200}]}}",
@@ -423,7 +423,7 @@ const struct sd_case sd_cases[] = {
 	{"ns.maps-without-user", "{'linux': {" USERNS_MAPS "}}", "id"},
 	{"ns.unknown-type",
 	 "{'linux': {'namespaces': [{'type': 'pid'}, {'type': 'mount'}, {'type': 'bogus'}]}}",
-	 "true"},
+	 "true", 0, "bogus"},
 	{"ns.pid-path",
 	 "{'linux': {'namespaces': [{'type': 'pid', 'path': '/proc/@NSPID@/ns/pid_for_children'}, "
 	 "{'type': 'network'}, {'type': 'ipc'}, {'type': 'uts'}, {'type': 'mount'}]}}",
@@ -577,7 +577,8 @@ const struct sd_case sd_cases[] = {
 	{"rootfsPropagation.shared", "{'linux': {'rootfsPropagation': 'shared'}}", MNT("/")},
 	{"rootfsPropagation.unbindable", "{'linux': {'rootfsPropagation': 'unbindable'}}",
 	 MNT("/")},
-	{"rootfsPropagation.bogus", "{'linux': {'rootfsPropagation': 'bogus'}}", "true"},
+	{"rootfsPropagation.bogus", "{'linux': {'rootfsPropagation': 'bogus'}}", "true", 0,
+	 "bogus"},
 
 	/* ---- maskedPaths, readonlyPaths ---- */
 	{"masked.file", "{'linux': {'maskedPaths': ['/etc/passwd']}}",
@@ -631,7 +632,8 @@ const struct sd_case sd_cases[] = {
 	 SECCOMP("{'names': ['no_such_syscall', 'mkdirat', 'mkdir'], 'action': "
 		 "'SCMP_ACT_ERRNO', 'errnoRet': 1}"),
 	 "mkdir /tmp/d; echo $?"},
-	{"seccomp.bad-action", SECCOMP("{'names': ['mkdir'], 'action': 'SCMP_ACT_BOGUS'}"), "true"},
+	{"seccomp.bad-action", SECCOMP("{'names': ['mkdir'], 'action': 'SCMP_ACT_BOGUS'}"), "true",
+	 0, "SCMP_ACT_BOGUS"},
 	{"seccomp.default-log",
 	 "{'linux': {'seccomp': {'defaultAction': 'SCMP_ACT_LOG', 'syscalls': [{'names': "
 	 "['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1}]}}}",
