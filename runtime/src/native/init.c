@@ -51,7 +51,7 @@ static void link_controllers(int top, const char *ctrls)
 
 /* v1 and hybrid hosts: a tmpfs with one mount per hierarchy the init belongs to (in its
  * cgroup namespace, each shows the container's own cgroup as its root). */
-static int mount_cgroup_v1(int sock, int rootfd, const char *dest, int target, unsigned long flags)
+static int mount_cgroup_v1(int sock, const char *dest, int target, unsigned long flags)
 {
 	char buf[4096];
 	_cleanup_close_ int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
@@ -62,12 +62,14 @@ static int mount_cgroup_v1(int sock, int rootfd, const char *dest, int target, u
 	if (n < 0)
 		return husk__sync_error(sock, errno, "read /proc/self/cgroup");
 	buf[n] = '\0';
-	if (husk__mount_on_fd("tmpfs", target, "tmpfs", flags & ~MS_RDONLY, "mode=755") < 0)
-		return husk__sync_error(sock, errno, "mount cgroup tmpfs");
-	/* Reopened: the tmpfs just mounted, not the directory under it. */
-	_cleanup_close_ int top = husk__open_in_root(rootfd, dest, false);
+	char reason[256];
+	/* Detached, then moved onto target: its fd is the tmpfs, no second lookup of dest. */
+	_cleanup_close_ int top = husk__fs_mount_detached("tmpfs", "tmpfs", flags & ~MS_RDONLY,
+							  "mode=755", reason, sizeof(reason));
 	if (top < 0)
-		return husk__sync_error(sock, top, "cgroup tmpfs '%s'", dest);
+		return husk__sync_error(sock, top, "mount cgroup tmpfs %s", reason);
+	if (move_mount(top, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return husk__sync_error(sock, errno, "cgroup tmpfs '%s'", dest);
 	char *save = NULL;
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *ctrls = strchr(line, ':');
@@ -108,7 +110,7 @@ static int mount_cgroup(int sock, int rootfd, const struct husk_plan_mount *m)
 						m->destination);
 		return 0;
 	}
-	if (mount_cgroup_v1(sock, rootfd, m->destination, target, m->flags) < 0)
+	if (mount_cgroup_v1(sock, m->destination, target, m->flags) < 0)
 		return -EIO;
 	return 0;
 }
@@ -191,16 +193,19 @@ static int mask_paths(int sock, const struct husk_init_plan *p)
 static int readonly_path(const char *path, unsigned flags)
 {
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-	_cleanup_close_ int tree =
-		open_tree(AT_FDCWD, path,
-			  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+	/* One lookup: the clone comes from and goes back onto the same fd. */
+	_cleanup_close_ int at = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (at < 0)
+		return -errno;
+	_cleanup_close_ int tree = open_tree(
+		at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 
 	(void)flags;
 	if (tree < 0)
 		return -errno;
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return -errno;
-	if (move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	if (move_mount(tree, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return -errno;
 	return 0;
 }
