@@ -479,12 +479,13 @@ static void publish_exec_started(struct shim_service *svc, struct shim_process *
 	shim_publish(svc->pub, &ev.base);
 }
 
-static int exec_check(const struct shim_container *ct, const struct shim_process *p,
-		      struct husk_err *err)
+static int exec_check(struct shim_container *ct, const struct shim_process *p, struct husk_err *err)
 {
 	if (p->started || p->start_failed)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "cannot start a %s process",
 				    p->node.reaped ? "stopped" : "running");
+	/* The husk CLI may have paused or resumed the container since we last looked. */
+	(void)husk_container_refresh(ct->c, NULL);
 	/* containerd-shim-runc-v2 >= 1.6.36 refuses execs once the init has exited. */
 	if (shim_exits_init_gone(&ct->group) || husk_container_status(ct->c) == HUSK_STATUS_STOPPED)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
@@ -492,6 +493,17 @@ static int exec_check(const struct shim_container *ct, const struct shim_process
 	if (husk_container_status(ct->c) == HUSK_STATUS_PAUSED)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "cannot exec in a paused state");
 	return 0;
+}
+
+static void exec_start_failed(struct shim_process *p)
+{
+	/* A failed start ends the exec: pending Waits (issued before Start) get 255. */
+	p->start_failed = true;
+	p->exit_status = 255;
+	p->exited_ns = shim_now_ns();
+	shim_stdio_close(p->stdio);
+	p->stdio = NULL;
+	shim_process_answer_waiters(p);
 }
 
 static int start_exec(struct shim_service *svc, struct shim_container *ct, struct shim_process *p,
@@ -509,25 +521,19 @@ static int start_exec(struct shim_service *svc, struct shim_container *ct, struc
 	shim_stdio_child_fds(p->stdio, opts.stdio);
 	husk_debug("exec %s in %s", p->exec_id, ct->id);
 	r = husk_container_exec(ct->c, &opts, &p->child, &console, err);
-	if (r < 0)
+	if (r < 0) {
+		/* Its stdio is open: ending the exec closes it, so the client's copy ends (the
+		 * runtime refused it under the container's lock, e.g. paused by another process).
+		 */
+		exec_start_failed(p);
 		return r;
+	}
 	p->started = true;
 	p->node.pid = p->child.pid;
 	p->node.start_time = p->child.start_time;
 	p->spec = husk_process_free(p->spec);
 	shim_exits_register(&svc->exits, &p->node);
 	return shim_stdio_start(p->stdio, console, err);
-}
-
-static void exec_start_failed(struct shim_process *p)
-{
-	/* A failed start ends the exec: pending Waits (issued before Start) get 255. */
-	p->start_failed = true;
-	p->exit_status = 255;
-	p->exited_ns = shim_now_ns();
-	shim_stdio_close(p->stdio);
-	p->stdio = NULL;
-	shim_process_answer_waiters(p);
 }
 
 static void task_start(struct shim_service *svc, struct shim_call *call,

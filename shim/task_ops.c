@@ -94,6 +94,8 @@ static int exec_add(struct shim_container *ct, const Containerd__Task__V2__ExecP
 		return r;
 	if (shim_process_find(ct->svc, ct->id, req->exec_id, NULL, NULL, NULL) == 0)
 		return husk_err_set(err, HUSK_ERR_EXISTS, 0, "id %s", req->exec_id);
+	/* The husk CLI may have paused or resumed the container since we last looked. */
+	(void)husk_container_refresh(ct->c, NULL);
 	if (shim_exits_init_gone(&ct->group) || husk_container_status(ct->c) == HUSK_STATUS_STOPPED)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
 				    "cannot exec in a stopped state");

@@ -121,6 +121,34 @@ int husk__container_save(struct husk_container *c, struct husk_err *err)
 	return husk_state_save(c->state, err);
 }
 
+/*
+ * A transition — read, check, act, write — runs under the container's lock on the state it
+ * re-read, so another process's change (`husk pause`, containerd's delete action) is seen
+ * and never undone by a write from a stale copy. end() releases the lock.
+ */
+static int begin(struct husk_container *c, struct husk_err *err)
+{
+	int r = husk_state_lock(c->state, err);
+
+	if (r < 0)
+		return r;
+	r = husk_state_reload(c->state, err);
+	if (r < 0)
+		husk_state_unlock(c->state);
+	return r;
+}
+
+static int end(struct husk_container *c, int r)
+{
+	husk_state_unlock(c->state);
+	return r;
+}
+
+int husk_container_refresh(struct husk_container *c, struct husk_err *err)
+{
+	return husk_state_reload(c->state, err);
+}
+
 static void hook_state(const struct husk_container *c, const char *status,
 		       struct husk_hook_state *ret)
 {
@@ -266,7 +294,7 @@ int husk_container_take_console(struct husk_container *c)
 	return TAKE_FD(c->console);
 }
 
-int husk_container_start(struct husk_container *c, struct husk_err *err)
+static int start_locked(struct husk_container *c, struct husk_err *err)
 {
 	int r = husk_require_status(st(c)->status, "start", HUSK_STATUS_BIT(HUSK_STATUS_CREATED),
 				    err);
@@ -283,8 +311,14 @@ int husk_container_start(struct husk_container *c, struct husk_err *err)
 		return r;
 	}
 	r = husk_status_transition(&st(c)->status, HUSK_STATUS_RUNNING, err);
-	if (r >= 0)
-		r = husk__container_save(c, err);
+	return r < 0 ? r : husk__container_save(c, err);
+}
+
+int husk_container_start(struct husk_container *c, struct husk_err *err)
+{
+	int r = begin(c, err);
+
+	r = r < 0 ? r : end(c, start_locked(c, err));
 	if (r < 0)
 		return r;
 	/* OCI: a failing poststart hook is logged; the container keeps running. */
@@ -299,11 +333,8 @@ static bool stopped(const struct husk_container *c)
 	return st(c)->status == HUSK_STATUS_STOPPED;
 }
 
-int husk_container_kill(struct husk_container *c, int sig, bool all, struct husk_err *err)
+static int kill_locked(struct husk_container *c, int sig, bool all, struct husk_err *err)
 {
-	husk_debug("kill %s signal %d all %d", st(c)->id.container, sig, all);
-	if (sig <= 0 || sig >= _NSIG)
-		return husk_err_set(err, HUSK_ERR_INVALID, 0, "invalid signal %d", sig);
 	if (stopped(c)) {
 		/* containerd's stopped state answers NotFound, with or without all (runc's
 		 * "container not running" through checkKillError); what a shared pid namespace
@@ -315,7 +346,16 @@ int husk_container_kill(struct husk_container *c, int sig, bool all, struct husk
 	return c->ops->kill(c, sig, all, err);
 }
 
-static int freeze(struct husk_container *c, bool frozen, struct husk_err *err)
+int husk_container_kill(struct husk_container *c, int sig, bool all, struct husk_err *err)
+{
+	husk_debug("kill %s signal %d all %d", st(c)->id.container, sig, all);
+	if (sig <= 0 || sig >= _NSIG)
+		return husk_err_set(err, HUSK_ERR_INVALID, 0, "invalid signal %d", sig);
+	int r = begin(c, err);
+	return r < 0 ? r : end(c, kill_locked(c, sig, all, err));
+}
+
+static int freeze_locked(struct husk_container *c, bool frozen, struct husk_err *err)
 {
 	enum husk_status from = frozen ? HUSK_STATUS_RUNNING : HUSK_STATUS_PAUSED;
 	int r = husk_require_status(st(c)->status, frozen ? "pause" : "resume",
@@ -331,6 +371,12 @@ static int freeze(struct husk_container *c, bool frozen, struct husk_err *err)
 	return r < 0 ? r : husk__container_save(c, err);
 }
 
+static int freeze(struct husk_container *c, bool frozen, struct husk_err *err)
+{
+	int r = begin(c, err);
+	return r < 0 ? r : end(c, freeze_locked(c, frozen, err));
+}
+
 int husk_container_pause(struct husk_container *c, struct husk_err *err)
 {
 	return freeze(c, true, err);
@@ -344,10 +390,14 @@ int husk_container_resume(struct husk_container *c, struct husk_err *err)
 int husk_container_update(struct husk_container *c, const struct husk_resources *res,
 			  struct husk_err *err)
 {
+	int r = begin(c, err);
+
+	if (r < 0)
+		return r;
 	if (stopped(c))
-		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
-				    "cannot update container in 'stopped' state");
-	return c->ops->update(c, res, err);
+		return end(c, husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
+					   "cannot update container in 'stopped' state"));
+	return end(c, c->ops->update(c, res, err));
 }
 
 int husk_container_pids(struct husk_container *c, pid_t **ret_pids, size_t *ret_n,
@@ -365,18 +415,24 @@ int husk_container_stats(struct husk_container *c, struct husk_cgroup_stats *ret
 int husk_container_exec(struct husk_container *c, const struct husk_exec_opts *opts,
 			struct husk_child *ret_child, int *ret_console, struct husk_err *err)
 {
-	int r = husk_require_status(
-		st(c)->status, "exec in",
-		HUSK_STATUS_BIT(HUSK_STATUS_CREATED) | HUSK_STATUS_BIT(HUSK_STATUS_RUNNING), err);
-
-	if (r < 0)
-		return r;
 	if (!opts->process)
 		return husk_err_set(err, HUSK_ERR_INVALID, 0, "exec: no process");
 	if (opts->exec_id && husk_id_check(opts->exec_id, "exec", err) < 0)
 		return husk_err_code(err);
+	int r = begin(c, err);
+	if (r < 0)
+		return r;
+	/* An exec into a frozen cgroup would hang until its report times out. */
+	if (st(c)->status == HUSK_STATUS_PAUSED)
+		return end(c, husk_err_set(err, HUSK_ERR_PRECONDITION, 0,
+					   "cannot exec in a paused state"));
+	r = husk_require_status(
+		st(c)->status, "exec in",
+		HUSK_STATUS_BIT(HUSK_STATUS_CREATED) | HUSK_STATUS_BIT(HUSK_STATUS_RUNNING), err);
+	if (r < 0)
+		return end(c, r);
 	husk_debug("exec %s in %s", opts->exec_id ? opts->exec_id : "", st(c)->id.container);
-	return c->ops->exec(c, opts, ret_child, ret_console, err);
+	return end(c, c->ops->exec(c, opts, ret_child, ret_console, err));
 }
 
 int husk_container_oom_fd(const struct husk_container *c)
@@ -389,22 +445,31 @@ int husk_container_oom_check(struct husk_container *c, bool *ret_oom, struct hus
 	return c->ops->oom_check(c, ret_oom, err);
 }
 
-int husk_container_set_exited(struct husk_container *c, int wait_status, int64_t exited_ns,
-			      struct husk_err *err)
+static int record_exit(struct husk_state *s, int wait_status, int64_t exited_ns,
+		       struct husk_err *err)
 {
-	struct husk_state *s = st(c);
-
 	s->exited = true;
 	s->exit_status =
 		WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
 	s->exited_ns = exited_ns ? exited_ns : now_ns();
-	if (s->status != HUSK_STATUS_STOPPED) {
-		int r = husk_status_transition(&s->status, HUSK_STATUS_STOPPED, err);
-		if (r < 0)
-			return r;
-	}
+	if (s->status == HUSK_STATUS_STOPPED)
+		return 0;
+	return husk_status_transition(&s->status, HUSK_STATUS_STOPPED, err);
+}
+
+int husk_container_set_exited(struct husk_container *c, int wait_status, int64_t exited_ns,
+			      struct husk_err *err)
+{
 	husk_child_release(&c->init);
-	return husk__container_save(c, err);
+	int r = begin(c, err);
+	if (r < 0) {
+		/* Not persisted (the file is gone or unreadable), but the caller still learns
+		 * the exit through husk_container_exit(). */
+		(void)record_exit(st(c), wait_status, exited_ns, NULL);
+		return r;
+	}
+	r = record_exit(st(c), wait_status, exited_ns, err);
+	return end(c, r < 0 ? r : husk__container_save(c, err));
 }
 
 bool husk_container_exit(const struct husk_container *c, int *ret_status, int64_t *ret_ns)
@@ -420,7 +485,7 @@ bool husk_container_exit(const struct husk_container *c, int *ret_status, int64_
 	return true;
 }
 
-int husk_container_delete(struct husk_container *c, bool force, struct husk_err *err)
+static int delete_locked(struct husk_container *c, bool force, struct husk_err *err)
 {
 	struct husk_state *s = st(c);
 	bool alive =
@@ -442,4 +507,14 @@ int husk_container_delete(struct husk_container *c, bool force, struct husk_err 
 	if (run_hooks(c, HUSK_HOOK_POSTSTOP, "stopped", &herr) < 0)
 		husk_warn("%s, continuing", herr.msg);
 	return husk_state_destroy(c->state, err);
+}
+
+int husk_container_delete(struct husk_container *c, bool force, struct husk_err *err)
+{
+	int r = begin(c, err);
+
+	/* Deleted meanwhile by another process: nothing of ours is left to remove. */
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : end(c, delete_locked(c, force, err));
 }

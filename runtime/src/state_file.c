@@ -404,7 +404,7 @@ static bool mark_stale(struct husk_state *s, const char *name)
 }
 
 /* Created/Running/Paused with the init gone (or its pid recycled) is really Stopped. */
-static void correct_status(struct husk_state *s)
+static void correct_status(struct husk_state *s, bool quiet)
 {
 	unsigned live = HUSK_STATUS_BIT(HUSK_STATUS_CREATED) |
 			HUSK_STATUS_BIT(HUSK_STATUS_RUNNING) | HUSK_STATUS_BIT(HUSK_STATUS_PAUSED);
@@ -412,16 +412,16 @@ static void correct_status(struct husk_state *s)
 		return;
 	if (s->init_pid > 0 && husk_proc_alive(s->init_pid, s->init_start_time))
 		return;
-	husk_warn("container '%s': init pid %d (start time %llu) is gone, reporting '%s' as "
-		  "stopped, continuing",
-		  s->id.container, (int)s->init_pid, (unsigned long long)s->init_start_time,
-		  husk_status_to_string(s->status));
+	if (!quiet)
+		husk_warn("container '%s': init pid %d (start time %llu) is gone, reporting '%s' "
+			  "as stopped, continuing",
+			  s->id.container, (int)s->init_pid, (unsigned long long)s->init_start_time,
+			  husk_status_to_string(s->status));
 	s->status = HUSK_STATUS_STOPPED;
 }
 
-int husk__state_file_read(struct husk_state_root *root, const char *name,
-			  const struct husk_full_id *id, struct husk_state *ret,
-			  struct husk_err *err)
+static int file_read(struct husk_state_root *root, const char *name, const struct husk_full_id *id,
+		     bool quiet, struct husk_state *ret, struct husk_err *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
@@ -448,9 +448,16 @@ int husk__state_file_read(struct husk_state_root *root, const char *name,
 				    "state file '%s': holds the state of another container", name);
 	}
 	if (!mark_stale(&s, name))
-		correct_status(&s);
+		correct_status(&s, quiet);
 	*ret = s;
 	return 0;
+}
+
+int husk__state_file_read(struct husk_state_root *root, const char *name,
+			  const struct husk_full_id *id, struct husk_state *ret,
+			  struct husk_err *err)
+{
+	return file_read(root, name, id, /* quiet= */ false, ret, err);
 }
 
 static int names_for(const struct husk_full_id *id, char state[NAME_MAX + 1],
@@ -520,6 +527,29 @@ int husk_state_lock(struct husk_state_handle *h, struct husk_err *err)
 			h->state.id.container, husk__lock_timeout_ms);
 	if (r < 0)
 		return husk_err_errno(err, -r, "lock '%s'", lname);
+	return 0;
+}
+
+int husk_state_reload(struct husk_state_handle *h, struct husk_err *err)
+{
+	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	struct husk_state fresh = {0};
+	int r = names_for(&h->state.id, sname, lname, err);
+
+	/* A holder of the container already knows (or is told by its reaper) that the init
+	 * is gone: correct the status, without the warning a loader gets. */
+	r = r ?: file_read(h->root, sname, &h->state.id, /* quiet= */ true, &fresh, err);
+	if (r == -ENOENT) {
+		/* A lock file that taking the lock re-created must not outlive the container. */
+		if (h->lock_fd >= 0)
+			(void)unlinkat(h->root->dirfd, lname, 0);
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, ENOENT, "container '%s' was deleted",
+				    h->state.id.container);
+	}
+	if (r < 0)
+		return r;
+	husk_state_done(&h->state);
+	h->state = fresh;
 	return 0;
 }
 

@@ -224,6 +224,43 @@ E2E_TEST(ctr_task, pause_resume)
 	free(warn);
 }
 
+/* Pause or resume the task behind the shim's back with the runtime's own CLI: `husk` over
+ * the shim's state root, or `runc` over the runc shim's. */
+static void runtime_cli(const char *verb, const char *id)
+{
+	char root[512];
+	char *husk = testutil_binary_path("runtime/cli/husk");
+	(void)snprintf(root, sizeof(root), "/run/containerd/%s/%s", cd->husk ? "husk" : "runc",
+		       cd->ns);
+	char *argv[] = {
+		cd->husk ? husk : (char *)"runc", "--root", root, (char *)verb, (char *)id, NULL};
+	_cleanup_res_ struct e2e_res r = e2e_run(argv, NULL, NULL, 30);
+	cr_assert(eq(int, r.status, 0), "%s %s: %s", argv[0], verb, r.err);
+	free(husk);
+}
+
+/* What another process did to the container is what the shim acts on: after a pause made
+ * with the runtime's CLI an exec is refused at once (the shim does not exec into a frozen
+ * cgroup and time out), until the CLI resumes it. (State keeps saying RUNNING: the runc
+ * shim answers it from its own state machine.) */
+E2E_TEST(ctr_task, a_pause_made_outside_the_shim_is_seen)
+{
+	const char *id = e2e_id(cd, "xpause");
+	run_detached(id);
+
+	runtime_cli("pause", id);
+	_cleanup_res_ struct e2e_res x =
+		e2e_ctr(cd, NULL, E2E_EXEC(cd), "--exec-id", "frozen", id, "true", NULL);
+	cr_assert(ne(int, x.status, 0), "exec in a paused container succeeded");
+	cr_assert(strstr(x.err, "paused") != NULL, "exec in a paused container: %s", x.err);
+
+	runtime_cli("resume", id);
+	_cleanup_res_ struct e2e_res y =
+		e2e_ctr(cd, NULL, E2E_EXEC(cd), "--exec-id", "thawed", id, "true", NULL);
+	cr_assert(eq(int, y.status, 0), "exec after resume: %s", y.err);
+	kill_and_remove(id, "SIGKILL", false);
+}
+
 E2E_TEST(ctr_task, metrics)
 {
 	const char *id = e2e_id(cd, "metrics");

@@ -127,3 +127,49 @@ Test(pause, pause_and_resume_need_the_right_status)
 	husk_container_free(c);
 	box_done(&b);
 }
+
+/* Two handles on one container, as the shim's and the husk CLI's: each transition re-reads
+ * the state under the lock, so neither undoes the other, and an exec into a container that
+ * the other handle paused is refused at once instead of waiting on a frozen cgroup. */
+Test(pause, a_second_handle_sees_what_the_first_did)
+{
+	struct box b;
+	struct husk_err err = {0};
+	struct husk_container *cli = NULL;
+	char s[32];
+
+	box_init(&b, "pause-two");
+	struct husk_container *c = box_run(&b, "pause-two", "sleep 1000");
+	cr_assert(eq(int, husk_container_load(b.rt, "pause-two", &cli, &err), 0), "%s", err.msg);
+
+	cr_assert(eq(int, husk_container_pause(cli, &err), 0), "%s", err.msg);
+	cr_assert(eq(str, (char *)status_of(&b, "pause-two", s, sizeof(s)), "paused"));
+	json_t *proc = box_exec_proc(&b, "true");
+	char out[64];
+	cr_assert(lt(int, box_exec(c, proc, out, sizeof(out), &err), 0), "exec in a paused one");
+	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_PRECONDITION), "%s", err.msg);
+	cr_assert(eq(str, err.msg, "cannot exec in a paused state"));
+
+	/* The shim's handle resumes what the CLI paused, and its pause is the CLI's to undo. */
+	cr_assert(eq(int, husk_container_resume(c, &err), 0), "%s", err.msg);
+	cr_assert(eq(str, (char *)status_of(&b, "pause-two", s, sizeof(s)), "running"));
+	cr_assert(eq(int, husk_container_pause(c, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, husk_container_resume(cli, &err), 0), "%s", err.msg);
+	cr_assert(eq(str, (char *)status_of(&b, "pause-two", s, sizeof(s)), "running"));
+	cr_assert(eq(int, box_exec(c, proc, out, sizeof(out), &err), 0), "%s", err.msg);
+	json_decref(proc);
+
+	/* A delete through the CLI's handle: the shim's next transition finds it gone. */
+	cr_assert(eq(int, husk_container_delete(cli, /* force= */ true, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, husk_container_pause(c, &err), -ENOENT));
+	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_NOT_FOUND), "%s", err.msg);
+	pid_t pid = husk_container_init(c)->pid;
+	cr_assert(eq(int, (int)waitpid(pid, NULL, 0), (int)pid));
+	cr_assert(lt(int, husk_container_set_exited(c, 0, 0, &err), 0), "the file is gone");
+	cr_assert(husk_container_exit(c, NULL, NULL), "the exit is still known in memory");
+	husk_container_free(cli);
+	husk_container_free(c);
+	cr_assert(box_state_gone(&b, "pause-two"));
+	cr_assert(box_cgroup_gone("pause-two"));
+	box_done(&b);
+}

@@ -95,6 +95,13 @@ const struct husk_child *husk_container_init(const struct husk_container *c);
 /* The pty master when the spec asked for a terminal (caller owns it); -1 otherwise. */
 int husk_container_take_console(struct husk_container *c);
 
+/*
+ * Re-read the container's state file without the lock, so that a caller's checks see what
+ * another process (the husk CLI) did; every mutating call below re-reads it under the lock
+ * anyway. HUSK_ERR_NOT_FOUND when the file is gone; the handle's state is then unchanged.
+ */
+int husk_container_refresh(struct husk_container *c, struct husk_err *err);
+
 /* Release the init to exec the user process; poststart hooks. Created → Running. */
 int husk_container_start(struct husk_container *c, struct husk_err *err);
 
@@ -132,7 +139,9 @@ struct husk_exec_opts {
  * Run a process in the running container: joins the init's namespaces and cgroup, applies
  * the process spec and the container's seccomp profile, execs. On success *ret_child is the
  * caller's (register it with the reaper) and *ret_console the pty master or -1. An exec
- * failure (no such binary) is an error here, not an exit 127.
+ * failure (no such binary) is an error here, not an exit 127. A paused container (paused
+ * by this handle or by another process) is HUSK_ERR_PRECONDITION "cannot exec in a paused
+ * state", at once.
  */
 int husk_container_exec(struct husk_container *c, const struct husk_exec_opts *opts,
 			struct husk_child *ret_child, int *ret_console, struct husk_err *err);

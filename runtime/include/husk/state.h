@@ -103,6 +103,15 @@ struct husk_state *husk_state_handle_state(struct husk_state_handle *h);
 int husk_state_lock(struct husk_state_handle *h, struct husk_err *err);
 
 /*
+ * Replace the handle's state with what the file holds now, corrected as on load (another
+ * process — the husk CLI, containerd's delete action — may have changed it). With the lock
+ * held, the state then stays what it acts on until the next save. The handle's state is
+ * untouched on failure: HUSK_ERR_NOT_FOUND "container '<id>' was deleted" when the file is
+ * gone, HUSK_ERR_INVALID when it is corrupt.
+ */
+int husk_state_reload(struct husk_state_handle *h, struct husk_err *err);
+
+/*
  * Release the flock; the handle stays usable. A long-lived handle (a shim's container)
  * holds the lock only while it writes, so another process — containerd's `delete` action
  * or the husk CLI — is never blocked behind it for the container's lifetime.
