@@ -234,10 +234,12 @@ Test(exec, exec_in_a_stopped_container_is_a_clear_error)
 	struct husk_container *c = box_run(&b, "ex-stopped", "exit 0");
 	pid_t pid = husk_container_init(c)->pid;
 	cr_assert(eq(int, (int)waitpid(pid, &status, 0), (int)pid));
-	/* The init is gone but nobody recorded it yet: still a clean error. */
+	/* The init is gone but nobody recorded it yet: the state re-read under the lock says
+	 * so, and the error is the same as once it is recorded. */
 	json_t *p = box_exec_proc(&b, "true");
 	cr_assert(box_exec(c, p, out, sizeof(out), &err) < 0);
-	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_NOT_FOUND), "%s", err.msg);
+	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_PRECONDITION), "%s", err.msg);
+	cr_assert(eq(str, err.msg, "cannot exec in container in 'stopped' state"));
 	cr_assert(eq(int, husk_container_set_exited(c, status, 0, &err), 0), "%s", err.msg);
 	cr_assert(eq(int, box_exec(c, p, out, sizeof(out), &err), -EIO));
 	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_PRECONDITION));

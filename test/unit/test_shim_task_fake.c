@@ -219,6 +219,14 @@ const struct husk_child *husk_container_init(const struct husk_container *c)
 	return &c->init;
 }
 
+int husk_container_refresh(struct husk_container *c, struct husk_err *err)
+{
+	/* The fake keeps its state in memory only: nothing to re-read. */
+	(void)c;
+	(void)err;
+	return 0;
+}
+
 int husk_container_take_console(struct husk_container *c)
 {
 	(void)c;
