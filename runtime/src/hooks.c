@@ -183,23 +183,29 @@ int husk__hooks_timeout_ms(const struct husk_spec *spec, enum husk_hook_kind kin
 	return ms > INT_MAX / 2 ? INT_MAX / 2 : (int)ms;
 }
 
-static int run_one(const struct husk_hook *h, const char *input, struct husk_err *err)
+/* What a hook that ran to its end reports: its exec error (over ep_r), signal or exit status. */
+static int hook_result(int ep_r, int status, struct husk_err *err)
+{
+	int e = 0;
+
+	if (read(ep_r, &e, sizeof(e)) == (ssize_t)sizeof(e))
+		return husk_err_errno(err, e, "exec");
+	if (WIFSIGNALED(status))
+		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "killed by signal %d",
+				    WTERMSIG(status));
+	if (WEXITSTATUS(status) != 0)
+		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "exited with status %d",
+				    WEXITSTATUS(status));
+	return 0;
+}
+
+/* Run the hook with the state on its stdin and wait for it, within its timeout. */
+static int spawn_and_wait(const struct husk_hook *h, struct hook_arg *a, const char *input,
+			  struct husk_err *err)
 {
 	int in[2];
 	int ep[2];
-	const char *argv0[] = {h->path, NULL};
-	const char *env0[] = {NULL};
-	_cleanup_free_ const char **argv = NULL;
-	_cleanup_free_ const char **envp = NULL;
 
-	argv = calloc(h->n_args + 1, sizeof(*argv));
-	envp = calloc(h->n_env + 1, sizeof(*envp));
-	if (!argv || !envp)
-		return -ENOMEM;
-	for (size_t i = 0; i < h->n_args; i++)
-		argv[i] = h->args[i];
-	for (size_t i = 0; i < h->n_env; i++)
-		envp[i] = h->env[i];
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return -errno;
 	if (pipe2(ep, O_CLOEXEC) < 0) {
@@ -215,19 +221,18 @@ static int run_one(const struct husk_hook *h, const char *input, struct husk_err
 	struct husk_spawn_fd fds[] = {
 		{in_r, 0, false}, {-1, 1, false}, {-1, 2, false}, {ep_w, 3, true}};
 	struct husk_spawn_opts o = {.name = "husk:[hook]", .fds = fds, .n_fds = ARRAY_SIZE(fds)};
-	struct hook_arg a = {h, h->n_args ? argv : argv0, h->n_env ? envp : env0};
 	struct husk_child ch = HUSK_CHILD_NULL;
-	int r = husk__spawn(&o, hook_main, &a, &ch, err);
+	int r = husk__spawn(&o, hook_main, a, &ch, err);
 
 	if (r < 0)
 		return r;
-	in_r = husk_safe_close(in_r);
-	ep_w = husk_safe_close(ep_w);
+	husk_closep(&in_r);
+	husk_closep(&ep_w);
 	/* As runc: the timeout runs from the start, the state's write included. */
 	int timeout = hook_timeout(h);
 	int64_t deadline = now_ms() + (int64_t)timeout * 1000;
 	r = feed_state(in_w, ch.pidfd, input, strlen(input), deadline);
-	in_w = husk_safe_close(in_w);
+	husk_closep(&in_w);
 	int status = 0;
 	if (r == 0 || r == -ETIMEDOUT)
 		r = wait_bounded(&ch, r == 0 ? deadline : 0, &status);
@@ -238,16 +243,28 @@ static int run_one(const struct husk_hook *h, const char *input, struct husk_err
 				    timeout);
 	if (r < 0)
 		return husk_err_errno(err, -r, "wait");
-	int e = 0;
-	if (read(ep_r, &e, sizeof(e)) == (ssize_t)sizeof(e))
-		return husk_err_errno(err, e, "exec");
-	if (WIFSIGNALED(status))
-		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "killed by signal %d",
-				    WTERMSIG(status));
-	if (WEXITSTATUS(status) != 0)
-		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "exited with status %d",
-				    WEXITSTATUS(status));
-	return 0;
+	return hook_result(ep_r, status, err);
+}
+
+static int run_one(const struct husk_hook *h, const char *input, struct husk_err *err)
+{
+	const char *argv0[] = {h->path, NULL};
+	const char *env0[] = {NULL};
+	const char **argv = calloc(h->n_args + 1, sizeof(*argv));
+	const char **envp = calloc(h->n_env + 1, sizeof(*envp));
+	int r = -ENOMEM;
+
+	if (argv && envp) {
+		for (size_t i = 0; i < h->n_args; i++)
+			argv[i] = h->args[i];
+		for (size_t i = 0; i < h->n_env; i++)
+			envp[i] = h->env[i];
+		struct hook_arg a = {h, h->n_args ? argv : argv0, h->n_env ? envp : env0};
+		r = spawn_and_wait(h, &a, input, err);
+	}
+	free(argv);
+	free(envp);
+	return r;
 }
 
 int husk__hooks_run(const struct husk_spec *spec, enum husk_hook_kind kind,
