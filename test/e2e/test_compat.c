@@ -418,3 +418,21 @@ E2E_TEST(compat, kill_of_exited_task_is_quiet_not_found)
 			  "%s: error lines in containerd's log", runtime(i));
 	}
 }
+
+/* Without PATH in process.env runc searches nowhere: a bare name is not found. */
+E2E_TEST(compat, bare_executable_without_path_env_is_not_found)
+{
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		json_t *spec = base_spec("sh", "-c", "echo ran", NULL);
+		cr_assert(eq(int,
+			     json_object_set_new(spec_process(spec), "env",
+						 json_pack("[s]", "TERM=xterm")),
+			     0));
+		_cleanup_res_ struct e2e_res r = run_spec(spec, runtime(i), case_id("nopath", i));
+		json_decref(spec);
+
+		expect_lookup_error(&r, runtime(i), "sh");
+		cr_assert(strstr(r.err, "failed to create shim task") != NULL,
+			  "%s: not a create error: %s", runtime(i), r.err);
+	}
+}

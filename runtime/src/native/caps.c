@@ -209,47 +209,58 @@ static void go_strerror(int errnum, char *buf, size_t size)
 	buf[0] = (char)tolower((unsigned char)buf[0]);
 }
 
+/* argv[0] with a slash: that file, as Go's exec.LookPath takes it. */
+static int lookup_file(int sock, const char *name, char *buf, size_t size)
+{
+	char why[128];
+
+	if (snprintf(buf, size, "%s", name) >= (int)size)
+		return husk__sync_error(sock, ENAMETOOLONG, "exec '%s'", name);
+	int r = find_executable(buf);
+	if (r == -EACCES)
+		return husk__sync_fail(sock, EACCES, "exec: \"%s\": permission denied", name);
+	if (r < 0) {
+		go_strerror(-r, why, sizeof(why));
+		return husk__sync_fail(sock, -r, "exec: \"%s\": stat %s: %s", name, name, why);
+	}
+	return 0;
+}
+
+/* A bare argv[0]: the first executable in PATH (none without a PATH), never a relative one. */
+static int lookup_in_path(int sock, const char *name, const char *path, char *buf, size_t size)
+{
+	bool found = false;
+
+	for (const char *s = path; s && *s && !found;) {
+		const char *colon = strchr(s, ':');
+		size_t len = colon ? (size_t)(colon - s) : strlen(s);
+		/* An empty element is ".", as in a shell. */
+		if (snprintf(buf, size, "%.*s/%s", (int)len, len ? s : ".", name) < (int)size)
+			found = find_executable(buf) == 0;
+		s = colon ? colon + 1 : NULL;
+	}
+	if (!found)
+		return husk__sync_fail(sock, ENOENT,
+				       "exec: \"%s\": executable file not found in $PATH", name);
+	if (buf[0] != '/')
+		return husk__sync_fail(sock, ENOENT,
+				       "exec: \"%s\": cannot run executable found relative to "
+				       "current directory",
+				       name);
+	return 0;
+}
+
 int husk__proc_lookup(int sock, const struct husk_proc_plan *p, char *buf, size_t size)
 {
 	const char *name = p->argv[0];
-	char why[128];
-	int r;
+	int r = strchr(name, '/') ? lookup_file(sock, name, buf, size)
+				  : lookup_in_path(sock, name, p->path, buf, size);
 
-	if (strchr(name, '/')) {
-		if (snprintf(buf, size, "%s", name) >= (int)size)
-			return husk__sync_error(sock, ENAMETOOLONG, "exec '%s'", name);
-		r = find_executable(buf);
-		if (r == -EACCES)
-			return husk__sync_fail(sock, EACCES, "exec: \"%s\": permission denied",
-					       name);
-		if (r < 0) {
-			go_strerror(-r, why, sizeof(why));
-			return husk__sync_fail(sock, -r, "exec: \"%s\": stat %s: %s", name, name,
-					       why);
-		}
-	} else {
-		bool found = false;
-		for (const char *s = p->path; s && *s && !found;) {
-			const char *colon = strchr(s, ':');
-			size_t len = colon ? (size_t)(colon - s) : strlen(s);
-			/* An empty element is ".", as in a shell. */
-			if (snprintf(buf, size, "%.*s/%s", (int)len, len ? s : ".", name) <
-			    (int)size)
-				found = find_executable(buf) == 0;
-			s = colon ? colon + 1 : NULL;
-		}
-		if (!found)
-			return husk__sync_fail(sock, ENOENT,
-					       "exec: \"%s\": executable file not found in $PATH",
-					       name);
-		if (buf[0] != '/')
-			return husk__sync_fail(sock, ENOENT,
-					       "exec: \"%s\": cannot run executable found relative "
-					       "to current directory",
-					       name);
-	}
+	if (r < 0)
+		return r;
 	/* The x bit may be there on a noexec mount, or not for this user. */
 	if (faccessat(AT_FDCWD, buf, X_OK, AT_EACCESS) < 0) {
+		char why[128];
 		int saved = errno;
 		go_strerror(saved, why, sizeof(why));
 		return husk__sync_fail(sock, saved, "exec %s: %s", buf, why);

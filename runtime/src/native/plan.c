@@ -445,7 +445,7 @@ int husk__proc_plan_build(const struct husk_process *process, struct husk_proc_p
 		return husk_err_errno(err, ENOMEM, "process plan");
 	}
 	p.cwd = process->cwd;
-	p.path = HUSK_DEFAULT_PATH;
+	p.path = NULL;
 	for (size_t i = 0; i < process->n_env; i++)
 		if (strncmp(process->env[i], "PATH=", 5) == 0)
 			p.path = process->env[i] + 5;

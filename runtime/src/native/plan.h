@@ -93,7 +93,8 @@ struct husk_proc_plan {
 	const char *const *argv; /* NULL-terminated (owned array, borrowed strings) */
 	const char *const *envp; /* NULL-terminated (owned array, borrowed strings) */
 	const char *cwd;
-	const char *path;      /* PATH to search argv[0] in (from envp, or the default) */
+	const char *path;      /* the env's (last) PATH; NULL without one: a bare argv[0] is
+				* then not found, as in runc */
 	bool home_from_passwd; /* envp has no HOME (or an empty one): the child adds the
 				* user's from the container's /etc/passwd, "/" without one */
 	uid_t uid;
@@ -150,9 +151,6 @@ struct husk_init_plan {
 	unsigned long personality;
 	struct husk_proc_plan proc;
 };
-
-/* Default PATH when the process environment has none (runc's). */
-#define HUSK_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /*
  * The gofer's plan: rootfs mounts (containerd's, or none: bind root.path), the spec mounts
