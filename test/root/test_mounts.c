@@ -22,7 +22,25 @@
 #include "husk/err.h"
 #include "testutil.h"
 
-TestSuite(mounts, .timeout = 300);
+/* Host mounts a test made, unmounted after it even when an assertion ends it early. */
+static char host_mounts[8][1300];
+static int n_host_mounts;
+
+static void host_mount(const char *source, const char *target, const char *type, const char *data)
+{
+	cr_assert(n_host_mounts < 8);
+	cr_assert(eq(int, mount(source, target, type, 0, data), 0), "%s: %s", target,
+		  strerror(errno));
+	(void)snprintf(host_mounts[n_host_mounts++], sizeof(host_mounts[0]), "%s", target);
+}
+
+static void host_mounts_release(void)
+{
+	while (n_host_mounts > 0)
+		(void)umount2(host_mounts[--n_host_mounts], MNT_DETACH);
+}
+
+TestSuite(mounts, .timeout = 300, .fini = host_mounts_release);
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -140,7 +158,7 @@ static void src_init(struct box *b, char *src, size_t size)
 	(void)snprintf(sub, sizeof(sub), "%s/sub", src);
 	cr_assert(eq(int, mkdir(src, 0755), 0));
 	cr_assert(eq(int, mkdir(sub, 0755), 0));
-	cr_assert(eq(int, mount("tmpfs", sub, "tmpfs", 0, "mode=755"), 0), "%s", strerror(errno));
+	host_mount("tmpfs", sub, "tmpfs", "mode=755");
 	cr_assert(eq(int, mount(NULL, sub, NULL, MS_PRIVATE, NULL), 0));
 }
 
@@ -397,7 +415,7 @@ static void run_propagation(struct box *b, const char *runtime, const char *shar
 		runc_cmd(b, args, out, size);
 	}
 	/* After the start: only propagation can bring it in. */
-	cr_assert(eq(int, mount("tmpfs", host, "tmpfs", 0, NULL), 0), "%s", strerror(errno));
+	host_mount("tmpfs", host, "tmpfs", NULL);
 	(void)snprintf(script, sizeof(script),
 		       SHOW_PROPAGATION "; mount -t tmpfs ctr %s/fromctr && echo ctr-mounted\n",
 		       dest);
@@ -428,7 +446,7 @@ static void shared_init(struct box *b, char *dir, size_t size)
 {
 	(void)snprintf(dir, size, "%s/shared", b->dir);
 	cr_assert(eq(int, mkdir(dir, 0755), 0));
-	cr_assert(eq(int, mount("tmpfs", dir, "tmpfs", 0, "mode=755"), 0), "%s", strerror(errno));
+	host_mount("tmpfs", dir, "tmpfs", "mode=755");
 	cr_assert(eq(int, mount(NULL, dir, NULL, MS_SHARED, NULL), 0));
 }
 
