@@ -436,3 +436,28 @@ E2E_TEST(compat, bare_executable_without_path_env_is_not_found)
 			  "%s: not a create error: %s", runtime(i), r.err);
 	}
 }
+
+/* An exec gets HOME from /etc/passwd too, for its own user. */
+E2E_TEST(compat, home_for_exec_user)
+{
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		const char *id = case_id("home-exec", i);
+		_cleanup_res_ struct e2e_res r =
+			e2e_ctr(cd, NULL, "run", "-d", "--runtime", runtime(i), "--fifo-dir",
+				cd->fifo_dir, cd->image, id, "sleep", "1000", NULL);
+		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
+		_cleanup_res_ struct e2e_res x =
+			e2e_ctr(cd, NULL, E2E_EXEC(cd), "--exec-id", "h", "--user", "1000", id,
+				"sh", "-c", "echo \"HOME=${HOME-unset}\"", NULL);
+		cr_assert(eq(int, x.status, 0), "%s: %s", runtime(i), x.err);
+		cr_assert(eq(str, x.out, "HOME=/home/nobody\n"), "%s", runtime(i));
+		_cleanup_res_ struct e2e_res k =
+			e2e_ctr(cd, NULL, "task", "kill", "-s", "KILL", id, NULL);
+		cr_assert(eq(int, k.status, 0), "%s: %s", runtime(i), k.err);
+		cr_assert(e2e_wait_task_status(cd, id, "STOPPED", 30), "%s", runtime(i));
+		_cleanup_res_ struct e2e_res d = e2e_ctr(cd, NULL, "task", "rm", id, NULL);
+		cr_assert(eq(int, d.status, 0), "%s: %s", runtime(i), d.err);
+		_cleanup_res_ struct e2e_res c = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
+		cr_assert(eq(int, c.status, 0), "%s: %s", runtime(i), c.err);
+	}
+}
