@@ -405,20 +405,27 @@ static void check_cgroup_parents(const struct run *runs, size_t n)
 	}
 }
 
-/* Why the case of runs[i] (husk) and runs[i + 1] (runc) differ, or NULL. */
-static char *judge_case(const struct run *runs, size_t i, bool report)
+enum report { QUIET, FAIL, INFO };
+
+/* Why the case of runs[i] (husk) and runs[i + 1] (runc) differ, or NULL; a difference is
+ * a failure (FAIL) or an info line (INFO: an allowed one) with both runs' output. */
+static char *judge_case(const struct run *runs, size_t i, enum report report)
 {
+#define DIFF_FMT                                       \
+	"spec-diff: case %s differs: %s\n"             \
+	"--- husk (%s, %d) stdout:\n%s--- stderr:\n%s" \
+	"--- runc (%s, %d) stdout:\n%s--- stderr:\n%s"
 	const struct sd_case *c = runs[i].c;
 	struct outcome h = outcome_of(&runs[i]);
 	struct outcome ref = outcome_of(&runs[i + 1]);
 	char *why = difference(c, &h, &ref);
 
-	if (why && report)
-		cr_fail("spec-diff: case %s differs: %s\n"
-			"--- husk (%s, %d) stdout:\n%s--- stderr:\n%s"
-			"--- runc (%s, %d) stdout:\n%s--- stderr:\n%s",
-			c->name, why, h.phase, h.status, h.out, h.err, ref.phase, ref.status,
-			ref.out, ref.err);
+	if (why && report == FAIL)
+		cr_fail(DIFF_FMT, c->name, why, h.phase, h.status, h.out, h.err, ref.phase,
+			ref.status, ref.out, ref.err);
+	else if (why && report == INFO)
+		cr_log_info(DIFF_FMT, c->name, why, h.phase, h.status, h.out, h.err, ref.phase,
+			    ref.status, ref.out, ref.err);
 	free(h.out);
 	free(h.err);
 	free(ref.out);
@@ -437,8 +444,8 @@ static size_t judge(struct run *runs, size_t n, const json_t *base)
 
 	cr_assert(again != NULL);
 	for (size_t i = 0; i < n; i += 2) {
-		char *why = judge_case(runs, i, false);
 		const struct sd_allow *a = allowed(runs[i].c->name);
+		char *why = judge_case(runs, i, a ? INFO : QUIET);
 		if (why && a)
 			cr_log_info("spec-diff: %s differs (allowed: %s): %s", runs[i].c->name,
 				    a->reason, why);
@@ -460,7 +467,7 @@ static size_t judge(struct run *runs, size_t n, const json_t *base)
 	}
 	execute_all(runs, again, n_again);
 	for (size_t k = 0; k < n_again; k += 2) {
-		char *why = judge_case(runs, again[k], true);
+		char *why = judge_case(runs, again[k], FAIL);
 		failures += why != NULL;
 		free(why);
 	}
