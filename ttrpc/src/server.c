@@ -218,6 +218,23 @@ static void call_release(struct ttrpc_call *call)
 	free(call);
 }
 
+/* Unlink and return the oldest call in flight on sc; NULL when there is none. */
+static struct ttrpc_call *pop_call(struct server_conn *sc)
+{
+	struct ttrpc_call *call = sc->calls;
+
+	if (call == NULL)
+		return NULL;
+	sc->calls = call->next;
+	if (sc->calls != NULL)
+		sc->calls->prev = NULL;
+	sc->n_calls--;
+	sc->last_active = uv_now(sc->server->loop);
+	call->sc = NULL;
+	call->next = NULL;
+	return call;
+}
+
 /* The call ends without a reply; its owner hears of it through the cancel callback. */
 static void call_cancel(struct ttrpc_call *call)
 {
@@ -380,8 +397,9 @@ static void server_conn_close(struct server_conn *sc)
 	sc->server->n_open--;
 	if (!sc->proven)
 		sc->server->n_pending--;
-	while (sc->calls != NULL)
-		call_cancel(sc->calls);
+	struct ttrpc_call *call;
+	while ((call = pop_call(sc)) != NULL)
+		call_cancel(call);
 	ttrpc__conn_close(&sc->conn);
 }
 
@@ -458,7 +476,7 @@ static int conn_fd(struct server_conn *sc)
 static void close_dead(struct ttrpc_server *s)
 {
 	struct pollfd *pfd = calloc(s->n_conns, sizeof(*pfd));
-	struct server_conn **who = calloc(s->n_conns, sizeof(*who));
+	struct server_conn **who = calloc(s->n_conns, sizeof(struct server_conn *));
 	nfds_t n = 0;
 
 	if (pfd != NULL && who != NULL) {
