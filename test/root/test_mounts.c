@@ -556,3 +556,22 @@ Test(mounts, the_cgroup_mount_holds_every_hierarchy_as_runc)
 	cr_assert(strstr(out, "/sys/fs/cgroup/pids\n") != NULL, "%s", out);
 	box_done(&b);
 }
+
+Test(mounts, masked_paths_look_as_runc_masks_them)
+{
+	struct box b;
+	struct husk_err err = {0};
+	char out[4096], ref[4096];
+
+	box_init(&b, "mnt-mask");
+	/* a directory: a read-only tmpfs without a size; a file: /dev/null */
+	box_set_args(&b,
+		     "awk '$5 == \"/sys/firmware\" || $5 == \"/proc/keys\" { "
+		     "for (i = 7; $i != \"-\"; i++); print $5, $6, $(i + 1), $(i + 3) }' "
+		     "/proc/self/mountinfo | sort; wc -c </proc/keys; ls -A /sys/firmware | wc -l");
+	cr_assert(eq(int, husk_run(&b, "mnt-mask", out, sizeof(out), &err), 0), "%s", err.msg);
+	cr_assert(eq(int, runc_run(&b, "mnt-mask", ref, sizeof(ref)), 0), "%s", ref);
+	cr_assert(eq(str, out, ref));
+	cr_assert(strstr(out, "/sys/firmware ro,relatime tmpfs ro\n") != NULL, "%s", out);
+	box_done(&b);
+}

@@ -172,20 +172,36 @@ static int make_cwd(int sock, const char *cwd)
 	return 0;
 }
 
+/* A directory gets a read-only tmpfs (runc's: no size option), anything else /dev/null; on
+ * the fd of one lookup of path. */
+static int mask_path(const char *path)
+{
+	char reason[256];
+	struct stat st;
+	_cleanup_close_ int at = open(path, O_PATH | O_CLOEXEC);
+
+	if (at < 0 || fstat(at, &st) < 0)
+		return -errno;
+	_cleanup_close_ int mnt =
+		S_ISDIR(st.st_mode)
+			? husk__fs_mount_detached("tmpfs", "tmpfs", MS_RDONLY, NULL, reason,
+						  sizeof(reason))
+			: open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (mnt < 0)
+		return S_ISDIR(st.st_mode) ? mnt : -errno;
+	if (move_mount(mnt, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
 static int mask_paths(int sock, const struct husk_init_plan *p)
 {
 	for (size_t i = 0; i < p->n_masked_paths; i++) {
-		const char *path = p->masked_paths[i];
-		struct stat st;
-		if (lstat(path, &st) < 0) {
-			if (errno == ENOENT)
-				continue;
-			return husk__sync_error(sock, errno, "masked path '%s'", path);
-		}
-		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0")
-					    : mount("/dev/null", path, NULL, MS_BIND, NULL);
+		int r = mask_path(p->masked_paths[i]);
+		if (r == -ENOENT)
+			continue;
 		if (r < 0)
-			return husk__sync_error(sock, errno, "mask '%s'", path);
+			return husk__sync_error(sock, r, "mask '%s'", p->masked_paths[i]);
 	}
 	return 0;
 }
