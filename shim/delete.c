@@ -43,7 +43,8 @@ static int open_runtime(const struct shim_flags *f, struct husk_runtime **ret, s
 }
 
 /* Kill and remove the container; res keeps runc's defaults (137, now) unless recorded. */
-static int cleanup(const struct shim_flags *f, struct delete_result *res, struct husk_err *err)
+static int cleanup(const struct shim_flags *f, const char *bundle, struct delete_result *res,
+		   struct husk_err *err)
 {
 	struct husk_runtime *rt = NULL;
 	struct husk_container *c = NULL;
@@ -54,6 +55,16 @@ static int cleanup(const struct shim_flags *f, struct delete_result *res, struct
 	if (r < 0)
 		return r;
 	r = husk_container_load(rt, f->id, &c, err);
+	if (r < 0 && err->kind == HUSK_ERR_INVALID) {
+		/* A state file that cannot be read: the bundle still tells where its processes
+		 * and cgroup are. */
+		struct husk_err e2 = {0};
+		r = husk_container_remove_unreadable(rt, f->id, bundle, &e2);
+		if (r < 0 && e2.kind != HUSK_ERR_NOT_FOUND)
+			*err = e2;
+		husk_runtime_free(rt);
+		return r < 0 && e2.kind != HUSK_ERR_NOT_FOUND ? r : 0;
+	}
 	if (r < 0) {
 		husk_runtime_free(rt);
 		/* Already gone: nothing to do, and that is a success. */
@@ -105,7 +116,7 @@ int shim_delete_main(const struct shim_flags *f)
 		return 1;
 	}
 	/* Cleanup problems are warnings for containerd (stderr); the answer stays valid. */
-	if (cleanup(f, &res, &err) < 0)
+	if (cleanup(f, bundle, &res, &err) < 0)
 		(void)fprintf(stderr, "delete %s: %s\n", f->id, err.msg);
 	remove_stale_socket(bundle);
 	if (shim_delete_response_pack(res.pid, res.exit_status, res.exited_ns, &out, &len, &err) <

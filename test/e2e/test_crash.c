@@ -99,6 +99,42 @@ E2E_TEST(crash, shim_sigkill_then_rm)
 	free(sock);
 }
 
+/* A state file truncated (a full disk, a crash mid-write of another tool) and then the shim
+ * SIGKILLed: containerd's delete action finds the container's processes and cgroup from its
+ * bundle and removes them; nothing is left (the fixture's checks). The reference leaks the
+ * container's processes in the same case (runc delete cannot read its state either). */
+E2E_TEST(crash, truncated_state_then_shim_sigkill)
+{
+	if (!cd->husk)
+		cr_skip_test("containerd-shim-runc-v2 + runc leak this container: husk only");
+	const char *id = e2e_id(cd, "truncated");
+	pid_t init = run_detached(id);
+	pid_t procs[8];
+	size_t n = e2e_container_pids(cd, id, procs, 8);
+	cr_assert(eq(sz, n, 2), "expected sh and sleep, got %zu", n);
+
+	char path[512];
+	(void)snprintf(path, sizeof(path), "/run/containerd/husk/%s/%s_sandbox:%s.state", cd->ns,
+		       id, id);
+	cr_assert(eq(int, truncate(path, 17), 0), "truncate %s: %s", path, strerror(errno));
+	pid_t shims[4];
+	cr_assert(eq(sz, e2e_shim_pids(cd, shims, 4), 1), "expected one %s", cd->shim);
+	cr_assert(eq(int, kill(shims[0], SIGKILL), 0));
+	cr_assert(e2e_wait_pid_gone(shims[0], 10));
+
+	_cleanup_res_ struct e2e_res rm = e2e_ctr(cd, NULL, "task", "rm", "-f", id, NULL);
+	cr_assert(rm.status == 0 || strstr(rm.err, "not found") != NULL, "ctr task rm -f: %s",
+		  rm.err);
+	cr_assert(e2e_wait_task_status(cd, id, NULL, 30), "task still listed");
+	_cleanup_res_ struct e2e_res crm = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
+	cr_assert(eq(int, crm.status, 0), "ctr c rm: %s", crm.err);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(e2e_wait_pid_gone(procs[i], 10), "container pid %d survived",
+			  (int)procs[i]);
+	cr_assert(e2e_wait_pid_gone(init, 10));
+	cr_assert(ne(int, access(path, F_OK), 0), "%s is still there", path);
+}
+
 E2E_TEST(crash, containerd_restart_keeps_task)
 {
 	const char *id = e2e_id(cd, "restart");

@@ -78,6 +78,17 @@ int husk_container_create(struct husk_runtime *rt, const struct husk_create_opts
 int husk_container_load(struct husk_runtime *rt, const char *id_or_prefix,
 			struct husk_container **ret, struct husk_err *err);
 
+/*
+ * For a container whose state file cannot be read (truncated, corrupt), with no process left
+ * that holds it: find what it still holds from its bundle (the absolute path of the bundle
+ * containerd made for it) and remove it — every process in the cgroup that the spec's
+ * cgroupsPath names (SIGKILL), that cgroup, and the state and lock files. The bundle's pod
+ * (its sandbox id) must be the one the state file's name records (HUSK_ERR_INVALID
+ * otherwise). HUSK_ERR_NOT_FOUND when id has no unreadable state file.
+ */
+int husk_container_remove_unreadable(struct husk_runtime *rt, const char *id, const char *bundle,
+				     struct husk_err *err);
+
 /* Free the in-memory handle only (the container keeps running). NULL allowed. */
 struct husk_container *husk_container_free(struct husk_container *c);
 
