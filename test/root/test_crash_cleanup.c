@@ -210,3 +210,42 @@ Test(crash_cleanup, a_missing_binary_fails_create_and_leaves_nothing)
 	expect_create_failure(&b, "fail-start", "stat /no/such/binary: no such file or directory");
 	box_done(&b);
 }
+
+/* A state file that cannot be read: the bundle leads to the container's cgroup. A bundle of
+ * another pod is refused and removes nothing; the right one removes everything. */
+Test(crash_cleanup, an_unreadable_state_file_is_cleaned_through_the_bundle)
+{
+	struct box b;
+	struct husk_err err = {0};
+	char path[2200];
+
+	box_init(&b, "unread");
+	struct husk_container *c = box_run(&b, "unread", "sleep 1000");
+	pid_t pid = husk_container_init(c)->pid;
+	(void)snprintf(path, sizeof(path), "%s/unread_sandbox:unread.state", b.state);
+	cr_assert(eq(int, truncate(path, 10), 0), "%s", strerror(errno));
+
+	/* The same bundle claiming another pod. */
+	json_object_set_new(b.cfg, "annotations",
+			    json_pack("{s:s}", "io.containerd.runc.v2.group", "otherpod"));
+	box_write_cfg(&b);
+	cr_assert(lt(int, husk_container_remove_unreadable(b.rt, "unread", b.bundle, &err), 0));
+	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_INVALID), "%s", err.msg);
+	cr_assert(eq(int, access(path, F_OK), 0), "the state file went with a refused bundle");
+	cr_assert(eq(int, kill(pid, 0), 0), "the init died with a refused bundle");
+
+	json_object_del(b.cfg, "annotations");
+	box_write_cfg(&b);
+	cr_assert(eq(int, husk_container_remove_unreadable(b.rt, "unread", b.bundle, &err), 0),
+		  "%s", err.msg);
+	int status = 0;
+	cr_assert(eq(int, (int)waitpid(pid, &status, 0), (int)pid));
+	cr_assert(eq(int, WIFSIGNALED(status) ? WTERMSIG(status) : 0, SIGKILL));
+	husk_container_free(c);
+	cr_assert(box_cgroup_gone("unread"));
+	cr_assert(box_state_root_empty(&b));
+	/* Nothing left to find the second time. */
+	cr_assert(lt(int, husk_container_remove_unreadable(b.rt, "unread", b.bundle, &err), 0));
+	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_NOT_FOUND), "%s", err.msg);
+	box_done(&b);
+}
