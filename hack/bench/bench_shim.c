@@ -402,6 +402,31 @@ static void run_scale(const struct args *a, pid_t spid, double *ms)
 	}
 }
 
+/* What the run's namespace left once its containers are gone: the cgroup parent in every
+ * hierarchy (a shim removes only its containers' own cgroups, as runc does) and the
+ * runtimes' empty state directories. */
+static void remove_namespace_leftovers(void)
+{
+	char line[1024], dev[256], mnt[256], type[64], path[600];
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "%255s %255s %63s", dev, mnt, type) != 3)
+				continue;
+			if (strcmp(type, "cgroup") != 0 && strcmp(type, "cgroup2") != 0)
+				continue;
+			(void)snprintf(path, sizeof(path), "%s/%s", mnt, ns);
+			(void)rmdir(path);
+		}
+		(void)fclose(f);
+	}
+	(void)snprintf(path, sizeof(path), "/run/containerd/husk/%s", ns);
+	(void)rmdir(path);
+	(void)snprintf(path, sizeof(path), "/run/containerd/runc/%s", ns);
+	(void)rmdir(path);
+}
+
 /* Kill and delete "main", then shut the shim down. */
 static void stop_main(void)
 {
@@ -482,6 +507,7 @@ int main(int argc, char **argv)
 	       "private_dirty_after_execs_kb %ld\n",
 	       idle_kb, lifecycles_kb, after_kb);
 	stop_main();
+	remove_namespace_leftovers();
 	uv_close((uv_handle_t *)&log_pipe, NULL);
 	ttsync_done(&s);
 	free(path);
