@@ -83,50 +83,70 @@ static void set_oom_score(pid_t pid)
 			      score);
 }
 
-/* Write pid into <root>/<cg>/cgroup.procs; a cgroup missing in this hierarchy is skipped. */
-static void join_cgroup(const char *root, const char *cg, const char *pid, size_t n)
+/*
+ * Write pid into <root>/<cg>/cgroup.procs: 1 when done, 0 when the cgroup is missing in this
+ * hierarchy (skipped), or the failure, in the runc shim's words.
+ */
+static int join_cgroup(const char *root, const char *cg, const char *pid, size_t n,
+		       struct husk_err *err)
 {
 	char path[PATH_MAX];
 	struct stat st;
 
-	if (snprintf(path, sizeof(path), "%s/%s", root, cg) >= (int)sizeof(path) ||
-	    stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return;
+	if (snprintf(path, sizeof(path), "%s/%s", root, cg) >= (int)sizeof(path))
+		return husk_err_set(err, HUSK_ERR_INVALID, ENAMETOOLONG, "failed to join cgroup %s",
+				    cg);
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
 	(void)strncat(path, "/cgroup.procs", sizeof(path) - strlen(path) - 1);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, pid, n) != (ssize_t)n)
-		shim_log_warn("move the shim into '%s': %m, continuing", path);
+		return husk_err_errno(err, errno, "failed to join cgroup %s: write %s", cg, path);
+	return 1;
 }
 
 /*
  * runc Options.ShimCgroup, joined as the runc shim does: on a unified host that cgroup of
  * /sys/fs/cgroup; else the cgroup in every v1 hierarchy where it exists (containerd's
- * cgroups.Load), not the unified tree of a hybrid host.
+ * cgroups.Load), not the unified tree of a hybrid host. As there, a cgroup that exists in no
+ * hierarchy, or one that refuses the pid, fails the start.
  */
-static void move_to_cgroup(pid_t pid, const char *cg)
+static int move_to_cgroup(pid_t pid, const char *cg, struct husk_err *err)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 	struct statfs sfs;
+	int joined = 0;
+	int r;
 
 	if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
-		join_cgroup("/sys/fs/cgroup", cg, buf, (size_t)n);
-		return;
+		r = join_cgroup("/sys/fs/cgroup", cg, buf, (size_t)n, err);
+		if (r == 0)
+			return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0,
+					    "failed to join cgroup %s: no such file or directory",
+					    cg);
+		return r < 0 ? r : 0;
 	}
 	_cleanup_closedir_ DIR *d = opendir("/sys/fs/cgroup");
-	if (!d) {
-		shim_log_warn("open /sys/fs/cgroup: %m, the shim stays in its cgroup");
-		return;
-	}
+	if (!d)
+		return husk_err_errno(err, errno, "failed to load cgroup %s", cg);
 	for (struct dirent *e = readdir(d); e; e = readdir(d)) {
 		char root[PATH_MAX];
 		/* Links (cpu -> cpu,cpuacct) name a hierarchy that is listed itself. */
 		if (e->d_type != DT_DIR || e->d_name[0] == '.' || strcmp(e->d_name, "unified") == 0)
 			continue;
 		(void)snprintf(root, sizeof(root), "/sys/fs/cgroup/%s", e->d_name);
-		if (statfs(root, &sfs) == 0 && sfs.f_type == CGROUP_SUPER_MAGIC)
-			join_cgroup(root, cg, buf, (size_t)n);
+		if (statfs(root, &sfs) < 0 || sfs.f_type != CGROUP_SUPER_MAGIC)
+			continue;
+		r = join_cgroup(root, cg, buf, (size_t)n, err);
+		if (r < 0)
+			return r;
+		joined += r;
 	}
+	if (joined == 0)
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0,
+				    "failed to load cgroup %s: cgroups: cgroup deleted", cg);
+	return 0;
 }
 
 static void sched_core(pid_t pid)
@@ -226,8 +246,11 @@ static int start(const struct shim_flags *f, const struct shim_bootstrap *b,
 		return r;
 	}
 	sched_core(daemon.pid);
-	if (o->shim_cgroup)
-		move_to_cgroup(daemon.pid, o->shim_cgroup);
+	if (o->shim_cgroup && (r = move_to_cgroup(daemon.pid, o->shim_cgroup, err)) < 0) {
+		shim_child_kill_and_reap(&daemon);
+		(void)unlink(path);
+		return r;
+	}
 	set_oom_score(daemon.pid);
 	/* Not waited for: it is reparented when we exit. */
 	shim_child_close(&daemon);

@@ -1637,3 +1637,68 @@ Test(proto, tty_exec_output_arrives_whole, .timeout = 600)
 	cr_log_info("exec -t with 1 MB of output: runc shim %u rounds in %.1f s, husk %u in %.1f s",
 		    ref_rounds, t1 - t0, rounds, t2 - t1);
 }
+
+/* Whether a process runs with "-id <id>" in its command line (a shim daemon for id). */
+static bool shim_daemon_for(const char *id)
+{
+	DIR *d = opendir("/proc");
+	bool found = false;
+
+	cr_assert(d != NULL);
+	for (struct dirent *e = readdir(d); e && !found; e = readdir(d)) {
+		char path[300], buf[4096];
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		(void)snprintf(path, sizeof(path), "/proc/%.200s/cmdline", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		(void)close(fd);
+		for (ssize_t i = 0; i + 4 < n && !found; i++)
+			found = memcmp(buf + i, "\0-id\0", 5) == 0 && i + 5 < n &&
+				strncmp(buf + i + 5, id, (size_t)(n - i - 5)) == 0;
+	}
+	(void)closedir(d);
+	return found;
+}
+
+/* A ShimCgroup that exists in no hierarchy fails the start, and no daemon stays behind. */
+Test(proto, shim_cgroup_missing_fails_start_as_the_runc_shim)
+{
+	const char *shims[] = {shim_binary(), REF_SHIM};
+	const char *ids[] = {"p16", "p17"};
+	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	uint8_t opts[256], in[512];
+	char cg[64], buf[4096], addr[2200], ev[2200], root[2200];
+	char *env[] = {ev, root, NULL};
+
+	if (access(REF_SHIM, X_OK) != 0)
+		cr_skip_test("%s is not installed: nothing to compare with", REF_SHIM);
+	(void)snprintf(cg, sizeof(cg), "husk-no-such-cgroup-%d", (int)getpid());
+	ro.shim_cgroup = cg;
+	any.type_url = (char *)"containerd.runc.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, opts);
+	any.value.data = opts;
+	size_t len = protobuf_c_message_pack(&any.base, in);
+	(void)snprintf(addr, sizeof(addr), "%.2000s/containerd.sock", t.dir);
+	(void)snprintf(ev, sizeof(ev), "TTRPC_ADDRESS=%.2000s", t.events_path);
+	(void)snprintf(root, sizeof(root), "HUSK_ROOT=%.2000s", t.state);
+	write_spec("[\"true\"]");
+	int log_fd = make_log_fifo();
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = 0;
+		int r = ttsync_shim_action_in(shims[i], t.bundle, NS, addr, ids[i], "start", env,
+					      in, len, buf, sizeof(buf), &n);
+		cr_assert(r > 0, "%s start with a missing ShimCgroup: %d '%s'", shims[i], r, buf);
+		/* The runc shim kills its daemon without waiting: give the kill a moment. */
+		double end = ttsync_now() + testutil_timeout(5);
+		while (shim_daemon_for(ids[i]) && ttsync_now() < end) {
+			(void)uv_run(&t.s.loop, UV_RUN_NOWAIT);
+			(void)usleep(10000);
+		}
+		cr_assert(not(shim_daemon_for(ids[i])), "%s left its daemon running", shims[i]);
+	}
+	(void)close(log_fd);
+}
