@@ -211,6 +211,36 @@ Test(crash_cleanup, a_missing_binary_fails_create_and_leaves_nothing)
 	box_done(&b);
 }
 
+Test(crash_cleanup, a_binary_gone_at_start_leaves_nothing_after_delete)
+{
+	struct box b;
+	struct husk_container *c = NULL;
+	struct husk_err err = {0};
+	char path[1200], cmd[2600];
+
+	box_init(&b, "fail-gone");
+	char *before = testutil_read_file("/proc/self/mountinfo");
+	/* Found at create, removed before start: the execve itself fails. */
+	(void)snprintf(path, sizeof(path), "%s/bin/vanishing", b.rootfs);
+	(void)snprintf(cmd, sizeof(cmd), "cp '%s/bin/busybox' '%s'", b.rootfs, path);
+	cr_assert(eq(int, system(cmd), 0));
+	json_object_set_new(json_object_get(b.cfg, "process"), "args",
+			    json_pack("[s]", "/bin/vanishing"));
+	cr_assert(eq(int, box_create(&b, "fail-gone", &c, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, unlink(path), 0));
+	pid_t pid = husk_container_init(c)->pid;
+	cr_assert(eq(int, husk_container_start(c, &err), -ENOENT), "%s", err.msg);
+	cr_assert(eq(int, (int)husk_container_status(c), (int)HUSK_STATUS_STOPPED));
+	/* The caller's reaper reaps the init; delete removes the rest. */
+	int status = 0;
+	cr_assert(eq(int, (int)waitpid(pid, &status, 0), (int)pid));
+	cr_assert(eq(int, husk_container_delete(c, false, &err), 0), "%s", err.msg);
+	husk_container_free(c);
+	assert_nothing_left(&b, "fail-gone", before);
+	free(before);
+	box_done(&b);
+}
+
 /* A state file that cannot be read: the bundle leads to the container's cgroup. A bundle of
  * another pod is refused and removes nothing; the right one removes everything. */
 Test(crash_cleanup, an_unreadable_state_file_is_cleaned_through_the_bundle)
