@@ -733,16 +733,6 @@ const struct sd_allow sd_allowed[] = {
 	{"mounts.idmap",
 	 "husk refuses a mount's uidMappings without the idmap option; runc 1.1.5 has no "
 	 "idmapped mounts and ignores the field"},
-	{"sysctl.net-in-host-netns",
-	 "husk writes a net.* sysctl into the host's network namespace when the spec has none "
-	 "of its own; runc refuses at Create (not allowed in host network namespace). The case "
-	 "writes the host's current value, so the host is unchanged"},
-	{"sysctl.ipc-in-host-ipcns",
-	 "husk writes an ipc sysctl into the host's ipc namespace; runc refuses at Create (not "
-	 "allowed in the hosts ipc namespace). The case writes the host's current value"},
-	{"sysctl.not-namespaced",
-	 "husk writes a sysctl that no namespace isolates (vm.swappiness) on the host; runc "
-	 "refuses at Create. The case writes the host's current value"},
 	{"process.apparmor-profile",
 	 "husk ignores process.apparmorProfile; runc 1.1.5 applies it and fails Create here "
 	 "(write /proc/self/attr/exec: invalid argument, no such profile loaded)"},

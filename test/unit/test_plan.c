@@ -527,3 +527,55 @@ Test(plan, idmap_needs_a_bind_and_mappings_need_idmap)
 	cr_assert(eq(int, plan_data(&f, none, 1, &p, &err), -EINVAL));
 	cr_assert(eq(str, err.msg, "mounts[2].uidMappings: needs the 'idmap' or 'ridmap' option"));
 }
+
+static int sysctl_plan(struct fixture *f, const char *key, struct husk_err *err)
+{
+	struct husk_kv kv = {.key = (char *)key, .value = (char *)"1"};
+	struct husk_init_plan p;
+
+	f->lx.sysctl = &kv;
+	f->lx.n_sysctl = 1;
+	int r = husk__init_plan_build(&f->spec, &p, err);
+	if (r >= 0)
+		husk__init_plan_done(&p);
+	f->lx.sysctl = NULL;
+	f->lx.n_sysctl = 0;
+	return r;
+}
+
+/* Only what the container's own namespaces isolate, as runc's validator says, so a sysctl
+ * never reaches the host's /proc/sys. */
+Test(plan, sysctls_only_in_the_containers_own_namespaces)
+{
+	struct fixture f;
+	struct husk_err err = {0};
+
+	fixture_init(&f);
+	/* ns: pid, mount, uts, net joined by a path that is not ours; no ipc. */
+	cr_assert(eq(int, sysctl_plan(&f, "net.ipv4.ip_forward", &err), 0), "%s", err.msg);
+	cr_assert(eq(int, sysctl_plan(&f, "net/ipv4/ip_forward", &err), 0), "%s", err.msg);
+	cr_assert(eq(int, sysctl_plan(&f, "kernel.domainname", &err), 0), "%s", err.msg);
+	cr_assert(lt(int, sysctl_plan(&f, "kernel.shm_rmid_forced", &err), 0));
+	cr_assert(
+		eq(str, err.msg,
+		   "sysctl \"kernel.shm_rmid_forced\" is not allowed in the hosts ipc namespace"));
+	cr_assert(lt(int, sysctl_plan(&f, "fs.mqueue.msg_max", &err), 0));
+	cr_assert(lt(int, sysctl_plan(&f, "vm.swappiness", &err), 0));
+	cr_assert(
+		eq(str, err.msg, "sysctl \"vm.swappiness\" is not in a separate kernel namespace"));
+	cr_assert(lt(int, sysctl_plan(&f, "kernel.hostname", &err), 0));
+	cr_assert(eq(int, (int)err.kind, (int)HUSK_ERR_INVALID));
+
+	/* The network namespace this process runs in is the host's. */
+	f.ns[3] = (struct husk_namespace){HUSK_NS_NETWORK, "/proc/self/ns/net"};
+	cr_assert(lt(int, sysctl_plan(&f, "net.ipv4.ip_forward", &err), 0));
+	cr_assert(eq(str, err.msg,
+		     "sysctl \"net.ipv4.ip_forward\" not allowed in host network namespace"));
+	/* A new ipc and no uts namespace. */
+	f.ns[2] = (struct husk_namespace){HUSK_NS_IPC, NULL};
+	f.spec.hostname = NULL;
+	cr_assert(eq(int, sysctl_plan(&f, "kernel.msgmax", &err), 0), "%s", err.msg);
+	cr_assert(lt(int, sysctl_plan(&f, "kernel.domainname", &err), 0));
+	cr_assert(eq(str, err.msg,
+		     "sysctl \"kernel.domainname\" is not in a separate kernel namespace"));
+}

@@ -16,6 +16,7 @@
 #include "husk/err.h"
 #include "husk/spec.h"
 #include "mount_opts.h"
+#include "native/sysctl_check.h"
 #include "syscalls.h"
 
 /* ---- mount options ------------------------------------------------------------------ */
@@ -581,6 +582,9 @@ static int init_linux_build(const struct husk_linux *lx, struct husk_init_plan *
 	p->n_masked_paths = lx->n_masked_paths;
 	p->readonly_paths = (const char *const *)lx->readonly_paths;
 	p->n_readonly_paths = lx->n_readonly_paths;
+	r = husk__sysctl_check(lx, err);
+	if (r < 0)
+		return r;
 	p->sysctl = lx->sysctl;
 	p->n_sysctl = lx->n_sysctl;
 	if (lx->personality) {
