@@ -58,6 +58,11 @@ static int parse_device_rule(json_t *obj, const char *path, void *item, struct h
 	    (r = husk__json_i64(HUSK__JFIELD(obj, path, "minor", false), -1, INT64_MAX, &d->minor,
 				err)) < 0)
 		return r;
+	/* One form for it from here on: absent. */
+	if (d->major.set && d->major.v < 0)
+		d->major.set = false;
+	if (d->minor.set && d->minor.v < 0)
+		d->minor.set = false;
 	return parse_access(obj, path, d, err);
 }
 

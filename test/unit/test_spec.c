@@ -377,3 +377,21 @@ Test(spec, mount_id_mappings)
 	cr_assert(strstr(err.msg, "mounts[0].uidMappings[0]") != NULL, "%s", err.msg);
 	cr_assert(eq(ptr, spec, NULL));
 }
+
+/* A device rule's -1 is the wildcard, as absent: runc writes '*' for both. */
+Test(spec, device_rule_minus_one_is_a_wildcard)
+{
+	const char *j = "{\"devices\": [{\"allow\": true, \"type\": \"c\", \"major\": -1, "
+			"\"minor\": 3, \"access\": \"r\"}, {\"allow\": true, \"type\": \"b\", "
+			"\"major\": 8, \"minor\": -1}]}";
+	struct husk_resources *r = NULL;
+	struct husk_err err = {0};
+
+	cr_assert(eq(int, husk_resources_parse(j, strlen(j), &r, &err), 0), "%s", err.msg);
+	cr_assert(eq(sz, r->n_devices, 2));
+	cr_assert(not(r->devices[0].major.set));
+	cr_assert(eq(i64, r->devices[0].minor.v, 3));
+	cr_assert(eq(i64, r->devices[1].major.v, 8));
+	cr_assert(not(r->devices[1].minor.set));
+	husk_resources_free(r);
+}
