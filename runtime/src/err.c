@@ -41,7 +41,7 @@ static int code_for(enum husk_err_kind kind, int errnum)
 	return kind == HUSK_ERR_INVALID ? -EINVAL : -EIO;
 }
 
-int husk_err_code(const struct husk_err *err)
+int(husk_err_code)(const struct husk_err *err)
 {
 	return code_for(err->kind, err->errnum);
 }
@@ -66,7 +66,7 @@ int husk_err_setv(struct husk_err *err, enum husk_err_kind kind, int errnum, con
 	return code_for(kind, errnum);
 }
 
-int husk_err_set(struct husk_err *err, enum husk_err_kind kind, int errnum, const char *fmt, ...)
+int(husk_err_set)(struct husk_err *err, enum husk_err_kind kind, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -75,7 +75,7 @@ int husk_err_set(struct husk_err *err, enum husk_err_kind kind, int errnum, cons
 	return r;
 }
 
-int husk_err_prefix(struct husk_err *err, const char *fmt, ...)
+int(husk_err_prefix)(struct husk_err *err, const char *fmt, ...)
 {
 	if (!err)
 		return -EIO;

@@ -1,6 +1,7 @@
 /* husk error objects: caller-owned, fixed-size, never allocated. */
 #pragma once
 
+#include <errno.h>
 #include <stdarg.h>
 
 /* Exactly the ttrpc statuses the design allows; only shim/errmap.c maps them to the wire. */
@@ -52,6 +53,19 @@ void husk_err_clear(struct husk_err *err);
 
 /* The negative errno an error stands for (-errnum, or -EINVAL/-EIO when errnum is 0). */
 int husk_err_code(const struct husk_err *err);
+
+/*
+ * husk_err_set(), husk_err_prefix() and husk_err_code() never return >= 0. The wrappers
+ * below say so where the compiler and clang's static analyzer see it, so that neither follows
+ * a path on which a failed call looked like a success.
+ */
+static inline int husk__err_negative(int r)
+{
+	return r < 0 ? r : -EIO;
+}
+#define husk_err_set(...)    husk__err_negative(husk_err_set(__VA_ARGS__))
+#define husk_err_prefix(...) husk__err_negative(husk_err_prefix(__VA_ARGS__))
+#define husk_err_code(err)   husk__err_negative(husk_err_code(err))
 
 /* "internal", "invalid argument", "not found", "already exists", "failed precondition",
  * "not implemented"; NULL for an out-of-range kind. */
