@@ -127,7 +127,9 @@ static int info_build(const uint8_t *in, size_t in_len, uint8_t **ret, size_t *r
 	size_t doc_len = 0;
 	int r = shim_options_parse_any(in, in_len, &o, err);
 
-	if (r < 0 || (r = info_binary(&o, &binary, err)) < 0) {
+	if (r >= 0)
+		r = info_binary(&o, &binary, err);
+	if (r < 0) {
 		shim_options_done(&o);
 		return husk_err_prefix(err, "read runtime options");
 	}

@@ -78,9 +78,9 @@ void shim_stdio_close(struct shim_stdio *s);
 size_t shim_stdio_queued(const struct shim_stdio *s);
 
 /* Copy buffer size and the write-queue water marks. */
-#define SHIM_STDIO_BUF	(16 * 1024)
-#define SHIM_STDIO_HIGH (64 * 1024)
-#define SHIM_STDIO_LOW	(16 * 1024)
+#define SHIM_STDIO_BUF	((size_t)16 * 1024)
+#define SHIM_STDIO_HIGH ((size_t)64 * 1024)
+#define SHIM_STDIO_LOW	((size_t)16 * 1024)
 /*
  * A pty master can read 0 bytes while its slave is being closed and hold more output after
  * that: the copy from a terminal ends on EIO, and a 0-byte read is retried after this many

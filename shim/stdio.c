@@ -111,7 +111,7 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 		return;
 	}
 	w->c = c;
-	*buf = uv_buf_init(w->data, SHIM_STDIO_BUF);
+	*buf = uv_buf_init(w->data, (unsigned)SHIM_STDIO_BUF);
 }
 
 static struct wbuf *wbuf_of(const uv_buf_t *buf)
@@ -415,7 +415,7 @@ static int spawn_logger(struct shim_stdio *s, const struct shim_stdio_config *cf
 	r = shim_spawn(&sp, &s->logger, err);
 	if (r < 0)
 		return husk_err_prefix(err, "start logger");
-	ready_w = husk_safe_close(ready_w);
+	husk_closep(&ready_w);
 	/* containerd's binary IO waits for a byte on fd 5, or for fd 5 to be closed. */
 	return wait_ready(ready_r, err);
 }
@@ -424,7 +424,10 @@ static int spawn_logger(struct shim_stdio *s, const struct shim_stdio_config *cf
 static int setup_binary(struct shim_stdio *s, const struct shim_stdio_config *cfg,
 			const struct shim_stdio_uri *u, struct husk_err *err)
 {
-	int out_r = -1, err_r = -1, out_w = -1, err_w = -1;
+	int out_r = -1;
+	int err_r = -1;
+	int out_w = -1;
+	int err_w = -1;
 	int r = make_pipe(cfg, &out_r, &out_w, err);
 
 	if (r == 0)

@@ -173,36 +173,43 @@ static int pids_reply(struct shim_call *call, const struct shim_container *ct, c
 		      size_t n, struct husk_err *err)
 {
 	Containerd__Task__V2__PidsResponse resp = CONTAINERD__TASK__V2__PIDS_RESPONSE__INIT;
-	_cleanup_free_ Containerd__V1__Types__ProcessInfo *infos =
-		calloc(n ? n : 1, sizeof(*infos));
-	_cleanup_free_ Containerd__V1__Types__ProcessInfo **list = calloc(n ? n : 1, sizeof(*list));
-	_cleanup_free_ Google__Protobuf__Any *anys = calloc(n ? n : 1, sizeof(*anys));
-	_cleanup_free_ uint8_t *details = calloc(n ? n : 1, 2 + HUSK_ID_MAX + 2);
+	Containerd__V1__Types__ProcessInfo *infos = calloc(n ? n : 1, sizeof(*infos));
+	Containerd__V1__Types__ProcessInfo **list =
+		calloc(n ? n : 1, sizeof(Containerd__V1__Types__ProcessInfo *));
+	Google__Protobuf__Any *anys = calloc(n ? n : 1, sizeof(*anys));
+	uint8_t *details = calloc(n ? n : 1, 2 + HUSK_ID_MAX + 2);
+	int r = 0;
 
-	if (!infos || !list || !anys || !details)
-		return husk_err_errno(err, ENOMEM, "pids");
-	for (size_t i = 0; i < n; i++) {
-		containerd__v1__types__process_info__init(&infos[i]);
-		infos[i].pid = (uint32_t)pids[i];
-		list[i] = &infos[i];
-		const char *exec_id = exec_of_pid(ct, pids[i]);
-		if (!exec_id)
-			continue;
-		/* runc tags exec pids with containerd.runc.v1.ProcessDetails{exec_id}. */
-		Containerd__Runc__V1__ProcessDetails d =
-			CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
-		uint8_t *buf = details + i * (2 + HUSK_ID_MAX + 2);
-		d.exec_id = (char *)exec_id;
-		google__protobuf__any__init(&anys[i]);
-		anys[i].type_url = (char *)"containerd.runc.v1.ProcessDetails";
-		anys[i].value.data = buf;
-		anys[i].value.len = containerd__runc__v1__process_details__pack(&d, buf);
-		infos[i].info = &anys[i];
+	if (infos && list && anys && details) {
+		for (size_t i = 0; i < n; i++) {
+			containerd__v1__types__process_info__init(&infos[i]);
+			infos[i].pid = (uint32_t)pids[i];
+			list[i] = &infos[i];
+			const char *exec_id = exec_of_pid(ct, pids[i]);
+			if (!exec_id)
+				continue;
+			/* runc tags exec pids with containerd.runc.v1.ProcessDetails{exec_id}. */
+			Containerd__Runc__V1__ProcessDetails d =
+				CONTAINERD__RUNC__V1__PROCESS_DETAILS__INIT;
+			uint8_t *buf = details + i * (2 + HUSK_ID_MAX + 2);
+			d.exec_id = (char *)exec_id;
+			google__protobuf__any__init(&anys[i]);
+			anys[i].type_url = (char *)"containerd.runc.v1.ProcessDetails";
+			anys[i].value.data = buf;
+			anys[i].value.len = containerd__runc__v1__process_details__pack(&d, buf);
+			infos[i].info = &anys[i];
+		}
+		resp.n_processes = n;
+		resp.processes = list;
+		shim_call_reply(call, &resp.base);
+	} else {
+		r = husk_err_errno(err, ENOMEM, "pids");
 	}
-	resp.n_processes = n;
-	resp.processes = list;
-	shim_call_reply(call, &resp.base);
-	return 0;
+	free(infos);
+	free(list);
+	free(anys);
+	free(details);
+	return r;
 }
 
 void shim_task_pids(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
@@ -309,10 +316,10 @@ void shim_task_update(struct shim_service *svc, struct shim_call *call, const Pr
 	if (r == 0 && (ct->init.node.reaped || husk_container_status(ct->c) == HUSK_STATUS_STOPPED))
 		r = husk_err_set(&err, HUSK_ERR_PRECONDITION, 0,
 				 "cannot update a stopped container");
+	/* The JSON of OCI LinuxResources; the type URL is not checked, as in runc. */
 	if (r == 0 && !req->resources)
 		r = husk_err_set(&err, HUSK_ERR_INVALID, 0, "update without resources");
-	/* The JSON of OCI LinuxResources; the type URL is not checked, as in runc. */
-	if (r == 0)
+	else if (r == 0)
 		r = husk_resources_parse((const char *)req->resources->value.data,
 					 req->resources->value.len, &res, &err);
 	if (r == 0)

@@ -142,7 +142,7 @@ static int reap_within(pid_t pid, int pidfd, int timeout_ms)
 			struct pollfd p = {.fd = pidfd, .events = POLLIN};
 			(void)poll(&p, 1, left);
 		} else {
-			const struct timespec step = {0, 5 * 1000 * 1000};
+			const struct timespec step = {0, 5L * 1000 * 1000};
 			(void)nanosleep(&step, NULL);
 		}
 	}

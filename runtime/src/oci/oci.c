@@ -232,11 +232,11 @@ static void work_remove(const struct oci *o)
 	if (rmdir(o->d.work) < 0)
 		return;
 	const char *slash = strrchr(o->d.work, '/');
-	_cleanup_free_ char *parent = slash && slash != o->d.work
-					      ? strndup(o->d.work, (size_t)(slash - o->d.work))
-					      : NULL;
+	char *parent = slash && slash != o->d.work ? strndup(o->d.work, (size_t)(slash - o->d.work))
+						   : NULL;
 	if (parent)
 		(void)rmdir(parent);
+	free(parent);
 }
 
 /* ---- running the binary ------------------------------------------------------------- */

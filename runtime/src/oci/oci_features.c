@@ -23,8 +23,6 @@
 /* runc's document is about 3 KiB; anything near this is not one. */
 #define FEATURES_MAX (1u << 20)
 
-extern char **environ;
-
 /* Run path with argv, stdout into a malloc'ed buffer (bounded), stdin and stderr null. */
 static int capture(const char *path, char *const argv[], char **ret, size_t *ret_len,
 		   int *ret_status, struct husk_err *err)
