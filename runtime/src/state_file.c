@@ -197,15 +197,17 @@ static int get_str(json_t *o, const char *name, bool required, bool nullable, ch
 
 static int get_id(json_t *o, const char *name, char ret[HUSK_ID_MAX + 1], struct husk_err *err)
 {
-	_cleanup_free_ char *s = NULL;
+	char *s = NULL;
 	int r = get_str(o, name, true, false, &s, err);
 	if (r < 0)
 		return r;
-	if (!husk_id_valid(s))
-		return husk_err_set(err, HUSK_ERR_INVALID, 0, "state field '%s': invalid id '%s'",
-				    name, s);
-	memcpy(ret, s, strlen(s) + 1);
-	return 0;
+	if (husk_id_valid(s))
+		memcpy(ret, s, strlen(s) + 1);
+	else
+		r = husk_err_set(err, HUSK_ERR_INVALID, 0, "state field '%s': invalid id '%s'",
+				 name, s);
+	free(s);
+	return r;
 }
 
 static int parse_strings(json_t *o, struct husk_state *s, struct husk_err *err)
@@ -236,7 +238,7 @@ static int parse_strings(json_t *o, struct husk_state *s, struct husk_err *err)
 	r = r ?: get_str(o, "status", true, false, &status, err);
 	if (r == 0) {
 		s->status = husk_status_from_string(status);
-		if (s->status == _HUSK_STATUS_INVALID)
+		if ((unsigned)s->status >= _HUSK_STATUS_MAX)
 			r = husk_err_set(err, HUSK_ERR_INVALID, 0,
 					 "state field 'status': unknown status '%s'", status);
 	}
@@ -245,7 +247,9 @@ static int parse_strings(json_t *o, struct husk_state *s, struct husk_err *err)
 
 static int parse_numbers(json_t *o, struct husk_state *s, struct husk_err *err)
 {
-	json_int_t v = 0, pid_max = INT32_MAX, ll_max = LLONG_MAX;
+	json_int_t v = 0;
+	json_int_t pid_max = INT32_MAX;
+	json_int_t ll_max = LLONG_MAX;
 	int r = get_int(o, "version", true, STATE_VERSION, STATE_VERSION, &v, err);
 	if (r < 0)
 		return r;
@@ -277,7 +281,7 @@ static int parse_numbers(json_t *o, struct husk_state *s, struct husk_err *err)
 	if (ex && !json_is_boolean(ex))
 		return husk_err_set(err, HUSK_ERR_INVALID, 0,
 				    "state field 'exited': expected boolean");
-	s->exited = ex && json_is_true(ex);
+	s->exited = json_is_true(ex);
 	return 0;
 }
 
@@ -352,18 +356,21 @@ int husk_state_root_open(const char *path, struct husk_state_root **ret, struct 
 	if (r < 0)
 		return husk_err_errno(err, -r, "create state root '%s'", path);
 
-	_cleanup_free_ struct husk_state_root *root = calloc(1, sizeof(*root));
+	struct husk_state_root *root = calloc(1, sizeof(*root));
 	if (!root)
 		return husk_err_errno(err, ENOMEM, "open state root '%s'", path);
 	root->dirfd = husk__open_dir_at(AT_FDCWD, path);
-	if (root->dirfd < 0)
-		return husk_err_errno(err, -root->dirfd, "open state root '%s'", path);
+	if (root->dirfd < 0) {
+		r = husk_err_errno(err, -root->dirfd, "open state root '%s'", path);
+		free(root);
+		return r;
+	}
 	root->path = strdup(path);
 	if (!root->path) {
-		root->dirfd = husk_safe_close(root->dirfd);
+		husk_state_root_free(root);
 		return husk_err_errno(err, ENOMEM, "open state root '%s'", path);
 	}
-	*ret = TAKE_PTR(root);
+	*ret = root;
 	return 0;
 }
 
@@ -484,7 +491,8 @@ static struct husk_state_handle *handle_new(struct husk_state_root *root)
 int husk_state_load(struct husk_state_root *root, const struct husk_full_id *id, bool lock,
 		    struct husk_state_handle **ret, struct husk_err *err)
 {
-	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	char sname[NAME_MAX + 1];
+	char lname[NAME_MAX + 1];
 	int r = husk_full_id_set(&(struct husk_full_id){0}, id->sandbox, id->container, err);
 	r = r ?: names_for(id, sname, lname, err);
 	if (r < 0)
@@ -515,7 +523,8 @@ int husk_state_lock(struct husk_state_handle *h, struct husk_err *err)
 {
 	if (h->lock_fd >= 0)
 		return 0;
-	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	char sname[NAME_MAX + 1];
+	char lname[NAME_MAX + 1];
 	int r = names_for(&h->state.id, sname, lname, err);
 	if (r < 0)
 		return r;
@@ -532,7 +541,8 @@ int husk_state_lock(struct husk_state_handle *h, struct husk_err *err)
 
 int husk_state_reload(struct husk_state_handle *h, struct husk_err *err)
 {
-	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	char sname[NAME_MAX + 1];
+	char lname[NAME_MAX + 1];
 	struct husk_state fresh = {0};
 	int r = names_for(&h->state.id, sname, lname, err);
 
@@ -597,7 +607,8 @@ static int existing_file_gone(struct husk_state_root *root, const char *sname,
 int husk_state_create(struct husk_state_root *root, const struct husk_state *state,
 		      struct husk_state_handle **ret, struct husk_err *err)
 {
-	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	char sname[NAME_MAX + 1];
+	char lname[NAME_MAX + 1];
 	const struct husk_full_id *id = &state->id;
 	int r = husk_full_id_set(&(struct husk_full_id){0}, id->sandbox, id->container, err);
 	r = r ?: names_for(id, sname, lname, err);
@@ -653,7 +664,8 @@ void husk_state_unlock(struct husk_state_handle *h)
 
 bool husk_state_exists(const struct husk_state_handle *h)
 {
-	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	char sname[NAME_MAX + 1];
+	char lname[NAME_MAX + 1];
 	struct stat st;
 
 	if (names_for(&h->state.id, sname, lname, NULL) < 0)
@@ -663,7 +675,8 @@ bool husk_state_exists(const struct husk_state_handle *h)
 
 int husk_state_save(struct husk_state_handle *h, struct husk_err *err)
 {
-	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	char sname[NAME_MAX + 1];
+	char lname[NAME_MAX + 1];
 	int r = names_for(&h->state.id, sname, lname, err);
 	if (r < 0)
 		return r;
@@ -692,7 +705,8 @@ int husk_state_save(struct husk_state_handle *h, struct husk_err *err)
 
 int husk_state_destroy(struct husk_state_handle *h, struct husk_err *err)
 {
-	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	char sname[NAME_MAX + 1];
+	char lname[NAME_MAX + 1];
 	int r = names_for(&h->state.id, sname, lname, err);
 	if (r < 0)
 		return r;
@@ -709,7 +723,8 @@ int husk_state_destroy(struct husk_state_handle *h, struct husk_err *err)
 
 int husk_state_lock_probe(struct husk_state_root *root, const struct husk_full_id *id)
 {
-	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	char sname[NAME_MAX + 1];
+	char lname[NAME_MAX + 1];
 	if (names_for(id, sname, lname, NULL) < 0)
 		return -ENAMETOOLONG;
 	return husk__lock_probe(root->dirfd, lname);
@@ -718,7 +733,8 @@ int husk_state_lock_probe(struct husk_state_root *root, const struct husk_full_i
 int husk_state_remove_files(struct husk_state_root *root, const struct husk_full_id *id,
 			    struct husk_err *err)
 {
-	char sname[NAME_MAX + 1], lname[NAME_MAX + 1];
+	char sname[NAME_MAX + 1];
+	char lname[NAME_MAX + 1];
 	int r = husk_full_id_set(&(struct husk_full_id){0}, id->sandbox, id->container, err);
 	r = r ?: names_for(id, sname, lname, err);
 	if (r < 0)
