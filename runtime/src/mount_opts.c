@@ -175,6 +175,28 @@ static char *join_data(char *const *options, size_t n, const bool *is_data, size
 	return d;
 }
 
+/*
+ * Apply each flag option to m; mark the others as filesystem data in is_data, and their
+ * joined size (separators included) in *ret_size.
+ */
+static int classify(char *const *options, size_t n, struct husk_mount_opts *m, bool *is_data,
+		    size_t *ret_size, struct husk_err *err)
+{
+	size_t size = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *why = husk__mount_opt_invalid(options[i]);
+		if (why)
+			return husk_err_set(err, HUSK_ERR_INVALID, 0, "options[%zu]: %s", i, why);
+		if (!apply_one(options[i], m)) {
+			is_data[i] = true;
+			size += strlen(options[i]) + 1;
+		}
+	}
+	*ret_size = size;
+	return 0;
+}
+
 int husk__mount_opts_parse(char *const *options, size_t n, struct husk_mount_opts *ret,
 			   struct husk_err *err)
 {
@@ -182,23 +204,18 @@ int husk__mount_opts_parse(char *const *options, size_t n, struct husk_mount_opt
 	size_t size = 0;
 
 	*ret = (struct husk_mount_opts){0};
-	_cleanup_free_ bool *is_data = calloc(n ? n : 1, sizeof(bool));
+	bool *is_data = calloc(n ? n : 1, sizeof(bool));
 	if (!is_data)
 		return husk_err_errno(err, ENOMEM, "mount options");
-	for (size_t i = 0; i < n; i++) {
-		const char *why = husk__mount_opt_invalid(options[i]);
-		if (why)
-			return husk_err_set(err, HUSK_ERR_INVALID, 0, "options[%zu]: %s", i, why);
-		if (!apply_one(options[i], &m)) {
-			is_data[i] = true;
-			size += strlen(options[i]) + 1;
-		}
-	}
-	if (size > 0) {
+	int r = classify(options, n, &m, is_data, &size, err);
+	if (r == 0 && size > 0) {
 		m.data = join_data(options, n, is_data, size);
 		if (!m.data)
-			return husk_err_errno(err, ENOMEM, "mount options");
+			r = husk_err_errno(err, ENOMEM, "mount options");
 	}
+	free(is_data);
+	if (r < 0)
+		return r;
 	*ret = m;
 	return 0;
 }

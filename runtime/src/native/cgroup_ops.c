@@ -214,7 +214,7 @@ int husk__cgroup_pids(struct husk_cgroup *cg, pid_t **ret_pids, size_t *ret_n, s
 	for (size_t i = 0; r == 0 && i < nd; i++) {
 		char *buf = NULL;
 		char file[PATH_MAX];
-		snprintf(file, sizeof(file), "%s/cgroup.procs", dirs[i]);
+		(void)snprintf(file, sizeof(file), "%s/cgroup.procs", dirs[i]);
 		r = husk__cg_read_alloc(cg->host->hier[k].fd, file, 64u << 20, &buf, NULL);
 		if (r == -ENOENT || r == -ENODEV) {
 			/* Removed while we walked. */
@@ -319,7 +319,7 @@ int husk__cgroup_kill_all(struct husk_cgroup *cg, int sig, int timeout_ms, struc
 	r = husk__cgroup_is_frozen(cg, &was_frozen, err);
 	if (r < 0)
 		return r;
-	if (!was_frozen && (r = husk__cgroup_freeze(cg, true, timeout_ms, err)) < 0)
+	if (!was_frozen && husk__cgroup_freeze(cg, true, timeout_ms, err) < 0)
 		return husk_err_prefix(err, "kill all in '%s'", cg->path);
 	/* Frozen tasks cannot fork, so the list is complete; pids cannot be reused either,
 	 * because a frozen task cannot be reaped away. */

@@ -685,7 +685,7 @@ int husk__mount_new(int sock, int target, const struct husk_plan_mount *m)
 	char reason[256];
 	_cleanup_close_ int mnt = husk__fs_mount_detached(m->fstype, m->source, m->flags, m->data,
 							  reason, sizeof(reason));
-	const char *why = strncmp(reason, "e ", 2) == 0 ? reason + 2 : reason;
+	const char *why = reason[0] == 'e' && reason[1] == ' ' ? reason + 2 : reason;
 
 	if (mnt < 0)
 		return husk__sync_error(sock, mnt, "mount %s on '%s'%s%s", m->fstype,
@@ -805,7 +805,7 @@ static int mount_rootfs(int sock, const struct husk_gofer_plan *p)
 		/* Detached, so that an overlay of any depth goes through (lowerdir+). */
 		int mnt = husk__fs_mount_detached(m->fstype, m->source, m->flags, m->data, reason,
 						  sizeof(reason));
-		const char *why = strncmp(reason, "e ", 2) == 0 ? reason + 2 : reason;
+		const char *why = reason[0] == 'e' && reason[1] == ' ' ? reason + 2 : reason;
 		int r = 0;
 		if (mnt == -E2BIG && strcmp(m->fstype, "overlay") == 0)
 			r = mount_overlay_compact(m, p->root);

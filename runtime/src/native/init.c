@@ -376,7 +376,7 @@ static int init_main(void *arg)
 	if (child_hooks(sock, ctx, HUSK_HOOK_CREATE_CONTAINER, "creating", pid) < 0 ||
 	    do_pivot(sock, p->root) < 0)
 		return 127;
-	rootfd = husk_safe_close(rootfd);
+	husk_closep(&rootfd);
 	if (p->root_propagation && mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
 		return husk__sync_error(sock, errno, "root propagation"), 127;
 	/* runc's order: the cwd, the read-only root, hostname and sysctl (/proc/sys is still
@@ -535,7 +535,7 @@ int husk__init_spawn(const struct husk_init_ctx *ctx, struct husk_child *ret_chi
 	}
 	if (r < 0)
 		return r;
-	theirs = husk_safe_close(theirs);
+	husk_closep(&theirs);
 	if (p->new_userns &&
 	    ((r = write_map(init.pid, "uid_map", p->uid_mappings, p->n_uid_mappings, err)) < 0 ||
 	     (r = write_map(init.pid, "gid_map", p->gid_mappings, p->n_gid_mappings, err)) < 0))
