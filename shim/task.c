@@ -265,6 +265,8 @@ static int runtime_open(struct shim_service *svc, const struct shim_options *o,
 	struct husk_runtime_config cfg = {
 		.root = root,
 		.systemd_cgroup = o->systemd_cgroup || ec.systemd_cgroup,
+		.no_new_keyring = o->no_new_keyring || ec.no_new_keyring,
+		.no_pivot_root = o->no_pivot_root || ec.no_pivot_root,
 		.engine = binary ? "oci" : "native",
 		.oci_binary = binary,
 		.oci_args = (const char *const *)ec.runtime_args,

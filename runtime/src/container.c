@@ -54,6 +54,8 @@ int husk_runtime_open(const struct husk_runtime_config *cfg, struct husk_runtime
 	if (!rt)
 		return husk_err_errno(err, ENOMEM, "runtime");
 	rt->systemd_cgroup = cfg->systemd_cgroup;
+	rt->no_new_keyring = cfg->no_new_keyring;
+	rt->no_pivot_root = cfg->no_pivot_root;
 	rt->engine = strdup(cfg->engine ? cfg->engine : "native");
 	rt->oci_binary = cfg->oci_binary ? strdup(cfg->oci_binary) : NULL;
 	rt->oci_root = cfg->oci_root ? strdup(cfg->oci_root) : NULL;

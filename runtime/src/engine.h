@@ -28,6 +28,8 @@ struct husk_runtime {
 	char **oci_args; /* NULL-terminated; NULL = none */
 	size_t n_oci_args;
 	bool systemd_cgroup;
+	bool no_new_keyring;
+	bool no_pivot_root;
 };
 
 struct husk_container {

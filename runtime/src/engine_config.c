@@ -12,7 +12,8 @@
 #include "spec_json.h"
 
 static const char *const known_keys[] = {
-	"engine", "binary", "root", "runtime_args", "systemd_cgroup",
+	"engine",	  "binary",	   "root",	     "runtime_args",
+	"systemd_cgroup", "no_pivot_root", "no_new_keyring",
 };
 
 /* Global flags the oci engine passes itself: a second value would contradict it. */
@@ -103,6 +104,8 @@ static int parse(json_t *o, struct husk_engine_config *c, struct husk_err *err)
 		    ?: husk__json_strv(HUSK__JFIELD(o, "", "runtime_args", false), &c->runtime_args,
 				       &c->n_runtime_args, err);
 	r = r ?: husk__json_bool(o, "", "systemd_cgroup", &c->systemd_cgroup, err);
+	r = r ?: husk__json_bool(o, "", "no_pivot_root", &c->no_pivot_root, err);
+	r = r ?: husk__json_bool(o, "", "no_new_keyring", &c->no_new_keyring, err);
 	if (r < 0)
 		return r;
 	if (c->binary && !*c->binary)

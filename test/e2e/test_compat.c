@@ -461,3 +461,51 @@ E2E_TEST(compat, home_for_exec_user)
 		cr_assert(eq(int, c.status, 0), "%s: %s", runtime(i), c.err);
 	}
 }
+
+/* The line of the host's /proc/keys for keyring name, or NULL (malloc'ed). */
+static char *host_keyring(const char *name)
+{
+	char *keys = testutil_read_file("/proc/keys");
+	char needle[128];
+	char *line = NULL;
+
+	cr_assert(keys != NULL);
+	(void)snprintf(needle, sizeof(needle), " %s: ", name);
+	char *hit = strstr(keys, needle);
+	if (hit) {
+		char *start = hit;
+		while (start > keys && start[-1] != '\n')
+			start--;
+		line = strndup(start, strcspn(start, "\n"));
+	}
+	free(keys);
+	return line;
+}
+
+/* Every container has a session keyring of its own, "_ses.<id>", with the same permissions
+ * under both runtimes (runc's shim; NoNewKeyring is not set). */
+E2E_TEST(compat, session_keyring_of_its_own)
+{
+	for (size_t i = 0; i < N_RUNTIMES; i++) {
+		const char *id = case_id("keyring", i);
+		char *name = xasprintf("_ses.%s", id);
+		_cleanup_res_ struct e2e_res r =
+			e2e_ctr(cd, NULL, "run", "-d", "--null-io", "--runtime", runtime(i),
+				cd->image, id, "sleep", "1000", NULL);
+		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
+		cr_assert(e2e_wait_task_status(cd, id, "RUNNING", 30), "%s", runtime(i));
+		char *line = host_keyring(name);
+		cr_assert(line != NULL, "%s: no keyring %s in /proc/keys", runtime(i), name);
+		cr_assert(strstr(line, " perm 3f1b0000 ") != NULL, "%s: %s", runtime(i), line);
+		free(line);
+		_cleanup_res_ struct e2e_res k =
+			e2e_ctr(cd, NULL, "task", "kill", "-s", "SIGKILL", id, NULL);
+		cr_assert(eq(int, k.status, 0), "%s: %s", runtime(i), k.err);
+		cr_assert(e2e_wait_task_status(cd, id, "STOPPED", 30), "%s", runtime(i));
+		_cleanup_res_ struct e2e_res d = e2e_ctr(cd, NULL, "task", "rm", id, NULL);
+		cr_assert(eq(int, d.status, 0), "%s: %s", runtime(i), d.err);
+		_cleanup_res_ struct e2e_res c = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
+		cr_assert(eq(int, c.status, 0), "%s: %s", runtime(i), c.err);
+		free(name);
+	}
+}

@@ -1017,6 +1017,73 @@ Test(proto, oci_engine_with_runc_binary_name)
 	shutdown_shim();
 }
 
+static bool host_has_keyring(const char *name)
+{
+	char *keys = testutil_read_file("/proc/keys");
+	char needle[128];
+
+	cr_assert(keys != NULL);
+	(void)snprintf(needle, sizeof(needle), " %s: ", name);
+	bool found = strstr(keys, needle) != NULL;
+	free(keys);
+	return found;
+}
+
+/* runc Options NoNewKeyring and NoPivotRoot: the container keeps the shim's session
+ * keyring (no "_ses.<id>") and runs with its root moved onto / instead of pivot_root; the
+ * OCI engine passes both to the binary (--no-new-keyring, --no-pivot). */
+static void keyring_and_pivot_case(const char *id, const char *binary)
+{
+	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	uint8_t opts[256];
+	char name[128];
+	struct ttsync_reply w;
+
+	ro.no_new_keyring = true;
+	ro.no_pivot_root = true;
+	ro.binary_name = (char *)binary;
+	any.type_url = (char *)"containerd.runc.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, opts);
+	any.value.data = opts;
+	write_spec("[\"sh\",\"-c\",\"sleep 1000\"]");
+	start_shim(id);
+	cr.id = (char *)id;
+	cr.bundle = t.bundle;
+	cr.options = &any;
+	struct ttsync_reply r = call("Create", &cr.base);
+	cr_assert(eq(u32, r.code, 0), "Create: %s", r.message);
+	ttsync_reply_done(&r);
+	sr.id = (char *)id;
+	r = call("Start", &sr.base);
+	cr_assert(eq(u32, r.code, 0), "Start with no pivot_root: %s", r.message);
+	ttsync_reply_done(&r);
+	(void)snprintf(name, sizeof(name), "_ses.%s", id);
+	cr_assert(not(host_has_keyring(name)), "%s: a keyring of its own despite NoNewKeyring",
+		  binary ? binary : "native");
+	wr.id = (char *)id;
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	kill_task(id, NULL, SIGKILL, 0);
+	cr_assert(eq(u32, wait_status(&w), 137));
+	delete_task(id, NULL);
+	shutdown_shim();
+}
+
+Test(proto, no_new_keyring_and_no_pivot_root_are_honoured)
+{
+	keyring_and_pivot_case("p11", NULL);
+}
+
+Test(proto, no_new_keyring_and_no_pivot_root_reach_the_oci_binary)
+{
+	keyring_and_pivot_case("p12", "runc");
+}
+
 /* A runtimeoptions.v1.Options Any, as containerd 1.6/1.7 send for a CRI runtime of husk's
  * type, into any (value in buf). */
 static void runtime_options_any(Google__Protobuf__Any *any, uint8_t *buf, const char *config_path)

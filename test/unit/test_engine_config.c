@@ -135,3 +135,14 @@ Test(engine_config, load_reads_an_absolute_path_only)
 	cr_expect(strstr(err.msg, "No such file") != NULL, "%s", err.msg);
 	cr_assert(eq(int, rmdir(dir), 0));
 }
+
+Test(engine_config, no_pivot_root_and_no_new_keyring)
+{
+	struct husk_engine_config c = parse_ok("{\"no_pivot_root\":true,\"no_new_keyring\":true}");
+
+	cr_expect(c.no_pivot_root && c.no_new_keyring);
+	husk_engine_config_done(&c);
+	c = parse_ok("{}");
+	cr_expect(not(c.no_pivot_root || c.no_new_keyring));
+	husk_engine_config_done(&c);
+}

@@ -205,3 +205,19 @@ Test(oci_argv, values_that_would_change_the_command_line)
 	refuse(&plain, &(struct husk_oci_call){.cmd = _HUSK_OCI_CMD_MAX, .id = "c"},
 	       "unknown oci command 12");
 }
+
+/* runc Options NoPivotRoot and NoNewKeyring reach the binary's create, and no other call. */
+Test(oci_argv, create_without_pivot_root_or_a_new_keyring)
+{
+	expect(&plain,
+	       &(struct husk_oci_call){.cmd = HUSK_OCI_CREATE,
+				       .id = "c1",
+				       .bundle = "/b",
+				       .no_pivot = true,
+				       .no_new_keyring = true},
+	       "/usr/sbin/runc create --bundle /b --no-pivot --no-new-keyring c1");
+	refuse(&plain,
+	       &(struct husk_oci_call){
+		       .cmd = HUSK_OCI_EXEC, .id = "c1", .process = "/p", .no_new_keyring = true},
+	       "exec: --no-new-keyring is not a flag of exec");
+}

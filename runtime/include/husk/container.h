@@ -36,6 +36,12 @@ struct husk_runtime_config {
 	 * runsc's --platform; NULL = none */
 	const char *const *oci_args;
 	bool systemd_cgroup; /* cgroupsPath is in systemd "slice:prefix:name" form */
+	/* runc options NoNewKeyring: the container keeps the runtime's session keyring instead
+	 * of one of its own ("_ses.<id>") */
+	bool no_new_keyring;
+	/* runc options NoPivotRoot: the root is moved onto / and chroot'ed into (for a root on
+	 * a ramdisk, where pivot_root fails) */
+	bool no_pivot_root;
 };
 
 struct husk_runtime;

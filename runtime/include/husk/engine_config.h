@@ -9,7 +9,9 @@
  *     "root": "/run/containerd/runsc",    oci: its --root (the namespace is appended)
  *     "runtime_args": ["--platform=systrap"],  oci: global flags, each as --flag=value,
  *                                         put before every command
- *     "systemd_cgroup": false             cgroupsPath is in systemd "slice:prefix:name" form
+ *     "systemd_cgroup": false,            cgroupsPath is in systemd "slice:prefix:name" form
+ *     "no_pivot_root": false,             move the root onto / and chroot (runc's NoPivotRoot)
+ *     "no_new_keyring": false             keep the runtime's session keyring (NoNewKeyring)
  *   }
  *
  * Every key the shim cannot honour is an error: an unknown key, a value of the wrong type,
@@ -34,6 +36,8 @@ struct husk_engine_config {
 	char **runtime_args; /* oci: NULL-terminated global flags; NULL when none */
 	size_t n_runtime_args;
 	bool systemd_cgroup;
+	bool no_pivot_root;
+	bool no_new_keyring;
 };
 
 /*

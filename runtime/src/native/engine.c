@@ -200,6 +200,8 @@ static int create_children(struct husk_container *c, const struct husk_create_op
 	_cleanup_child_ struct husk_child gofer = HUSK_CHILD_NULL;
 	_cleanup_child_ struct husk_child init = HUSK_CHILD_NULL;
 	struct husk_cgroup_join join;
+	char keyring[HUSK_ID_MAX + 8];
+	(void)snprintf(keyring, sizeof(keyring), "_ses.%s", st(c)->id.container);
 	struct husk_init_ctx ctx = {.plan = ip,
 				    .seccomp = nat(c)->seccomp,
 				    .io_uid = opts->io_uid,
@@ -208,7 +210,9 @@ static int create_children(struct husk_container *c, const struct husk_create_op
 				    .spec = c->spec,
 				    .id = st(c)->id.container,
 				    .bundle = opts->bundle,
-				    .join = &join};
+				    .join = &join,
+				    .keyring = c->rt->no_new_keyring ? NULL : keyring,
+				    .no_pivot = c->rt->no_pivot_root};
 	int r = husk__gofer_plan_build(c->spec, opts->bundle, opts->rootfs, opts->n_rootfs, &gp,
 				       err);
 
@@ -324,10 +328,13 @@ static int native_exec(struct husk_container *c, const struct husk_exec_opts *op
 	int r = husk__proc_plan_build(opts->process, &pp, err);
 	if (r < 0)
 		return r;
+	char keyring[HUSK_ID_MAX + 8];
+	(void)snprintf(keyring, sizeof(keyring), "_ses.%s", st(c)->id.container);
 	struct husk_exec_ctx ctx = {.plan = &pp,
 				    .seccomp = nat(c)->seccomp,
 				    .init = &c->init,
 				    .cgroup = nat(c)->cgroup,
+				    .keyring = c->rt->no_new_keyring ? NULL : keyring,
 				    .io_uid = opts->io_uid,
 				    .io_gid = opts->io_gid,
 				    .stdio = {opts->stdio[0], opts->stdio[1], opts->stdio[2]}};

@@ -19,6 +19,7 @@
 #include "husk/err.h"
 #include "husk/process.h"
 #include "native/cgroup.h"
+#include "native/keyring.h"
 #include "native/native.h"
 #include "native/spawn.h"
 #include "native/sync.h"
@@ -44,6 +45,9 @@ static int exec_main(const struct husk_exec_ctx *ctx)
 	 * it (START), so the messages cannot cross. */
 	if (husk__sync_expect(sock, HUSK_SYNC_START, HUSK_CHILD_TIMEOUT_MS, "exec", NULL, NULL,
 			      NULL) < 0)
+		return 127;
+	/* The container's session keyring, which the init made (runc's setns init). */
+	if (ctx->keyring && husk__keyring_join(sock, ctx->keyring, false, false) < 0)
 		return 127;
 	if (p->terminal && husk__console_setup(sock, p, ctx->io_uid ? ctx->io_uid : p->uid,
 					       ctx->io_gid ? ctx->io_gid : p->gid) < 0)

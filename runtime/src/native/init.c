@@ -25,6 +25,7 @@
 #include "husk/process.h"
 #include "husk/spec.h"
 #include "native/cgroup.h"
+#include "native/keyring.h"
 #include "native/native.h"
 #include "native/spawn.h"
 #include "native/sync.h"
@@ -135,10 +136,20 @@ static int init_mounts(int sock, int rootfd, const struct husk_init_plan *p)
 	return 0;
 }
 
-static int do_pivot(int sock, const char *root)
+static int do_pivot(int sock, const char *root, bool no_pivot)
 {
 	if (chdir(root) < 0)
 		return husk__sync_error(sock, errno, "chdir '%s'", root);
+	if (no_pivot) {
+		/* NoPivotRoot (a root on a ramdisk): move it over / and chroot, as runc does. */
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+			return husk__sync_error(sock, errno, "move the root '%s' onto /", root);
+		if (chroot(".") < 0)
+			return husk__sync_error(sock, errno, "chroot '%s'", root);
+		if (chdir("/") < 0)
+			return husk__sync_error(sock, errno, "chdir /");
+		return 0;
+	}
 	/* pivot_root(".", "."): the old root ends up on top of the new one, then goes. */
 	if (husk__pivot_root(".", ".") < 0)
 		return husk__sync_error(sock, errno, "pivot_root '%s'", root);
@@ -357,6 +368,9 @@ static int init_main(void *arg)
 
 	/* Nothing in the container may open the runtime binary through /proc/1/exe. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* First, as runc: a session keyring of the container's own, searchable. */
+	if (ctx->keyring && husk__keyring_join(sock, ctx->keyring, true, p->new_userns) < 0)
+		return 127;
 	/* A stage joined already, and we were born where it is. */
 	if (p->n_joins == 0 && join_cgroup(sock, ctx) < 0)
 		return 127;
@@ -374,7 +388,7 @@ static int init_main(void *arg)
 	     husk__sync_expect(sock, HUSK_SYNC_HOOKS, -1, "init", NULL, NULL, NULL) < 0))
 		return 127;
 	if (child_hooks(sock, ctx, HUSK_HOOK_CREATE_CONTAINER, "creating", pid) < 0 ||
-	    do_pivot(sock, p->root) < 0)
+	    do_pivot(sock, p->root, ctx->no_pivot) < 0)
 		return 127;
 	husk_closep(&rootfd);
 	if (p->root_propagation && mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)

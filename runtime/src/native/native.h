@@ -106,6 +106,8 @@ struct husk_init_ctx {
 	/* The container's cgroup, joined by the init (or its stage) itself before anything
 	 * else; NULL: the caller moves it by pid (husk__cgroup_enter()). */
 	const struct husk_cgroup_join *join;
+	const char *keyring; /* session keyring to join ("_ses.<id>"); NULL: keep ours */
+	bool no_pivot;	     /* MS_MOVE the root onto / and chroot instead of pivot_root */
 };
 
 /*
@@ -219,6 +221,7 @@ struct husk_exec_ctx {
 	void *seccomp;
 	const struct husk_child *init; /* whose namespaces are joined */
 	struct husk_cgroup *cgroup;    /* NULL: none; joined by the exec's stage itself */
+	const char *keyring;	       /* session keyring to join; NULL: keep ours */
 	uid_t io_uid;
 	gid_t io_gid;
 	int stdio[3];

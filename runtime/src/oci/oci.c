@@ -736,6 +736,8 @@ static int create_run(struct husk_container *c, const struct husk_create_opts *o
 	bool tty = spec_terminal(c);
 	struct run run = {.call = {.cmd = HUSK_OCI_CREATE,
 				   .bundle = st(c)->bundle,
+				   .no_pivot = c->rt->no_pivot_root,
+				   .no_new_keyring = c->rt->no_new_keyring,
 				   .pid_file = pid_file,
 				   .console_socket = tty ? cs->path : NULL},
 			  .capture = tty,

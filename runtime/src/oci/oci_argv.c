@@ -22,6 +22,8 @@ enum {
 	F_STATS = 1u << 8,
 	F_RESOURCES = 1u << 9,
 	F_JSON = 1u << 10,
+	F_NO_PIVOT = 1u << 11,
+	F_NO_NEW_KEYRING = 1u << 12,
 };
 
 struct cmd_desc {
@@ -31,7 +33,9 @@ struct cmd_desc {
 };
 
 static const struct cmd_desc cmds[_HUSK_OCI_CMD_MAX] = {
-	[HUSK_OCI_CREATE] = {"create", F_BUNDLE | F_PID_FILE | F_CONSOLE, F_BUNDLE},
+	[HUSK_OCI_CREATE] = {"create",
+			     F_BUNDLE | F_PID_FILE | F_CONSOLE | F_NO_PIVOT | F_NO_NEW_KEYRING,
+			     F_BUNDLE},
 	[HUSK_OCI_START] = {"start", 0, 0},
 	[HUSK_OCI_EXEC] = {"exec", F_PROCESS | F_DETACH | F_PID_FILE | F_CONSOLE, F_PROCESS},
 	[HUSK_OCI_KILL] = {"kill", F_SIGNAL | F_ALL, F_SIGNAL},
@@ -49,8 +53,9 @@ static const struct cmd_desc cmds[_HUSK_OCI_CMD_MAX] = {
 #define FIXED_ARGS 24
 
 static const char *const field_flags[] = {
-	"--bundle", "--pid-file", "--console-socket", "--process",   "--detach",      "signal",
-	"--all",    "--force",	  "--stats",	      "--resources", "--format json",
+	"--bundle",	 "--pid-file", "--console-socket", "--process", "--detach",
+	"signal",	 "--all",      "--force",	   "--stats",	"--resources",
+	"--format json", "--no-pivot", "--no-new-keyring",
 };
 
 const char *husk__oci_cmd_to_string(enum husk_oci_cmd cmd)
@@ -66,7 +71,8 @@ static unsigned fields_set(const struct husk_oci_call *c)
 	       (c->console_socket ? F_CONSOLE : 0) | (c->process ? F_PROCESS : 0) |
 	       (c->detach ? F_DETACH : 0) | (c->signal ? F_SIGNAL : 0) | (c->all ? F_ALL : 0) |
 	       (c->force ? F_FORCE : 0) | (c->stats ? F_STATS : 0) |
-	       (c->resources ? F_RESOURCES : 0) | (c->json ? F_JSON : 0);
+	       (c->resources ? F_RESOURCES : 0) | (c->json ? F_JSON : 0) |
+	       (c->no_pivot ? F_NO_PIVOT : 0) | (c->no_new_keyring ? F_NO_NEW_KEYRING : 0);
 }
 
 static const char *field_name(unsigned bit)
@@ -184,6 +190,8 @@ static int add_command(struct builder *b, const struct husk_oci_call *c)
 	r = r ?: add_if(b, c->detach, "--detach");
 	r = r ?: add2(b, "--pid-file", c->pid_file);
 	r = r ?: add2(b, "--console-socket", c->console_socket);
+	r = r ?: add_if(b, c->no_pivot, "--no-pivot");
+	r = r ?: add_if(b, c->no_new_keyring, "--no-new-keyring");
 	r = r ?: add_if(b, c->all, "--all");
 	r = r ?: add_if(b, c->force, "--force");
 	r = r ?: add_if(b, c->stats, "--stats");

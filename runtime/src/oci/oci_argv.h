@@ -56,6 +56,8 @@ struct husk_oci_call {
 	bool stats;		    /* events: one --stats snapshot instead of the stream */
 	const char *resources;	    /* update (required): a path, or "-" for stdin */
 	bool json;		    /* ps: --format json */
+	bool no_pivot;		    /* create: --no-pivot */
+	bool no_new_keyring;	    /* create: --no-new-keyring */
 };
 
 /* A NULL-terminated argv whose strings are owned by it. */
