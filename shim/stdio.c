@@ -385,39 +385,62 @@ static int wait_ready(int fd, struct husk_err *err)
 	return 0;
 }
 
-static int spawn_logger(struct shim_stdio *s, const struct shim_stdio_config *cfg,
-			const struct shim_stdio_uri *u, int out_r, int err_r, struct husk_err *err)
+/* "key=value", malloc'ed; NULL on OOM (asprintf leaves its pointer undefined then). */
+static char *env_entry(const char *key, const char *value)
 {
-	_cleanup_free_ char *env_id = NULL;
-	_cleanup_free_ char *env_ns = NULL;
-	_cleanup_free_ char **argv = calloc(u->n_args + 2, sizeof(char *));
-	int p[2];
-	int r;
+	char *e = NULL;
 
-	if (!argv || asprintf(&env_id, "CONTAINER_ID=%s", cfg->container_id) < 0 ||
-	    asprintf(&env_ns, "CONTAINER_NAMESPACE=%s", cfg->ns) < 0)
-		return husk_err_errno(err, ENOMEM, "start logger");
-	argv[0] = u->path;
-	for (size_t i = 0; i < u->n_args; i++)
-		argv[i + 1] = u->args[i];
+	if (asprintf(&e, "%s=%s", key, value) < 0)
+		return NULL;
+	return e;
+}
+
+/* Spawn sp with a readiness pipe's write end on fd 5, and wait for the logger's byte. */
+static int spawn_and_wait_ready(struct shim_stdio *s, struct shim_spawn *sp, struct husk_err *err)
+{
+	int p[2];
+
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return husk_err_errno(err, errno, "pipe");
 	_cleanup_close_ int ready_r = p[0];
 	_cleanup_close_ int ready_w = p[1];
-	char *envp[] = {env_id, env_ns, NULL};
-	struct shim_spawn sp = {
-		.path = u->path,
-		.argv = argv,
-		.envp = envp,
-		.fds = {-1, -1, -1, out_r, err_r, ready_w},
-		.n_fds = 6,
-	};
-	r = shim_spawn(&sp, &s->logger, err);
+	sp->fds[5] = ready_w;
+	int r = shim_spawn(sp, &s->logger, err);
 	if (r < 0)
 		return husk_err_prefix(err, "start logger");
 	husk_closep(&ready_w);
 	/* containerd's binary IO waits for a byte on fd 5, or for fd 5 to be closed. */
 	return wait_ready(ready_r, err);
+}
+
+static int spawn_logger(struct shim_stdio *s, const struct shim_stdio_config *cfg,
+			const struct shim_stdio_uri *u, int out_r, int err_r, struct husk_err *err)
+{
+	char *env_id = env_entry("CONTAINER_ID", cfg->container_id);
+	char *env_ns = env_entry("CONTAINER_NAMESPACE", cfg->ns);
+	char **argv = calloc(u->n_args + 2, sizeof(char *));
+	int r;
+
+	if (!argv || !env_id || !env_ns) {
+		r = husk_err_errno(err, ENOMEM, "start logger");
+	} else {
+		argv[0] = u->path;
+		for (size_t i = 0; i < u->n_args; i++)
+			argv[i + 1] = u->args[i];
+		char *envp[] = {env_id, env_ns, NULL};
+		struct shim_spawn sp = {
+			.path = u->path,
+			.argv = argv,
+			.envp = envp,
+			.fds = {-1, -1, -1, out_r, err_r, -1},
+			.n_fds = 6,
+		};
+		r = spawn_and_wait_ready(s, &sp, err);
+	}
+	free(argv);
+	free(env_id);
+	free(env_ns);
+	return r;
 }
 
 /* binary://: the logger reads the process's stdout and stderr pipes as fds 3 and 4. */
