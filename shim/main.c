@@ -122,7 +122,7 @@ static int info_build(const uint8_t *in, size_t in_len, uint8_t **ret, size_t *r
 	Containerd__Types__RuntimeVersion version = CONTAINERD__TYPES__RUNTIME_VERSION__INIT;
 	Google__Protobuf__Any features = GOOGLE__PROTOBUF__ANY__INIT;
 	_cleanup_free_ char *doc = NULL;
-	_cleanup_free_ char *binary = NULL;
+	char *binary = NULL;
 	struct shim_options o;
 	size_t doc_len = 0;
 	int r = shim_options_parse_any(in, in_len, &o, err);
@@ -130,10 +130,13 @@ static int info_build(const uint8_t *in, size_t in_len, uint8_t **ret, size_t *r
 	if (r >= 0)
 		r = info_binary(&o, &binary, err);
 	if (r < 0) {
+		free(binary);
 		shim_options_done(&o);
 		return husk_err_prefix(err, "read runtime options");
 	}
-	if ((r = info_features(binary, &doc, &doc_len, err)) < 0) {
+	r = info_features(binary, &doc, &doc_len, err);
+	free(binary);
+	if (r < 0) {
 		shim_options_done(&o);
 		return r;
 	}
