@@ -407,7 +407,11 @@ static void run_scale(const struct args *a, pid_t spid, double *ms)
  * runtimes' empty state directories. */
 static void remove_namespace_leftovers(void)
 {
-	char line[1024], dev[256], mnt[256], type[64], path[600];
+	char line[1024];
+	char dev[256];
+	char mnt[256];
+	char type[64];
+	char path[600];
 	FILE *f = fopen("/proc/self/mounts", "re");
 
 	if (f) {
