@@ -48,23 +48,10 @@ static const char *runtime(size_t i)
 
 #define N_RUNTIMES 2
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	int r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	cr_assert(r >= 0);
-	return s;
-}
-
 /* A container id for case name and runtime i: "<name>-husk", "<name>-runc". */
 static const char *case_id(const char *name, size_t i)
 {
-	char *s = xasprintf("%s-%s", name, i == 0 ? "husk" : "runc");
+	char *s = e2e_asprintf("%s-%s", name, i == 0 ? "husk" : "runc");
 	const char *id = e2e_id(cd, s);
 	free(s);
 	return id;
@@ -73,8 +60,8 @@ static const char *case_id(const char *name, size_t i)
 /* `runc spec`'s config.json with the rootfs, no terminal, and args (NULL-terminated). */
 static json_t *base_spec(const char *arg0, ...)
 {
-	char *dir = xasprintf("%s/runc-spec", cd->dir);
-	char *path = xasprintf("%s/config.json", dir);
+	char *dir = e2e_asprintf("%s/runc-spec", cd->dir);
+	char *path = e2e_asprintf("%s/config.json", dir);
 	json_error_t jerr;
 
 	if (access(path, R_OK) != 0) {
@@ -117,8 +104,8 @@ static json_t *spec_process(json_t *spec)
 /* Run spec as container id with runtime rt in the foreground (ctr run --rm --config). */
 static struct e2e_res run_spec(json_t *spec, const char *rt, const char *id)
 {
-	char *path = xasprintf("%s/%s.json", cd->dir, id);
-	char *cgroup = xasprintf("/%s/%s", cd->ns, id);
+	char *path = e2e_asprintf("%s/%s.json", cd->dir, id);
+	char *cgroup = e2e_asprintf("/%s/%s", cd->ns, id);
 	json_t *lnx = json_object_get(spec, "linux");
 
 	cr_assert(lnx != NULL);
@@ -200,7 +187,7 @@ E2E_TEST(compat, home_from_env_is_kept)
 E2E_TEST(compat, missing_cwd_is_created)
 {
 	for (size_t i = 0; i < N_RUNTIMES; i++) {
-		char *cwd = xasprintf("/made/for/%s", i == 0 ? "husk" : "runc");
+		char *cwd = e2e_asprintf("/made/for/%s", i == 0 ? "husk" : "runc");
 		json_t *spec = base_spec("/bin/sh", "-c", "pwd; stat -c '%a %u' .", NULL);
 		cr_assert(eq(int, json_object_set_new(spec_process(spec), "cwd", json_string(cwd)),
 			     0));
@@ -215,7 +202,7 @@ E2E_TEST(compat, missing_cwd_is_created)
 		json_decref(spec);
 
 		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
-		char *want = xasprintf("%s\n755 0\n", cwd);
+		char *want = e2e_asprintf("%s\n755 0\n", cwd);
 		cr_assert(eq(str, r.out, want), "%s", runtime(i));
 		free(want);
 		free(cwd);
@@ -226,13 +213,13 @@ E2E_TEST(compat, missing_cwd_is_created)
 E2E_TEST(compat, missing_cwd_through_symlink_stays_in_rootfs)
 {
 	/* The link's target exists both on the host and, under the same path, in the rootfs. */
-	char *outside = xasprintf("%s/escape", cd->dir);
-	char *link = xasprintf("%s/up", cd->rootfs);
-	char *target = xasprintf("../../../../../../..%s", outside);
+	char *outside = e2e_asprintf("%s/escape", cd->dir);
+	char *link = e2e_asprintf("%s/up", cd->rootfs);
+	char *target = e2e_asprintf("../../../../../../..%s", outside);
 	char *mkdir_argv[] = {"mkdir", "-p", outside, NULL};
 	_cleanup_res_ struct e2e_res m = e2e_run(mkdir_argv, NULL, NULL, testutil_timeout(10));
 	cr_assert(eq(int, m.status, 0));
-	char *in_rootfs = xasprintf("%s%s", cd->rootfs, outside);
+	char *in_rootfs = e2e_asprintf("%s%s", cd->rootfs, outside);
 	char *mkdir2_argv[] = {"mkdir", "-p", in_rootfs, NULL};
 	_cleanup_res_ struct e2e_res m2 = e2e_run(mkdir2_argv, NULL, NULL, testutil_timeout(10));
 	cr_assert(eq(int, m2.status, 0));
@@ -240,7 +227,7 @@ E2E_TEST(compat, missing_cwd_through_symlink_stays_in_rootfs)
 
 	cr_assert(eq(int, symlink(target, link), 0));
 	for (size_t i = 0; i < N_RUNTIMES; i++) {
-		char *cwd = xasprintf("/up/%s", i == 0 ? "husk" : "runc");
+		char *cwd = e2e_asprintf("/up/%s", i == 0 ? "husk" : "runc");
 		json_t *spec = base_spec("/bin/pwd", NULL);
 		cr_assert(eq(int, json_object_set_new(spec_process(spec), "cwd", json_string(cwd)),
 			     0));
@@ -248,7 +235,8 @@ E2E_TEST(compat, missing_cwd_through_symlink_stays_in_rootfs)
 		json_decref(spec);
 
 		cr_assert(eq(int, r.status, 0), "%s: %s", runtime(i), r.err);
-		char *inside = xasprintf("%s%s/%s", cd->rootfs, outside, i == 0 ? "husk" : "runc");
+		char *inside =
+			e2e_asprintf("%s%s/%s", cd->rootfs, outside, i == 0 ? "husk" : "runc");
 		struct stat st;
 		cr_assert(eq(int, stat(inside, &st), 0), "%s: %s not made in the rootfs",
 			  runtime(i), inside);
@@ -256,7 +244,7 @@ E2E_TEST(compat, missing_cwd_through_symlink_stays_in_rootfs)
 		free(cwd);
 	}
 	for (size_t i = 0; i < N_RUNTIMES; i++) {
-		char *host = xasprintf("%s/%s", outside, i == 0 ? "husk" : "runc");
+		char *host = e2e_asprintf("%s/%s", outside, i == 0 ? "husk" : "runc");
 		struct stat st;
 		cr_assert(stat(host, &st) != 0, "%s: %s was made on the host", runtime(i), host);
 		free(host);
@@ -300,8 +288,9 @@ static void expect_lookup_error(const struct e2e_res *r, const char *rt, const c
 {
 	char *want =
 		strchr(arg0, '/')
-			? xasprintf("exec: \"%s\": stat %s: no such file or directory", arg0, arg0)
-			: xasprintf("exec: \"%s\": executable file not found in $PATH", arg0);
+			? e2e_asprintf("exec: \"%s\": stat %s: no such file or directory", arg0,
+				       arg0)
+			: e2e_asprintf("exec: \"%s\": executable file not found in $PATH", arg0);
 	size_t len = strlen(r->err);
 
 	cr_assert(r->status != 0, "%s: %s ran", rt, arg0);
@@ -367,9 +356,9 @@ E2E_TEST(compat, missing_executable_fails_exec)
 /* Lines of containerd's log (which holds the shims' logs) with level=error naming id. */
 static size_t error_lines_about(const char *id)
 {
-	char *path = xasprintf("%s/containerd.log", cd->dir);
+	char *path = e2e_asprintf("%s/containerd.log", cd->dir);
 	char *log = testutil_read_file(path);
-	char *needle = xasprintf("id=%s ", id);
+	char *needle = e2e_asprintf("id=%s ", id);
 	size_t n = 0;
 
 	cr_assert(log != NULL, "%s", path);
@@ -488,7 +477,7 @@ E2E_TEST(compat, session_keyring_of_its_own)
 {
 	for (size_t i = 0; i < N_RUNTIMES; i++) {
 		const char *id = case_id("keyring", i);
-		char *name = xasprintf("_ses.%s", id);
+		char *name = e2e_asprintf("_ses.%s", id);
 		_cleanup_res_ struct e2e_res r =
 			e2e_ctr(cd, NULL, "run", "-d", "--null-io", "--runtime", runtime(i),
 				cd->image, id, "sleep", "1000", NULL);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/socket.h>
@@ -59,6 +60,30 @@ static char *remove_stopped(const char *id)
 	return strdup(rm.err);
 }
 
+/*
+ * SIGKILL the test's only shim, then remove the task and container as a user would: containerd
+ * notices the dead shim, runs `<shim> delete` and drops the task by itself; ctr task rm -f
+ * either wins that race or finds the task gone. The container's processes must all go.
+ */
+static void kill_shim_and_remove(const char *id, pid_t init, const pid_t *procs, size_t n)
+{
+	pid_t shims[4];
+	cr_assert(eq(sz, e2e_shim_pids(cd, shims, 4), 1), "expected one %s", cd->shim);
+	cr_assert(eq(int, kill(shims[0], SIGKILL), 0));
+	cr_assert(e2e_wait_pid_gone(shims[0], 10));
+
+	_cleanup_res_ struct e2e_res rm = e2e_ctr(cd, NULL, "task", "rm", "-f", id, NULL);
+	cr_assert(rm.status == 0 || strstr(rm.err, "not found") != NULL, "ctr task rm -f: %s",
+		  rm.err);
+	cr_assert(e2e_wait_task_status(cd, id, NULL, 30), "task still listed");
+	_cleanup_res_ struct e2e_res crm = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
+	cr_assert(eq(int, crm.status, 0), "ctr c rm: %s", crm.err);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(e2e_wait_pid_gone(procs[i], 10), "container pid %d survived",
+			  (int)procs[i]);
+	cr_assert(e2e_wait_pid_gone(init, 10));
+}
+
 E2E_TEST(crash, shim_sigkill_then_rm)
 {
 	const char *id = e2e_id(cd, "shimkill");
@@ -72,24 +97,7 @@ E2E_TEST(crash, shim_sigkill_then_rm)
 	char *sock = e2e_shim_socket(cd, id);
 	cr_assert(eq(int, access(sock, F_OK), 0), "shim socket %s: %s", sock, strerror(errno));
 
-	cr_assert(eq(int, kill(shims[0], SIGKILL), 0));
-	cr_assert(e2e_wait_pid_gone(shims[0], 10));
-
-	/*
-	 * containerd notices the dead shim, runs `<shim> delete` and drops the task by itself;
-	 * ctr task rm -f either wins that race or finds the task gone.
-	 */
-	_cleanup_res_ struct e2e_res rm = e2e_ctr(cd, NULL, "task", "rm", "-f", id, NULL);
-	cr_assert(rm.status == 0 || strstr(rm.err, "not found") != NULL, "ctr task rm -f: %s",
-		  rm.err);
-	cr_assert(e2e_wait_task_status(cd, id, NULL, 30), "task still listed");
-	_cleanup_res_ struct e2e_res crm = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
-	cr_assert(eq(int, crm.status, 0), "ctr c rm: %s", crm.err);
-
-	for (size_t i = 0; i < n; i++)
-		cr_assert(e2e_wait_pid_gone(procs[i], 10), "container pid %d survived",
-			  (int)procs[i]);
-	cr_assert(e2e_wait_pid_gone(init, 10));
+	kill_shim_and_remove(id, init, procs, n);
 
 	if (!cd->husk && access(sock, F_OK) == 0) {
 		/* Known reference gap: containerd-shim-runc-v2 1.6 leaves its socket behind. */
@@ -117,21 +125,11 @@ E2E_TEST(crash, truncated_state_then_shim_sigkill)
 	(void)snprintf(path, sizeof(path), "/run/containerd/husk/%s/%s_sandbox:%s.state", cd->ns,
 		       id, id);
 	cr_assert(eq(int, truncate(path, 17), 0), "truncate %s: %s", path, strerror(errno));
-	pid_t shims[4];
-	cr_assert(eq(sz, e2e_shim_pids(cd, shims, 4), 1), "expected one %s", cd->shim);
-	cr_assert(eq(int, kill(shims[0], SIGKILL), 0));
-	cr_assert(e2e_wait_pid_gone(shims[0], 10));
-
-	_cleanup_res_ struct e2e_res rm = e2e_ctr(cd, NULL, "task", "rm", "-f", id, NULL);
-	cr_assert(rm.status == 0 || strstr(rm.err, "not found") != NULL, "ctr task rm -f: %s",
-		  rm.err);
-	cr_assert(e2e_wait_task_status(cd, id, NULL, 30), "task still listed");
-	_cleanup_res_ struct e2e_res crm = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
-	cr_assert(eq(int, crm.status, 0), "ctr c rm: %s", crm.err);
-	for (size_t i = 0; i < n; i++)
-		cr_assert(e2e_wait_pid_gone(procs[i], 10), "container pid %d survived",
-			  (int)procs[i]);
-	cr_assert(e2e_wait_pid_gone(init, 10));
+	kill_shim_and_remove(id, init, procs, n);
+	/* The delete action removes the state files last, after the processes are gone. */
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	for (int i = 0; access(path, F_OK) == 0 && i < (int)(testutil_timeout(10) * 100); i++)
+		(void)nanosleep(&tick, NULL);
 	cr_assert(ne(int, access(path, F_OK), 0), "%s is still there", path);
 }
 

@@ -70,19 +70,6 @@ static void suite_fini(void)
 
 TestSuite(spec_diff, .init = suite_init, .fini = suite_fini, .timeout = 600);
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	int r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	cr_assert(r >= 0);
-	return s;
-}
-
 /* s with every occurrence of from replaced by to (malloc'ed; s is freed). */
 static char *replace_all(char *s, const char *from, const char *to)
 {
@@ -119,8 +106,8 @@ static char *expand_sys(char *s)
 	for (char *at = strstr(s, "@SYS:"); at; at = strstr(s, "@SYS:")) {
 		char *end = strchr(at + 5, '@');
 		cr_assert(end != NULL, "unterminated @SYS: in %s", s);
-		char *tpl = xasprintf("%.*s", (int)(end + 1 - at), at);
-		char *path = xasprintf("/proc/sys/%.*s", (int)(end - at - 5), at + 5);
+		char *tpl = e2e_asprintf("%.*s", (int)(end + 1 - at), at);
+		char *path = e2e_asprintf("/proc/sys/%.*s", (int)(end - at - 5), at + 5);
 		char *v = testutil_read_file(path);
 		cr_assert(v != NULL, "%s: %s", path, strerror(errno));
 		v[strcspn(v, "\n")] = '\0';
@@ -183,15 +170,16 @@ static void prepare(struct run *r, const json_t *base)
 	json_error_t je;
 
 	cr_assert(eq(int, mkdir(r->dir, 0755), 0), "%s: %s", r->dir, strerror(errno));
-	char *cmd = xasprintf("cp -a '%s' '%s/rootfs' && mkdir '%s/src' && echo bound >'%s/src/f' "
-			      "&& echo file >'%s/srcfile'",
-			      cd->rootfs, r->dir, r->dir, r->dir, r->dir);
+	char *cmd =
+		e2e_asprintf("cp -a '%s' '%s/rootfs' && mkdir '%s/src' && echo bound >'%s/src/f' "
+			     "&& echo file >'%s/srcfile'",
+			     cd->rootfs, r->dir, r->dir, r->dir, r->dir);
 	sh(cmd);
 	free(cmd);
 
 	json_t *cfg = json_deep_copy(base);
-	char *root = xasprintf("%s/rootfs", r->dir);
-	char *cg = xasprintf("/%s/%s", cd->ns, r->id);
+	char *root = e2e_asprintf("%s/rootfs", r->dir);
+	char *cg = e2e_asprintf("/%s/%s", cd->ns, r->id);
 	json_object_set_new(json_object_get(cfg, "root"), "path", json_string(root));
 	json_object_set_new(json_object_get(cfg, "linux"), "cgroupsPath", json_string(cg));
 	char *probe = expand(r->c->probe ? r->c->probe : "true", r);
@@ -208,7 +196,7 @@ static void prepare(struct run *r, const json_t *base)
 		json_decref(patch);
 		free(text);
 	}
-	char *path = xasprintf("%s/config.json", r->dir);
+	char *path = e2e_asprintf("%s/config.json", r->dir);
 	cr_assert(eq(int, json_dump_file(cfg, path, JSON_INDENT(1)), 0));
 	free(path);
 	free(probe);
@@ -290,13 +278,13 @@ static char *regsub(char *s, const char *re, const char *to)
 
 	cr_assert(eq(int, regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE), 0), "%s", re);
 	while (*p && regexec(&rx, p, 1, &m, p == s ? 0 : REG_NOTBOL) == 0) {
-		char *next = xasprintf("%s%.*s%s", out, (int)m.rm_so, p, to);
+		char *next = e2e_asprintf("%s%.*s%s", out, (int)m.rm_so, p, to);
 		free(out);
 		out = next;
 		cr_assert(m.rm_eo > m.rm_so, "%s matches the empty string", re);
 		p += m.rm_eo;
 	}
-	char *res = xasprintf("%s%s", out, p);
+	char *res = e2e_asprintf("%s%s", out, p);
 	free(out);
 	regfree(&rx);
 	free(s);
@@ -343,7 +331,7 @@ static struct outcome outcome_of(const struct run *r)
 		o.phase = "ran";
 	if (r->c->flags & SD_HOST) {
 		char *h = normalise(read_in(r->dir, "host.log"), r);
-		char *out = xasprintf("%s--- host ---\n%s", o.out, h);
+		char *out = e2e_asprintf("%s--- host ---\n%s", o.out, h);
 		free(h);
 		free(o.out);
 		o.out = out;
@@ -363,13 +351,13 @@ static const struct sd_allow *allowed(const char *name)
 static char *difference(const struct sd_case *c, const struct outcome *h, const struct outcome *ref)
 {
 	if (c->err && (strcmp(ref->phase, "ran") == 0 || !strcasestr(ref->err, c->err)))
-		return xasprintf("the case is wrong: runc did not fail with '%s' (%s, %d): %s",
-				 c->err, ref->phase, ref->status, ref->err);
+		return e2e_asprintf("the case is wrong: runc did not fail with '%s' (%s, %d): %s",
+				    c->err, ref->phase, ref->status, ref->err);
 	if (strcmp(h->phase, ref->phase) != 0 || h->status != ref->status)
-		return xasprintf("husk %s with %d, runc %s with %d", h->phase, h->status,
-				 ref->phase, ref->status);
+		return e2e_asprintf("husk %s with %d, runc %s with %d", h->phase, h->status,
+				    ref->phase, ref->status);
 	if (c->err && !strcasestr(h->err, c->err))
-		return xasprintf("husk's error lacks '%s'", c->err);
+		return e2e_asprintf("husk's error lacks '%s'", c->err);
 	if (strcmp(h->out, ref->out) != 0)
 		return strdup("the container saw different things");
 	return NULL;
@@ -397,8 +385,9 @@ static void check_cgroup_parents(const struct run *runs, size_t n)
 			  runs[i].c->name, cd->ns, h ? runs[i].id : runs[i + 1].id,
 			  h ? "husk" : "runc");
 		for (size_t k = i; (h || ref) && k < i + 2; k++) {
-			char *cmd = xasprintf("rmdir /sys/fs/cgroup/*/'%s'/'%s' 2>/dev/null; true",
-					      cd->ns, runs[k].id);
+			char *cmd =
+				e2e_asprintf("rmdir /sys/fs/cgroup/*/'%s'/'%s' 2>/dev/null; true",
+					     cd->ns, runs[k].id);
 			sh(cmd);
 			free(cmd);
 		}
@@ -460,7 +449,7 @@ static size_t judge(struct run *runs, size_t n, const json_t *base)
 		free(why);
 	}
 	for (size_t k = 0; k < n_again; k++) {
-		char *cmd = xasprintf("rm -rf '%s'", runs[again[k]].dir);
+		char *cmd = e2e_asprintf("rm -rf '%s'", runs[again[k]].dir);
 		sh(cmd);
 		free(cmd);
 		prepare(&runs[again[k]], base);
@@ -540,7 +529,7 @@ E2E_TEST(spec_diff, husk_observes_what_runc_observes)
 	cr_assert(base != NULL, "%s", je.text);
 	cr_assert(runs != NULL);
 	check_table();
-	char *cases = xasprintf("%s/cases", cd->dir);
+	char *cases = e2e_asprintf("%s/cases", cd->dir);
 	cr_assert(eq(int, mkdir(cases, 0755), 0));
 	pid_t holder = start_nsholder();
 	struct stat blk;

@@ -34,8 +34,7 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
+char *e2e_asprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s = NULL;
@@ -63,7 +62,7 @@ static char *shim_binary_name(const char *runtime)
 		prev--;
 	if (*prev == '.')
 		prev++;
-	return xasprintf("containerd-shim-%.*s-%s", (int)(last - prev), prev, last + 1);
+	return e2e_asprintf("containerd-shim-%.*s-%s", (int)(last - prev), prev, last + 1);
 }
 
 static struct e2e_res run_script(struct e2e_cd *cd, const char *cmd, char *const env[])
@@ -77,8 +76,8 @@ static struct e2e_res run_script(struct e2e_cd *cd, const char *cmd, char *const
 
 static void containerd_up(struct e2e_cd *cd, const char *shim_path)
 {
-	char *shim_env = xasprintf("HUSK_SHIM=%s", shim_path ? shim_path : "");
-	char *watch_env = xasprintf("HUSK_CONTAINERD_WATCH_PID=%d", (int)getpid());
+	char *shim_env = e2e_asprintf("HUSK_SHIM=%s", shim_path ? shim_path : "");
+	char *watch_env = e2e_asprintf("HUSK_CONTAINERD_WATCH_PID=%d", (int)getpid());
 	char *env[] = {shim_env, watch_env, NULL};
 	_cleanup_res_ struct e2e_res r = run_script(cd, "start", env);
 
@@ -119,8 +118,8 @@ static char *ensure_cache(void)
 static void setup_image(struct e2e_cd *cd)
 {
 	char *cache = ensure_cache();
-	char *tar = xasprintf("%s/busybox.tar", cache);
-	char *rootfs = xasprintf("%s/rootfs", cache);
+	char *tar = e2e_asprintf("%s/busybox.tar", cache);
+	char *rootfs = e2e_asprintf("%s/rootfs", cache);
 	char *cp[] = {"cp", "-a", rootfs, cd->rootfs, NULL};
 	_cleanup_res_ struct e2e_res c = e2e_run(cp, NULL, NULL, testutil_timeout(60));
 	cr_assert(c.status == 0, "cp -a %s: %s", rootfs, c.err);
@@ -144,12 +143,12 @@ struct e2e_cd *e2e_cd_start(void)
 	cd->husk = strcmp(cd->runtime, "io.containerd.husk.v2") == 0;
 	cd->shim = shim_binary_name(cd->runtime);
 	cd->dir = testutil_tmpdir("e2e");
-	cd->address = xasprintf("%s/containerd.sock", cd->dir);
+	cd->address = e2e_asprintf("%s/containerd.sock", cd->dir);
 	/* mkdtemp's suffix is [A-Za-z0-9]: a valid, unique containerd namespace. */
-	cd->ns = xasprintf("husk-%s", strrchr(cd->dir, '-') + 1);
+	cd->ns = e2e_asprintf("husk-%s", strrchr(cd->dir, '-') + 1);
 	cd->image = strdup(E2E_IMAGE);
-	cd->rootfs = xasprintf("%s/rootfs", cd->dir);
-	cd->fifo_dir = xasprintf("%s/fifo", cd->dir);
+	cd->rootfs = e2e_asprintf("%s/rootfs", cd->dir);
+	cd->fifo_dir = e2e_asprintf("%s/fifo", cd->dir);
 	cr_assert(mkdir(cd->fifo_dir, 0700) == 0);
 
 	if (cd->husk) {
@@ -173,7 +172,7 @@ void e2e_cd_restart(struct e2e_cd *cd)
 	_cleanup_res_ struct e2e_res r = run_script(cd, "kill", NULL);
 	cr_assert(r.status == 0, "hack/containerd.sh kill: %s", r.err);
 	/* The shim symlink in <dir>/bin stays; HUSK_SHIM is only read when it is missing. */
-	char *link = xasprintf("%s/bin/containerd-shim-husk-v2", cd->dir);
+	char *link = e2e_asprintf("%s/bin/containerd-shim-husk-v2", cd->dir);
 	char *target = realpath(link, NULL);
 	containerd_up(cd, target);
 	free(target);
@@ -392,13 +391,13 @@ size_t e2e_shim_pids(struct e2e_cd *cd, pid_t *pids, size_t max)
 
 char *e2e_shim_socket(struct e2e_cd *cd, const char *id)
 {
-	char *key = xasprintf("%s/%s/%s", cd->address, cd->ns, id);
+	char *key = e2e_asprintf("%s/%s/%s", cd->address, cd->ns, id);
 	char *argv[] = {"sha256sum", NULL};
 	_cleanup_res_ struct e2e_res r = e2e_run(argv, NULL, key, testutil_timeout(30));
 
 	free(key);
 	cr_assert(r.status == 0 && r.out_len >= 64, "sha256sum: %s", r.err);
-	return xasprintf("/run/containerd/s/%.64s", r.out);
+	return e2e_asprintf("/run/containerd/s/%.64s", r.out);
 }
 
 /* Does a /proc/<pid>/cgroup file name a cgroup at or under prefix in any hierarchy? */
@@ -467,7 +466,7 @@ static size_t pids_in_cgroup(const char *prefix, pid_t *pids, size_t max)
 
 size_t e2e_container_pids(struct e2e_cd *cd, const char *id, pid_t *pids, size_t max)
 {
-	char *prefix = xasprintf("/%s/%s", cd->ns, id);
+	char *prefix = e2e_asprintf("/%s/%s", cd->ns, id);
 	size_t n = pids_in_cgroup(prefix, pids, max);
 	free(prefix);
 	return n;
@@ -521,7 +520,7 @@ static void wait_shims_gone(struct e2e_cd *cd)
 
 static bool check_sanitizer_reports(struct e2e_cd *cd)
 {
-	char *pattern = xasprintf("%s/*san.*", cd->dir);
+	char *pattern = e2e_asprintf("%s/*san.*", cd->dir);
 	glob_t g;
 	bool ok = true;
 
@@ -550,10 +549,10 @@ static char *describe_pid(pid_t pid)
 	for (size_t i = 0; i + 1 < n; i++)
 		if (argv[i] == '\0')
 			argv[i] = ' ';
-	char *path = xasprintf("/proc/%d/cgroup", (int)pid);
+	char *path = e2e_asprintf("/proc/%d/cgroup", (int)pid);
 	char *cg = testutil_read_file(path);
 	free(path);
-	char *s = xasprintf("pid %d: %s\n%s", (int)pid, n ? argv : "?", cg ? cg : "");
+	char *s = e2e_asprintf("pid %d: %s\n%s", (int)pid, n ? argv : "?", cg ? cg : "");
 	free(cg);
 	return s;
 }
@@ -571,7 +570,7 @@ static bool check_processes(struct e2e_cd *cd)
 	}
 	ok = ok && n == 0;
 
-	char *prefix = xasprintf("/%s", cd->ns);
+	char *prefix = e2e_asprintf("/%s", cd->ns);
 	n = pids_in_cgroup(prefix, pids, 16);
 	for (size_t i = 0; i < n && i < 16; i++) {
 		char *what = describe_pid(pids[i]);
@@ -605,7 +604,7 @@ static bool check_cgroup_dir(const char *path)
 static bool check_cgroups(struct e2e_cd *cd)
 {
 	/* cgroup v2 at the top, or one dir per v1 hierarchy (plus "unified" when hybrid). */
-	char *top = xasprintf("/sys/fs/cgroup/%s", cd->ns);
+	char *top = e2e_asprintf("/sys/fs/cgroup/%s", cd->ns);
 	bool ok = check_cgroup_dir(top);
 	DIR *d = opendir("/sys/fs/cgroup");
 	struct dirent *de;
@@ -614,7 +613,7 @@ static bool check_cgroups(struct e2e_cd *cd)
 	while (d && (de = readdir(d))) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
-		char *path = xasprintf("/sys/fs/cgroup/%s/%s", de->d_name, cd->ns);
+		char *path = e2e_asprintf("/sys/fs/cgroup/%s/%s", de->d_name, cd->ns);
 		ok = check_cgroup_dir(path) && ok;
 		free(path);
 	}
@@ -642,7 +641,7 @@ static bool check_mounts(struct e2e_cd *cd)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[8192];
-	char *prefix = xasprintf("%s/", cd->dir);
+	char *prefix = e2e_asprintf("%s/", cd->dir);
 	bool ok = true;
 
 	cr_assert(f != NULL);
@@ -697,8 +696,8 @@ static bool check_files(struct e2e_cd *cd)
 
 	const char *dirs[] = {"state", "root"};
 	for (size_t i = 0; i < 2; i++) {
-		char *b = xasprintf("%s/%s/io.containerd.runtime.v2.task/%s", cd->dir, dirs[i],
-				    cd->ns);
+		char *b = e2e_asprintf("%s/%s/io.containerd.runtime.v2.task/%s", cd->dir, dirs[i],
+				       cd->ns);
 		int n = entries_after(b, 10, first, sizeof(first));
 		cr_expect(n <= 0, "leak check: bundle %s/%s left behind", b, first);
 		ok = ok && n <= 0;
@@ -711,7 +710,7 @@ static bool check_files(struct e2e_cd *cd)
 		  fifo_first);
 	ok = ok && fifo_count == 0;
 
-	char *state = xasprintf("/run/containerd/%s/%s", cd->husk ? "husk" : "runc", cd->ns);
+	char *state = e2e_asprintf("/run/containerd/%s/%s", cd->husk ? "husk" : "runc", cd->ns);
 	if (cd->husk || strcmp(cd->runtime, "io.containerd.runc.v2") == 0) {
 		int n = entries_after(state, 10, first, sizeof(first));
 		cr_expect(n <= 0, "leak check: runtime state %s/%s left behind", state, first);
@@ -748,7 +747,7 @@ bool e2e_cd_check_leaks(struct e2e_cd *cd)
 
 static void print_log_tail(struct e2e_cd *cd)
 {
-	char *path = xasprintf("%s/containerd.log", cd->dir);
+	char *path = e2e_asprintf("%s/containerd.log", cd->dir);
 	char *text = testutil_read_file(path);
 	if (text) {
 		size_t len = strlen(text);
@@ -762,7 +761,7 @@ static void print_log_tail(struct e2e_cd *cd)
 /* Remove the namespace's (now empty) cgroup and runtime state dirs; best effort. */
 static void remove_namespace_dirs(struct e2e_cd *cd)
 {
-	char *pattern = xasprintf("/sys/fs/cgroup/*/%s", cd->ns);
+	char *pattern = e2e_asprintf("/sys/fs/cgroup/*/%s", cd->ns);
 	glob_t g;
 
 	if (glob(pattern, GLOB_ONLYDIR, NULL, &g) == 0) {
@@ -773,7 +772,7 @@ static void remove_namespace_dirs(struct e2e_cd *cd)
 	free(pattern);
 	const char *dirs[] = {"/sys/fs/cgroup", "/run/containerd/husk", "/run/containerd/runc"};
 	for (size_t i = 0; i < 3; i++) {
-		char *p = xasprintf("%s/%s", dirs[i], cd->ns);
+		char *p = e2e_asprintf("%s/%s", dirs[i], cd->ns);
 		(void)rmdir(p);
 		free(p);
 	}

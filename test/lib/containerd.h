@@ -97,6 +97,9 @@ bool e2e_cd_check_leaks(struct e2e_cd *cd);
 /* Stop containerd (SIGTERM; shims keep running) and start it again on the same dir. */
 void e2e_cd_restart(struct e2e_cd *cd);
 
+/* A malloc'ed formatted string (asserted). */
+char *e2e_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A container id for this test ("<name>"), recorded for the leak checks. Owned by cd. */
 const char *e2e_id(struct e2e_cd *cd, const char *name);
 
