@@ -84,7 +84,9 @@ Test(sync, expect_returns_message_and_fd)
 
 	cr_assert(eq(int, husk__sync_send(sv[0], HUSK_SYNC_GOFER_READY, 0, sv[0], NULL), 0));
 	cr_assert(eq(int,
-		     husk__sync_expect(sv[1], HUSK_SYNC_GOFER_READY, 1000, "gofer", &m, &fd, &err),
+		     husk__sync_expect(
+			     sv[1], &(struct husk_sync_wait){HUSK_SYNC_GOFER_READY, 1000, "gofer"},
+			     &m, &fd, &err),
 		     0));
 	cr_assert(fd > 2);
 	close(fd);
@@ -95,8 +97,11 @@ Test(sync, child_error_becomes_husk_err)
 	struct husk_err err = {0};
 
 	cr_assert(eq(int, husk__sync_error(sv[0], ENOENT, "mount '%s'", "/x"), -ENOENT));
-	cr_assert(eq(int, husk__sync_expect(sv[1], HUSK_SYNC_READY, 1000, "init", NULL, NULL, &err),
-		     -ENOENT));
+	cr_assert(
+		eq(int,
+		   husk__sync_expect(sv[1], &(struct husk_sync_wait){HUSK_SYNC_READY, 1000, "init"},
+				     NULL, NULL, &err),
+		   -ENOENT));
 	cr_assert(eq(int, err.errnum, ENOENT));
 	cr_assert(eq(int, err.kind, HUSK_ERR_INTERNAL));
 	cr_assert(eq(str, err.msg, "init: mount '/x': No such file or directory"));
@@ -117,7 +122,10 @@ Test(sync, log_lines_pass_through_to_hook)
 	husk_set_log_hook(hook, NULL);
 	cr_assert(eq(int, husk__sync_log(sv[0], HUSK_LOG_WARN, "step %d failed", 3), 0));
 	cr_assert(eq(int, husk__sync_send(sv[0], HUSK_SYNC_START, 0, -1, NULL), 0));
-	cr_assert(eq(int, husk__sync_expect(sv[1], HUSK_SYNC_START, 1000, "gofer", &m, NULL, &err),
+	cr_assert(eq(int,
+		     husk__sync_expect(sv[1],
+				       &(struct husk_sync_wait){HUSK_SYNC_START, 1000, "gofer"}, &m,
+				       NULL, &err),
 		     0));
 	cr_assert(eq(str, logged, "1 gofer: step 3 failed"));
 }
@@ -127,7 +135,8 @@ Test(sync, eof_before_message_is_an_error)
 	struct husk_err err = {0};
 
 	sv[0] = husk_safe_close(sv[0]);
-	cr_assert(husk__sync_expect(sv[1], HUSK_SYNC_READY, 1000, "init", NULL, NULL, &err) < 0);
+	cr_assert(husk__sync_expect(sv[1], &(struct husk_sync_wait){HUSK_SYNC_READY, 1000, "init"},
+				    NULL, NULL, &err) < 0);
 	cr_assert(eq(str, err.msg, "init: exited without reporting"));
 }
 
@@ -137,8 +146,11 @@ Test(sync, eof_is_success_when_waiting_for_exec)
 
 	cr_assert(eq(int, husk__sync_log(sv[0], HUSK_LOG_DEBUG, "exec"), 0));
 	sv[0] = husk_safe_close(sv[0]);
-	cr_assert(eq(int, husk__sync_expect(sv[1], HUSK_SYNC_NONE, 1000, "exec", NULL, NULL, &err),
-		     0));
+	cr_assert(
+		eq(int,
+		   husk__sync_expect(sv[1], &(struct husk_sync_wait){HUSK_SYNC_NONE, 1000, "exec"},
+				     NULL, NULL, &err),
+		   0));
 }
 
 Test(sync, unexpected_type_is_protocol_error)
@@ -146,8 +158,11 @@ Test(sync, unexpected_type_is_protocol_error)
 	struct husk_err err = {0};
 
 	cr_assert(eq(int, husk__sync_send(sv[0], HUSK_SYNC_START, 0, -1, NULL), 0));
-	cr_assert(eq(int, husk__sync_expect(sv[1], HUSK_SYNC_READY, 1000, "init", NULL, NULL, &err),
-		     -EPROTO));
+	cr_assert(
+		eq(int,
+		   husk__sync_expect(sv[1], &(struct husk_sync_wait){HUSK_SYNC_READY, 1000, "init"},
+				     NULL, NULL, &err),
+		   -EPROTO));
 	cr_assert(strstr(err.msg, "got 'start' while waiting for 'ready'") != NULL, "%s", err.msg);
 }
 
@@ -155,7 +170,9 @@ Test(sync, timeout_is_reported)
 {
 	struct husk_err err = {0};
 
-	cr_assert(eq(int, husk__sync_expect(sv[1], HUSK_SYNC_READY, 50, "init", NULL, NULL, &err),
+	cr_assert(eq(int,
+		     husk__sync_expect(sv[1], &(struct husk_sync_wait){HUSK_SYNC_READY, 50, "init"},
+				       NULL, NULL, &err),
 		     -ETIMEDOUT));
 	cr_assert(strstr(err.msg, "no 'ready' message") != NULL, "%s", err.msg);
 }

@@ -43,8 +43,9 @@ static int exec_main(const struct husk_exec_ctx *ctx)
 	(void)close(PIDFD_FD);
 	/* The stage reports our pid on this socket too: nothing from us until the parent has
 	 * it (START), so the messages cannot cross. */
-	if (husk__sync_expect(sock, HUSK_SYNC_START, HUSK_CHILD_TIMEOUT_MS, "exec", NULL, NULL,
-			      NULL) < 0)
+	if (husk__sync_expect(
+		    sock, &(struct husk_sync_wait){HUSK_SYNC_START, HUSK_CHILD_TIMEOUT_MS, "exec"},
+		    NULL, NULL, NULL) < 0)
 		return 127;
 	/* The container's session keyring, which the init made (runc's setns init). */
 	if (ctx->keyring && husk__keyring_join(sock, ctx->keyring, false, false) < 0)
@@ -121,8 +122,9 @@ static int ns_mask(pid_t pid, int *ret, struct husk_err *err)
 static int collect(struct husk_child *stage, int sock, struct husk_child *ret, struct husk_err *err)
 {
 	struct husk_sync_msg msg;
-	int r = husk__sync_expect(sock, HUSK_SYNC_PID, HUSK_CHILD_TIMEOUT_MS, "exec", &msg, NULL,
-				  err);
+	int r = husk__sync_expect(
+		sock, &(struct husk_sync_wait){HUSK_SYNC_PID, HUSK_CHILD_TIMEOUT_MS, "exec"}, &msg,
+		NULL, err);
 
 	if (r < 0) {
 		(void)husk_child_kill_and_reap(stage);
@@ -173,15 +175,18 @@ static int await_started(int mine, bool tty, int *ret_console, struct husk_err *
 	int r;
 
 	if (tty) {
-		r = husk__sync_expect(mine, HUSK_SYNC_CONSOLE_FD, HUSK_CHILD_TIMEOUT_MS, "exec",
+		r = husk__sync_expect(mine,
+				      &(struct husk_sync_wait){HUSK_SYNC_CONSOLE_FD,
+							       HUSK_CHILD_TIMEOUT_MS, "exec"},
 				      NULL, ret_console, err);
 		if (r < 0)
 			return r;
 		if (*ret_console < 0)
 			return husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO, "exec: no pty master");
 	}
-	return husk__sync_expect(mine, HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS, "exec", NULL, NULL,
-				 err);
+	return husk__sync_expect(
+		mine, &(struct husk_sync_wait){HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS, "exec"}, NULL,
+		NULL, err);
 }
 
 int husk__exec_spawn(const struct husk_exec_ctx *ctx, struct husk_child *ret_child,

@@ -986,8 +986,10 @@ int husk__gofer_start(const struct husk_gofer_plan *plan, struct husk_child *ret
 int husk__gofer_finish(struct husk_child *gofer, int sock, int *ret_tree, struct husk_err *err)
 {
 	_cleanup_close_ int tree = -1;
-	int r = husk__sync_expect(sock, HUSK_SYNC_GOFER_READY, HUSK_CHILD_TIMEOUT_MS, "gofer", NULL,
-				  &tree, err);
+	int r = husk__sync_expect(
+		sock,
+		&(struct husk_sync_wait){HUSK_SYNC_GOFER_READY, HUSK_CHILD_TIMEOUT_MS, "gofer"},
+		NULL, &tree, err);
 
 	if (r >= 0 && tree < 0)
 		r = husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO, "gofer: no tree fd");

@@ -321,8 +321,10 @@ static int attach_tree(int sock, const struct husk_init_plan *p, pid_t *ret_pid)
 	_cleanup_close_ int tree = -1;
 	struct husk_sync_msg msg;
 
-	if (husk__sync_expect(sock, HUSK_SYNC_TREE_FD, HUSK_CHILD_TIMEOUT_MS, "init", &msg, &tree,
-			      NULL) < 0 ||
+	if (husk__sync_expect(
+		    sock,
+		    &(struct husk_sync_wait){HUSK_SYNC_TREE_FD, HUSK_CHILD_TIMEOUT_MS, "init"},
+		    &msg, &tree, NULL) < 0 ||
 	    tree < 0)
 		return husk__sync_error(sock, EPROTO, "waiting for the rootfs tree");
 	*ret_pid = msg.value;
@@ -359,6 +361,18 @@ static int join_cgroup(int sock, const struct husk_init_ctx *ctx)
 	return 0;
 }
 
+/* The runtime's hooks come first (prestart, createRuntime), then ours; without any, no
+ * round trip to wait for. */
+static int runtime_hooks_done(int sock, const struct husk_init_ctx *ctx)
+{
+	if (!husk__init_runtime_hooks(ctx->spec))
+		return 0;
+	if (husk__sync_send(sock, HUSK_SYNC_HOOKS, 0, -1, NULL) < 0)
+		return -1;
+	return husk__sync_expect(sock, &(struct husk_sync_wait){HUSK_SYNC_HOOKS, -1, "init"}, NULL,
+				 NULL, NULL);
+}
+
 static int init_main(void *arg)
 {
 	const struct husk_init_ctx *ctx = arg;
@@ -381,11 +395,7 @@ static int init_main(void *arg)
 		return husk__sync_error(sock, errno, "open root '%s'", p->root), 127;
 	if (husk__mounts_unbindable(sock, rootfd, p) < 0 || init_mounts(sock, rootfd, p) < 0)
 		return 127;
-	/* The runtime's hooks come first (prestart, createRuntime), then ours; without any, no
-	 * round trip to wait for. */
-	if (husk__init_runtime_hooks(ctx->spec) &&
-	    (husk__sync_send(sock, HUSK_SYNC_HOOKS, 0, -1, NULL) < 0 ||
-	     husk__sync_expect(sock, HUSK_SYNC_HOOKS, -1, "init", NULL, NULL, NULL) < 0))
+	if (runtime_hooks_done(sock, ctx) < 0)
 		return 127;
 	if (child_hooks(sock, ctx, HUSK_HOOK_CREATE_CONTAINER, "creating", pid) < 0 ||
 	    do_pivot(sock, p->root, ctx->no_pivot) < 0)
@@ -409,7 +419,8 @@ static int init_main(void *arg)
 	if (husk__sync_send(sock, HUSK_SYNC_READY, 0, -1, NULL) < 0)
 		return 127;
 	/* Created: wait for start as long as it takes; EOF means the runtime gave up. */
-	if (husk__sync_expect(sock, HUSK_SYNC_START, -1, "init", NULL, NULL, NULL) < 0)
+	if (husk__sync_expect(sock, &(struct husk_sync_wait){HUSK_SYNC_START, -1, "init"}, NULL,
+			      NULL, NULL) < 0)
 		return 127;
 	/* As runc: after the user and capabilities are set, before the exec. */
 	if (child_hooks(sock, ctx, HUSK_HOOK_START_CONTAINER, "created", pid) < 0)
@@ -487,8 +498,9 @@ static int spawn_staged(const struct husk_spawn_opts *o, const struct husk_init_
 
 	if (r < 0)
 		return r;
-	r = husk__sync_expect(sock, HUSK_SYNC_PID, HUSK_CHILD_TIMEOUT_MS, "init stage", &msg, NULL,
-			      err);
+	r = husk__sync_expect(
+		sock, &(struct husk_sync_wait){HUSK_SYNC_PID, HUSK_CHILD_TIMEOUT_MS, "init stage"},
+		&msg, NULL, err);
 	if (r < 0) {
 		(void)husk_child_kill_and_reap(&stage);
 		return r;
@@ -575,13 +587,17 @@ int husk__init_handoff(int sock, const struct husk_handoff *h, int *ret_console,
 	/* An init that failed before it took the tree (joining its cgroup, say) has left its
 	 * error on the socket: that, rather than the broken pipe, is the reason. */
 	if (r < 0) {
-		int e = husk__sync_expect(sock, HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS, "init", NULL,
-					  NULL, err);
+		int e = husk__sync_expect(
+			sock,
+			&(struct husk_sync_wait){HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS, "init"},
+			NULL, NULL, err);
 		return e < 0 ? e : husk_err_errno(err, -r, "init: send the rootfs tree");
 	}
 	if (h->runtime_hooks) {
-		r = husk__sync_expect(sock, HUSK_SYNC_HOOKS, HUSK_CHILD_TIMEOUT_MS, "init", NULL,
-				      NULL, err);
+		r = husk__sync_expect(
+			sock,
+			&(struct husk_sync_wait){HUSK_SYNC_HOOKS, HUSK_CHILD_TIMEOUT_MS, "init"},
+			NULL, NULL, err);
 		if (r < 0)
 			return r;
 		r = h->runtime_hooks(h->arg, err);
@@ -592,14 +608,18 @@ int husk__init_handoff(int sock, const struct husk_handoff *h, int *ret_console,
 			return husk_err_errno(err, -r, "init: send hooks done");
 	}
 	if (h->terminal) {
-		r = husk__sync_expect(sock, HUSK_SYNC_CONSOLE_FD, HUSK_CHILD_TIMEOUT_MS, "init",
+		r = husk__sync_expect(sock,
+				      &(struct husk_sync_wait){HUSK_SYNC_CONSOLE_FD,
+							       HUSK_CHILD_TIMEOUT_MS, "init"},
 				      NULL, &console, err);
 		if (r < 0)
 			return r;
 		if (console < 0)
 			return husk_err_set(err, HUSK_ERR_INTERNAL, EPROTO, "init: no pty master");
 	}
-	r = husk__sync_expect(sock, HUSK_SYNC_READY, HUSK_CHILD_TIMEOUT_MS + h->extra_ms, "init",
+	r = husk__sync_expect(sock,
+			      &(struct husk_sync_wait){HUSK_SYNC_READY,
+						       HUSK_CHILD_TIMEOUT_MS + h->extra_ms, "init"},
 			      NULL, NULL, err);
 	if (r < 0)
 		return r;
@@ -613,6 +633,8 @@ int husk__init_release(int sock, int extra_ms, struct husk_err *err)
 
 	if (r < 0)
 		return husk_err_errno(err, -r, "init: send start");
-	return husk__sync_expect(sock, HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS + extra_ms, "start",
-				 NULL, NULL, err);
+	return husk__sync_expect(
+		sock,
+		&(struct husk_sync_wait){HUSK_SYNC_NONE, HUSK_CHILD_TIMEOUT_MS + extra_ms, "start"},
+		NULL, NULL, err);
 }

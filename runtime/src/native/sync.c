@@ -295,9 +295,12 @@ static int judge(const struct husk_sync_msg *m, enum husk_sync_type want, const 
 	return 0;
 }
 
-int husk__sync_expect(int sock, enum husk_sync_type want, int timeout_ms, const char *what,
-		      struct husk_sync_msg *ret, int *ret_fd, struct husk_err *err)
+int husk__sync_expect(int sock, const struct husk_sync_wait *w, struct husk_sync_msg *ret,
+		      int *ret_fd, struct husk_err *err)
 {
+	enum husk_sync_type want = w->want;
+	int timeout_ms = w->timeout_ms;
+	const char *what = w->what;
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 
 	for (;;) {

@@ -70,14 +70,21 @@ int husk__sync_log(int sock, int level, const char *fmt, ...) __attribute__((for
  */
 int husk__sync_recv(int sock, int timeout_ms, struct husk_sync_msg *ret, int *ret_fd);
 
+/* What husk__sync_expect() waits for, how long, and the name its errors carry. */
+struct husk_sync_wait {
+	enum husk_sync_type want;
+	int timeout_ms; /* -1: forever */
+	const char *what;
+};
+
 /*
- * Parent side: wait for a message of type want. SYNC_LOG messages on the way are passed to
- * husk_log. SYNC_ERROR becomes a husk_err with the child's errno and text, prefixed by
- * what ("<what>: <child's message>"); EOF before the message is "<what>: exited without
- * reporting"; another type is a protocol error. want HUSK_SYNC_NONE waits for EOF
- * instead (the sync fd is O_CLOEXEC: EOF is a successful execve) and a message other than
+ * Parent side: wait (at most w->timeout_ms) for a message of type w->want; w->what prefixes errors.
+ * SYNC_LOG messages on the way are passed to husk_log. SYNC_ERROR becomes a husk_err with the
+ * child's errno and text, prefixed by what ("<what>: <child's message>"); EOF before the message is
+ * "<what>: exited without reporting"; another type is a protocol error. want HUSK_SYNC_NONE waits
+ * for EOF instead (the sync fd is O_CLOEXEC: EOF is a successful execve) and a message other than
  * a log line or an error is then a protocol error. On success returns 0, *ret (may be NULL) holds
  * the message and *ret_fd (may be NULL) its fd.
  */
-int husk__sync_expect(int sock, enum husk_sync_type want, int timeout_ms, const char *what,
-		      struct husk_sync_msg *ret, int *ret_fd, struct husk_err *err);
+int husk__sync_expect(int sock, const struct husk_sync_wait *w, struct husk_sync_msg *ret,
+		      int *ret_fd, struct husk_err *err);
