@@ -88,6 +88,9 @@ struct walk {
 	int fds[WALK_DEPTH_MAX]; /* fds[0] the root, fds[depth] the current directory */
 	int depth;
 	int links;
+	char *path;  /* what is left to walk; a link's target is spliced into it */
+	size_t size; /* path's buffer */
+	bool file;   /* the last component is created as a file, not a directory */
 };
 
 static void walk_pop_to(struct walk *w, int depth)
@@ -96,47 +99,36 @@ static void walk_pop_to(struct walk *w, int depth)
 		(void)husk_safe_close(w->fds[w->depth--]);
 }
 
-/* One component: ".." pops (never above the root), a directory is pushed, a link is spliced
- * into path (an absolute one restarts from the root); the last component's fd is returned
- * through ret (>= 0) instead of pushed. */
-static int walk_step(struct walk *w, char *path, size_t size, char *name, const char *rest,
-		     bool last, bool file, int *ret)
+/* A copy of the current directory's fd through ret. */
+static int walk_dup_top(const struct walk *w, int *ret)
 {
-	if (strcmp(name, ".") == 0)
-		return last ? (*ret = fcntl(w->fds[w->depth], F_DUPFD_CLOEXEC, 3)) < 0 ? -errno : 0
-			    : 0;
-	if (strcmp(name, "..") == 0) {
-		walk_pop_to(w, w->depth ? w->depth - 1 : 0);
-		return last ? (*ret = fcntl(w->fds[w->depth], F_DUPFD_CLOEXEC, 3)) < 0 ? -errno : 0
-			    : 0;
-	}
-	int fd = open_or_create(w->fds[w->depth], name, last && file);
-	struct stat st;
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		(void)husk_safe_close(fd);
+	*ret = fcntl(w->fds[w->depth], F_DUPFD_CLOEXEC, 3);
+	return *ret < 0 ? -errno : 0;
+}
+
+/* The link fd (closed here) read and spliced into w->path before rest: -EAGAIN to restart
+ * the walk on the new path (from the root for an absolute target). */
+static int walk_link(struct walk *w, int fd, const char *rest)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+
+	(void)husk_safe_close(fd);
+	if (n < 0)
 		return -errno;
-	}
-	if (S_ISLNK(st.st_mode)) {
-		char target[PATH_MAX];
-		ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
-		(void)husk_safe_close(fd);
-		if (n < 0)
-			return -errno;
-		target[n] = '\0';
-		if (++w->links > LINKS_MAX)
-			return -ELOOP;
-		if (target[0] == '/')
-			walk_pop_to(w, 0);
-		int r = splice_link(path, size, target, rest);
-		return r < 0 ? r : -EAGAIN;
-	}
-	if (last) {
-		*ret = fd;
-		return 0;
-	}
-	if (!S_ISDIR(st.st_mode)) {
+	target[n] = '\0';
+	if (++w->links > LINKS_MAX)
+		return -ELOOP;
+	if (target[0] == '/')
+		walk_pop_to(w, 0);
+	int r = splice_link(w->path, w->size, target, rest);
+	return r < 0 ? r : -EAGAIN;
+}
+
+/* Push the directory fd (taken) as the current one. */
+static int walk_push(struct walk *w, int fd, const struct stat *st)
+{
+	if (!S_ISDIR(st->st_mode)) {
 		(void)husk_safe_close(fd);
 		return -ENOTDIR;
 	}
@@ -148,6 +140,34 @@ static int walk_step(struct walk *w, char *path, size_t size, char *name, const 
 	return 0;
 }
 
+/* One component: ".." pops (never above the root), a directory is pushed, a link is spliced
+ * into path (an absolute one restarts from the root); the last component's fd is returned
+ * through ret (>= 0) instead of pushed. */
+static int walk_step(struct walk *w, char *name, const char *rest, bool last, int *ret)
+{
+	if (strcmp(name, ".") == 0)
+		return last ? walk_dup_top(w, ret) : 0;
+	if (strcmp(name, "..") == 0) {
+		walk_pop_to(w, w->depth ? w->depth - 1 : 0);
+		return last ? walk_dup_top(w, ret) : 0;
+	}
+	int fd = open_or_create(w->fds[w->depth], name, last && w->file);
+	struct stat st;
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		(void)husk_safe_close(fd);
+		return -errno;
+	}
+	if (S_ISLNK(st.st_mode))
+		return walk_link(w, fd, rest);
+	if (last) {
+		*ret = fd;
+		return 0;
+	}
+	return walk_push(w, fd, &st);
+}
+
 /*
  * Walk path from the root one component at a time, each opened relative to the directory
  * the walk holds (never by a path from the root again), creating what is missing and
@@ -156,7 +176,7 @@ static int walk_step(struct walk *w, char *path, size_t size, char *name, const 
  */
 static int create_walk(int rootfd, char *path, size_t size, bool file)
 {
-	struct walk w = {.depth = 0};
+	struct walk w = {.depth = 0, .path = path, .size = size, .file = file};
 	int ret = -1;
 	int r = 0;
 
@@ -179,7 +199,7 @@ static int create_walk(int rootfd, char *path, size_t size, bool file)
 		const char *after = rest;
 		while (*after == '/')
 			after++;
-		r = walk_step(&w, path, size, p, after, !*after, file, &ret);
+		r = walk_step(&w, p, after, !*after, &ret);
 		if (r == -EAGAIN) {
 			/* path now holds the link's target and the rest: walk it from here. */
 			r = 0;
@@ -473,6 +493,28 @@ static int fs_lowerdirs(int fs, const char *v, size_t len)
 	return 0;
 }
 
+/* One data option d[0..len) ("key=value" or a flag; overlay's lowerdir= layer by layer). */
+static int fs_option(int fs, const char *fstype, const char *d, size_t len)
+{
+	char opt[PATH_MAX];
+	int r = 0;
+
+	if (strcmp(fstype, "overlay") == 0 && strncmp(d, "lowerdir=", 9) == 0)
+		return fs_lowerdirs(fs, d + 9, len - 9);
+	if (len >= sizeof(opt))
+		return -ENAMETOOLONG;
+	memcpy(opt, d, len);
+	opt[len] = '\0';
+	char *eq = strchr(opt, '=');
+	if (eq) {
+		*eq = '\0';
+		r = fsconfig(fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+	} else if (len) {
+		r = fsconfig(fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+	}
+	return r < 0 ? -errno : 0;
+}
+
 static int fs_configure(int fs, const char *fstype, const char *source, unsigned long flags,
 			const char *data)
 {
@@ -481,8 +523,6 @@ static int fs_configure(int fs, const char *fstype, const char *source, unsigned
 		const char *key;
 	} sb[] = {{MS_RDONLY, "ro"},	     {MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"},
 		  {MS_LAZYTIME, "lazytime"}, {MS_MANDLOCK, "mand"},    {MS_I_VERSION, "iversion"}};
-	char opt[PATH_MAX];
-
 	if (source && *source && fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
 		return -errno;
 	for (size_t i = 0; i < ARRAY_SIZE(sb); i++)
@@ -490,28 +530,9 @@ static int fs_configure(int fs, const char *fstype, const char *source, unsigned
 			return -errno;
 	for (const char *d = data; d && *d;) {
 		const char *end = strchrnul(d, ',');
-		size_t len = (size_t)(end - d);
-		int r = 0;
-		if (strcmp(fstype, "overlay") == 0 && strncmp(d, "lowerdir=", 9) == 0) {
-			r = fs_lowerdirs(fs, d + 9, len - 9);
-			if (r < 0)
-				return r;
-			d = *end ? end + 1 : end;
-			continue;
-		}
-		if (len >= sizeof(opt))
-			return -ENAMETOOLONG;
-		memcpy(opt, d, len);
-		opt[len] = '\0';
-		char *eq = strchr(opt, '=');
-		if (eq) {
-			*eq = '\0';
-			r = fsconfig(fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
-		} else if (len) {
-			r = fsconfig(fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
-		}
+		int r = fs_option(fs, fstype, d, (size_t)(end - d));
 		if (r < 0)
-			return -errno;
+			return r;
 		d = *end ? end + 1 : end;
 	}
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -555,7 +576,7 @@ int husk__fs_mount_detached(const char *fstype, const char *source, unsigned lon
 
 /* ---- child side ---------------------------------------------------------------------- */
 
-/* Links and nesting a tmpcopyup follows at most (bounds the recursion). */
+/* Directories deep a tmpcopyup copies at most (each holds two fds and a stack frame). */
 #define COPY_DEPTH_MAX 64
 
 static int copy_file(int src, int dst, const char *name, mode_t mode)
@@ -587,10 +608,101 @@ static int copy_file(int src, int dst, const char *name, mode_t mode)
 	}
 }
 
-static int copy_tree(int src, int dst, int depth);
+/* A directory being copied: its source entries, its copy, and what the copy gets once full. */
+struct copy_dir {
+	DIR *d;			 /* the source directory's entries (owns its fd) */
+	int dst;		 /* the copy (owned) */
+	char name[NAME_MAX + 1]; /* its name in the parent's copy ("" for the top) */
+	struct stat st;		 /* its source's owner and mode */
+};
 
-static int copy_entry(int src, int dst, const char *name, int depth)
+/* The directories from the top of a tmpcopyup down to the one being read. */
+struct copy_stack {
+	struct copy_dir v[COPY_DEPTH_MAX + 1];
+	int n;
+};
+
+/* The owner and mode of st onto dst's entry name (a link keeps its mode). */
+static int copy_attrs(int dst, const char *name, const struct stat *st)
 {
+	if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Push the directory src (copied into dst; both fds taken) to be read next. */
+static int copy_push(struct copy_stack *s, int src, int dst, const char *name,
+		     const struct stat *st)
+{
+	size_t len = strlen(name);
+
+	if (s->n >= (int)ARRAY_SIZE(s->v) || len >= sizeof(s->v[0].name)) {
+		(void)husk_safe_close(src);
+		(void)husk_safe_close(dst);
+		return -ELOOP;
+	}
+	DIR *d = fdopendir(src);
+	if (!d) {
+		int r = -errno;
+		(void)husk_safe_close(src);
+		(void)husk_safe_close(dst);
+		return r;
+	}
+	struct copy_dir *f = &s->v[s->n++];
+	f->d = d;
+	f->dst = dst;
+	memcpy(f->name, name, len + 1);
+	f->st = st ? *st : (struct stat){0};
+	return 0;
+}
+
+/* Close the directory read last. */
+static struct copy_dir *copy_close_top(struct copy_stack *s)
+{
+	struct copy_dir *f = &s->v[--s->n];
+
+	(void)closedir(f->d);
+	(void)husk_safe_close(f->dst);
+	return f;
+}
+
+/* Done with the directory read last: a nested one then gets its owner and mode, now that it
+ * is full (a read-only one could not have been filled). */
+static int copy_pop(struct copy_stack *s)
+{
+	const struct copy_dir *f = copy_close_top(s);
+
+	if (s->n == 0)
+		return 0;
+	return copy_attrs(s->v[s->n - 1].dst, f->name, &f->st);
+}
+
+/* A nested directory: created (owner-only until full) and pushed to be read next. */
+static int copy_subdir(struct copy_stack *s, int src, int dst, const char *name,
+		       const struct stat *st)
+{
+	if (mkdirat(dst, name, 0700) < 0)
+		return -errno;
+	int sfd = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	int dfd = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		int r = -errno;
+		(void)husk_safe_close(sfd);
+		return r;
+	}
+	return copy_push(s, sfd, dfd, name, st);
+}
+
+/* The entry name of the directory being read: a directory is pushed, anything else copied
+ * with its owner and mode. */
+static int copy_entry(struct copy_stack *s, const char *name)
+{
+	const struct copy_dir *top = &s->v[s->n - 1];
+	int src = dirfd(top->d);
 	struct stat st;
 	char target[PATH_MAX];
 	int r = 0;
@@ -598,67 +710,52 @@ static int copy_entry(int src, int dst, const char *name, int depth)
 	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	switch (st.st_mode & S_IFMT) {
-	case S_IFDIR: {
-		if (mkdirat(dst, name, 0700) < 0)
-			return -errno;
-		_cleanup_close_ int s =
-			openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		_cleanup_close_ int d =
-			openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (s < 0 || d < 0)
-			return -errno;
-		r = copy_tree(s, d, depth + 1);
-		break;
-	}
+	case S_IFDIR:
+		return copy_subdir(s, src, top->dst, name, &st);
 	case S_IFREG:
-		r = copy_file(src, dst, name, st.st_mode);
+		r = copy_file(src, top->dst, name, st.st_mode);
 		break;
 	case S_IFLNK: {
 		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
 		if (n < 0)
 			return -errno;
 		target[n] = '\0';
-		if (symlinkat(target, dst, name) < 0)
+		if (symlinkat(target, top->dst, name) < 0)
 			return -errno;
 		break;
 	}
 	default:
-		if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0)
+		if (mknodat(top->dst, name, st.st_mode, st.st_rdev) < 0)
 			return -errno;
 	}
-	if (r < 0)
-		return r;
-	if (fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (!S_ISLNK(st.st_mode) && fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
-		return -errno;
-	return 0;
+	return r < 0 ? r : copy_attrs(top->dst, name, &st);
 }
 
 /* Copy what directory src holds into directory dst (runc's tmpcopyup): files, directories,
- * links and nodes with their modes and owners. */
-static int copy_tree(int src, int dst, int depth)
+ * links and nodes with their modes and owners, COPY_DEPTH_MAX directories deep at most. */
+static int copy_tree(int src, int dst)
 {
-	if (depth > COPY_DEPTH_MAX)
-		return -ELOOP;
-	int dfd = fcntl(src, F_DUPFD_CLOEXEC, 3);
-	if (dfd < 0)
+	struct copy_stack s = {.n = 0};
+	int sfd = fcntl(src, F_DUPFD_CLOEXEC, 3);
+	if (sfd < 0)
 		return -errno;
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		(void)husk_safe_close(dfd);
-		return -errno;
+	int dfd = fcntl(dst, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0) {
+		int r = -errno;
+		(void)husk_safe_close(sfd);
+		return r;
 	}
-	int r = 0;
-	struct dirent *de;
-	while (r >= 0 && (errno = 0, de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		r = copy_entry(src, dst, de->d_name, depth);
+	int r = copy_push(&s, sfd, dfd, "", NULL);
+	while (r >= 0 && s.n > 0) {
+		errno = 0;
+		struct dirent *de = readdir(s.v[s.n - 1].d);
+		if (!de)
+			r = errno ? -errno : copy_pop(&s);
+		else if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			r = copy_entry(&s, de->d_name);
 	}
-	if (r >= 0 && errno != 0)
-		r = -errno;
-	(void)closedir(d);
+	while (s.n > 0)
+		(void)copy_close_top(&s);
 	return r;
 }
 
@@ -672,7 +769,7 @@ static int copy_up(int target, int mnt)
 
 	if (src < 0 || dst < 0 || fstat(src, &st) < 0)
 		return -errno;
-	int r = copy_tree(src, dst, 0);
+	int r = copy_tree(src, dst);
 	if (r < 0)
 		return r;
 	if (fchown(dst, st.st_uid, st.st_gid) < 0 || fchmod(dst, st.st_mode & 07777) < 0)
@@ -707,22 +804,11 @@ int husk__mount_new(int sock, int target, const struct husk_plan_mount *m)
 	return 0;
 }
 
-/*
- * An overlay whose lowerdir list is too long for fsconfig on a kernel without "lowerdir+":
- * mount(2) from the layers' common parent with the list made relative to it, as containerd
- * does, if that fits in the page mount(2) copies.
- */
-static int mount_overlay_compact(const struct husk_plan_mount *m, const char *target)
+/* The longest common prefix of the ':'-separated layers ld[0..ld_end) that ends with '/'. */
+static size_t layers_prefix(const char *ld, const char *ld_end)
 {
-	const char *ld = strstr(m->data, "lowerdir=");
-	long page = sysconf(_SC_PAGESIZE);
-
-	if (!ld || (ld != m->data && ld[-1] != ','))
-		return -E2BIG;
-	ld += 9;
-	const char *ld_end = strchrnul(ld, ',');
-	/* The longest common prefix of the layers that ends with '/'. */
 	size_t prefix = 0;
+
 	for (const char *l = ld; l < ld_end;) {
 		const char *e = memchr(l, ':', (size_t)(ld_end - l));
 		size_t n = e ? (size_t)(e - l) : (size_t)(ld_end - l);
@@ -736,33 +822,70 @@ static int mount_overlay_compact(const struct husk_plan_mount *m, const char *ta
 	}
 	while (prefix && ld[prefix - 1] != '/')
 		prefix--;
-	if (prefix < 2)
-		return -E2BIG;
-	_cleanup_free_ char *data = malloc(strlen(m->data) + 1);
-	char dir[PATH_MAX];
-	if (!data || prefix >= sizeof(dir))
-		return -ENOMEM;
-	size_t o = (size_t)(ld - m->data);
-	memcpy(data, m->data, o);
+	return prefix;
+}
+
+/* data with each layer of its lowerdir list ld[0..ld_end) less the prefix; NULL: ENOMEM. */
+static char *layers_relative(const char *data, const char *ld, const char *ld_end, size_t prefix)
+{
+	char *out = malloc(strlen(data) + 1);
+	size_t o = (size_t)(ld - data);
+
+	if (!out)
+		return NULL;
+	memcpy(out, data, o);
 	for (const char *l = ld; l < ld_end;) {
 		const char *e = memchr(l, ':', (size_t)(ld_end - l));
 		size_t n = e ? (size_t)(e - l) : (size_t)(ld_end - l);
-		memcpy(data + o, l + prefix, n - prefix);
+		memcpy(out + o, l + prefix, n - prefix);
 		o += n - prefix;
 		if (e)
-			data[o++] = ':';
+			out[o++] = ':';
 		l += n + 1;
 	}
-	memcpy(data + o, ld_end, strlen(ld_end) + 1);
-	if ((long)strlen(data) >= page)
-		return -E2BIG;
-	memcpy(dir, ld, prefix);
-	dir[prefix] = '\0';
+	memcpy(out + o, ld_end, strlen(ld_end) + 1);
+	return out;
+}
+
+/* mount(2) with data relative to dir, which is the cwd meanwhile. */
+static int mount_from_dir(const struct husk_plan_mount *m, const char *target, const char *dir,
+			  const char *data)
+{
 	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || chdir(dir) < 0)
 		return -errno;
 	int r = mount(m->source, target, m->fstype, m->flags, data) < 0 ? -errno : 0;
 	(void)fchdir(cwd);
+	return r;
+}
+
+/*
+ * An overlay whose lowerdir list is too long for fsconfig on a kernel without "lowerdir+":
+ * mount(2) from the layers' common parent with the list made relative to it, as containerd
+ * does, if that fits in the page mount(2) copies.
+ */
+static int mount_overlay_compact(const struct husk_plan_mount *m, const char *target)
+{
+	const char *ld = strstr(m->data, "lowerdir=");
+	long page = sysconf(_SC_PAGESIZE);
+	char dir[PATH_MAX];
+
+	if (!ld || (ld != m->data && ld[-1] != ','))
+		return -E2BIG;
+	ld += 9;
+	const char *ld_end = strchrnul(ld, ',');
+	size_t prefix = layers_prefix(ld, ld_end);
+	if (prefix < 2)
+		return -E2BIG;
+	if (prefix >= sizeof(dir))
+		return -ENOMEM;
+	memcpy(dir, ld, prefix);
+	dir[prefix] = '\0';
+	char *data = layers_relative(m->data, ld, ld_end, prefix);
+	if (!data)
+		return -ENOMEM;
+	int r = (long)strlen(data) >= page ? -E2BIG : mount_from_dir(m, target, dir, data);
+	free(data);
 	return r;
 }
 
@@ -779,46 +902,59 @@ int husk__mounts_unbindable(int sock, int rootfd, const struct husk_init_plan *p
 	return 0;
 }
 
+/* containerd's rootfs[i], a bind, onto the root. */
+static int mount_rootfs_bind(int sock, const struct husk_gofer_plan *p, size_t i)
+{
+	const struct husk_plan_mount *m = &p->rootfs[i];
+	unsigned long flags = m->flags | MS_BIND | (m->recursive ? MS_REC : 0);
+
+	if (mount(m->source, p->root, NULL, flags, NULL) < 0)
+		return husk__sync_error(sock, errno, "mount rootfs[%zu] '%s' (bind)", i,
+					m->source ? m->source : "");
+	if ((m->flags & MS_RDONLY) &&
+	    mount(NULL, p->root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+		return husk__sync_error(sock, errno, "remount rootfs[%zu] read-only", i);
+	return 0;
+}
+
+/* containerd's rootfs[i], a new mount, onto the root: detached, so that an overlay of any
+ * depth goes through (lowerdir+). */
+static int mount_rootfs_fs(int sock, const struct husk_gofer_plan *p, size_t i)
+{
+	const struct husk_plan_mount *m = &p->rootfs[i];
+	char reason[256];
+	int mnt = husk__fs_mount_detached(m->fstype, m->source, m->flags, m->data, reason,
+					  sizeof(reason));
+	const char *why = reason[0] == 'e' && reason[1] == ' ' ? reason + 2 : reason;
+	int r = 0;
+
+	if (mnt == -E2BIG && strcmp(m->fstype, "overlay") == 0)
+		r = mount_overlay_compact(m, p->root);
+	else if (mnt < 0)
+		r = mnt;
+	else if (move_mount(mnt, "", AT_FDCWD, p->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = -errno;
+	if (mnt >= 0)
+		(void)husk_safe_close(mnt);
+	if (r < 0)
+		return husk__sync_error(sock, r, "mount rootfs[%zu] '%s' (%s)%s%s", i,
+					m->source ? m->source : "", m->fstype, *why ? ": " : "",
+					why);
+	return 0;
+}
+
 static int mount_rootfs(int sock, const struct husk_gofer_plan *p)
 {
-	char reason[256];
-
 	if (p->n_rootfs == 0) {
 		if (mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return husk__sync_error(sock, errno, "bind root '%s'", p->root);
 		return 0;
 	}
 	for (size_t i = 0; i < p->n_rootfs; i++) {
-		const struct husk_plan_mount *m = &p->rootfs[i];
-		if (m->bind) {
-			unsigned long flags = m->flags | MS_BIND | (m->recursive ? MS_REC : 0);
-			if (mount(m->source, p->root, NULL, flags, NULL) < 0)
-				return husk__sync_error(sock, errno,
-							"mount rootfs[%zu] '%s' (bind)", i,
-							m->source ? m->source : "");
-			if ((m->flags & MS_RDONLY) &&
-			    mount(NULL, p->root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
-				return husk__sync_error(sock, errno,
-							"remount rootfs[%zu] read-only", i);
-			continue;
-		}
-		/* Detached, so that an overlay of any depth goes through (lowerdir+). */
-		int mnt = husk__fs_mount_detached(m->fstype, m->source, m->flags, m->data, reason,
-						  sizeof(reason));
-		const char *why = reason[0] == 'e' && reason[1] == ' ' ? reason + 2 : reason;
-		int r = 0;
-		if (mnt == -E2BIG && strcmp(m->fstype, "overlay") == 0)
-			r = mount_overlay_compact(m, p->root);
-		else if (mnt < 0)
-			r = mnt;
-		else if (move_mount(mnt, "", AT_FDCWD, p->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			r = -errno;
-		if (mnt >= 0)
-			(void)husk_safe_close(mnt);
+		int r = p->rootfs[i].bind ? mount_rootfs_bind(sock, p, i)
+					  : mount_rootfs_fs(sock, p, i);
 		if (r < 0)
-			return husk__sync_error(sock, r, "mount rootfs[%zu] '%s' (%s)%s%s", i,
-						m->source ? m->source : "", m->fstype,
-						*why ? ": " : "", why);
+			return r;
 	}
 	return 0;
 }
@@ -897,19 +1033,16 @@ static int make_dev_links(int sock, int rootfd)
 	return 0;
 }
 
-static int gofer_mounts(int sock, const struct husk_gofer_plan *p)
+/* The root and the mounts on it; trees[] (n_mounts, all -1) receives the binds' prepared
+ * trees, which the caller closes. Returns the root's fd. */
+static int gofer_mount_all(int sock, const struct husk_gofer_plan *p, int *trees)
 {
-	_cleanup_free_ int *trees = calloc(p->n_mounts ? p->n_mounts : 1, sizeof(int));
 	int r = 0;
 
-	if (!trees)
-		return husk__sync_error(sock, ENOMEM, "gofer");
 	/* The container's view of the host's mounts (runc's prepareRoot): its binds are
 	 * cloned now, so they keep their sources' peer groups or masters. */
 	if (mount(NULL, "/", NULL, p->ns_propagation, NULL) < 0)
 		return husk__sync_error(sock, errno, "propagation of '/'");
-	for (size_t i = 0; i < p->n_mounts; i++)
-		trees[i] = -1;
 	for (size_t i = 0; r >= 0 && i < p->n_mounts; i++)
 		if (p->mounts[i].bind)
 			r = trees[i] = bind_prepare(sock, &p->mounts[i]);
@@ -923,15 +1056,28 @@ static int gofer_mounts(int sock, const struct husk_gofer_plan *p)
 		r = husk__sync_error(sock, errno, "open root '%s'", p->root);
 	for (size_t i = 0; r >= 0 && i < p->n_mounts; i++)
 		r = mount_one(sock, rootfd, &p->mounts[i], trees[i]);
-	for (size_t i = 0; i < p->n_mounts; i++)
-		if (trees[i] >= 0)
-			(void)husk_safe_close(trees[i]);
 	if (r < 0) {
 		if (rootfd >= 0)
 			(void)husk_safe_close(rootfd);
 		return r;
 	}
 	return rootfd;
+}
+
+static int gofer_mounts(int sock, const struct husk_gofer_plan *p)
+{
+	int *trees = calloc(p->n_mounts ? p->n_mounts : 1, sizeof(int));
+
+	if (!trees)
+		return husk__sync_error(sock, ENOMEM, "gofer");
+	for (size_t i = 0; i < p->n_mounts; i++)
+		trees[i] = -1;
+	int r = gofer_mount_all(sock, p, trees);
+	for (size_t i = 0; i < p->n_mounts; i++)
+		if (trees[i] >= 0)
+			(void)husk_safe_close(trees[i]);
+	free(trees);
+	return r;
 }
 
 static int gofer_main(void *arg)
