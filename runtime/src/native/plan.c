@@ -142,12 +142,20 @@ static bool needs_ordinary_dir(const char *fstype, const char *dest)
 	return fstype && (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0);
 }
 
-/* One spec mount (or, with what = "rootfs[i]", one of containerd's) into a plan entry; lx
- * gives the container's id mappings for an idmapped bind (NULL: none). */
-static int mount_build(const struct husk_mount *src, const struct husk_linux *lx,
-		       const char *bundle, const char *what, size_t idx, struct husk_plan_mount *m,
-		       struct husk_err *err)
+/* Where a list of mounts comes from and what its relative bind sources are relative to. */
+struct mount_list {
+	const char *what;	     /* "mounts" or "rootfs" (containerd's), for errors */
+	const struct husk_linux *lx; /* the container's id mappings for an idmapped bind, or NULL */
+	const char *bundle;	     /* relative bind sources are under it; NULL: left relative */
+};
+
+/* One mount, entry idx of the list l, into a plan entry. */
+static int mount_build(const struct husk_mount *src, const struct mount_list *l, size_t idx,
+		       struct husk_plan_mount *m, struct husk_err *err)
 {
+	const struct husk_linux *lx = l->lx;
+	const char *bundle = l->bundle;
+	const char *what = l->what;
 	struct husk_mount_opts o;
 	int r = husk__mount_opts_parse(src->options, src->n_options, &o, err);
 
@@ -302,6 +310,56 @@ static int propagation_parse(const char *s, unsigned long *ret, struct husk_err 
 
 /* ---- gofer -------------------------------------------------------------------------- */
 
+/* containerd's rootfs mounts, all onto the root, all by the gofer. */
+static int gofer_rootfs_build(const struct husk_mount *rootfs, size_t n_rootfs, const char *bundle,
+			      struct husk_gofer_plan *p, struct husk_err *err)
+{
+	const struct mount_list l = {.what = "rootfs", .bundle = bundle};
+
+	if (!n_rootfs)
+		return 0;
+	p->rootfs = calloc(n_rootfs, sizeof(*p->rootfs));
+	if (!p->rootfs)
+		return husk_err_errno(err, ENOMEM, "gofer plan");
+	for (size_t i = 0; i < n_rootfs; i++) {
+		int r = mount_build(&rootfs[i], &l, i, &p->rootfs[i], err);
+		if (r < 0)
+			return r;
+		p->rootfs[i].destination = p->root;
+		p->rootfs[i].where = HUSK_MOUNT_IN_GOFER;
+		p->rootfs[i].ordinary_dir = false;
+		p->n_rootfs = i + 1;
+	}
+	return 0;
+}
+
+/* The spec's mounts that the gofer makes (the rest are the init's). */
+static int gofer_mounts_build(const struct husk_spec *spec, const char *bundle,
+			      struct husk_gofer_plan *p, struct husk_err *err)
+{
+	const struct mount_list l = {.what = "mounts", .lx = spec->linux_, .bundle = bundle};
+
+	if (!spec->n_mounts)
+		return 0;
+	p->mounts = calloc(spec->n_mounts, sizeof(*p->mounts));
+	if (!p->mounts)
+		return husk_err_errno(err, ENOMEM, "gofer plan");
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct husk_plan_mount m;
+		if (!spec->mounts[i].destination || spec->mounts[i].destination[0] != '/')
+			return husk_err_set(err, HUSK_ERR_INVALID, 0,
+					    "mounts[%zu].destination: must be absolute", i);
+		int r = mount_build(&spec->mounts[i], &l, i, &m, err);
+		if (r < 0)
+			return r;
+		if (m.where == HUSK_MOUNT_IN_GOFER)
+			p->mounts[p->n_mounts++] = m;
+		else
+			plan_mount_done(&m);
+	}
+	return 0;
+}
+
 int husk__gofer_plan_build(const struct husk_spec *spec, const char *bundle,
 			   const struct husk_mount *rootfs, size_t n_rootfs,
 			   struct husk_gofer_plan *ret, struct husk_err *err)
@@ -317,50 +375,15 @@ int husk__gofer_plan_build(const struct husk_spec *spec, const char *bundle,
 		return r;
 	if (!p.ns_propagation)
 		p.ns_propagation = MS_REC | MS_SLAVE;
-	if (n_rootfs) {
-		p.rootfs = calloc(n_rootfs, sizeof(*p.rootfs));
-		if (!p.rootfs)
-			return husk_err_errno(err, ENOMEM, "gofer plan");
+	r = gofer_rootfs_build(rootfs, n_rootfs, bundle, &p, err);
+	r = r ?: gofer_mounts_build(spec, bundle, &p, err);
+	r = r ?: devices_build(spec->linux_, &p, err);
+	if (r < 0) {
+		husk__gofer_plan_done(&p);
+		return r;
 	}
-	for (size_t i = 0; i < n_rootfs; i++) {
-		r = mount_build(&rootfs[i], NULL, bundle, "rootfs", i, &p.rootfs[i], err);
-		if (r < 0)
-			goto fail;
-		p.rootfs[i].destination = p.root;
-		p.rootfs[i].where = HUSK_MOUNT_IN_GOFER;
-		p.rootfs[i].ordinary_dir = false;
-		p.n_rootfs = i + 1;
-	}
-	if (spec->n_mounts) {
-		p.mounts = calloc(spec->n_mounts, sizeof(*p.mounts));
-		if (!p.mounts) {
-			r = husk_err_errno(err, ENOMEM, "gofer plan");
-			goto fail;
-		}
-	}
-	for (size_t i = 0; i < spec->n_mounts; i++) {
-		struct husk_plan_mount m;
-		if (!spec->mounts[i].destination || spec->mounts[i].destination[0] != '/') {
-			r = husk_err_set(err, HUSK_ERR_INVALID, 0,
-					 "mounts[%zu].destination: must be absolute", i);
-			goto fail;
-		}
-		r = mount_build(&spec->mounts[i], spec->linux_, bundle, "mounts", i, &m, err);
-		if (r < 0)
-			goto fail;
-		if (m.where == HUSK_MOUNT_IN_GOFER)
-			p.mounts[p.n_mounts++] = m;
-		else
-			plan_mount_done(&m);
-	}
-	r = devices_build(spec->linux_, &p, err);
-	if (r < 0)
-		goto fail;
 	*ret = p;
 	return 0;
-fail:
-	husk__gofer_plan_done(&p);
-	return r;
 }
 
 void husk__gofer_plan_done(struct husk_gofer_plan *plan)
@@ -539,6 +562,8 @@ static int namespaces_build(const struct husk_linux *lx, struct husk_init_plan *
 static int init_mounts_build(const struct husk_spec *spec, struct husk_init_plan *p,
 			     struct husk_err *err)
 {
+	const struct mount_list l = {.what = "mounts", .lx = spec->linux_};
+
 	if (!spec->n_mounts)
 		return 0;
 	p->mounts = calloc(spec->n_mounts, sizeof(*p->mounts));
@@ -550,7 +575,7 @@ static int init_mounts_build(const struct husk_spec *spec, struct husk_init_plan
 		if (!spec->mounts[i].destination || spec->mounts[i].destination[0] != '/')
 			return husk_err_set(err, HUSK_ERR_INVALID, 0,
 					    "mounts[%zu].destination: must be absolute", i);
-		int r = mount_build(&spec->mounts[i], spec->linux_, NULL, "mounts", i, &m, err);
+		int r = mount_build(&spec->mounts[i], &l, i, &m, err);
 		if (r < 0)
 			return r;
 		if (m.where == HUSK_MOUNT_IN_INIT)
