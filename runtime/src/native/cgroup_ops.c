@@ -74,69 +74,74 @@ static void free_names(char **names, size_t n)
 	free(names);
 }
 
+/* A growing list of cgroup paths relative to the hierarchy's root. */
+struct dir_list {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+
+/* The subdirectories of hier_fd's dir; a dir that is gone (removed meanwhile) has none. */
+static int read_kids(int hier_fd, const char *dir, char ***ret, size_t *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	int fd = openat(hier_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	int r = list_subdirs(fd, ret, ret_n);
+	husk_safe_close(fd);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* Append "<l->v[parent]>/<kid>" for each kid, within MAX_SUBTREE_DIRS. */
+static int append_kids(struct dir_list *l, size_t parent, char **kids, size_t nk)
+{
+	for (size_t k = 0; k < nk; k++) {
+		if (l->n >= MAX_SUBTREE_DIRS)
+			return -E2BIG;
+		if (l->n == l->cap) {
+			char **nl = realloc(l->v, sizeof(*nl) * l->cap * 2);
+			if (!nl)
+				return -ENOMEM;
+			l->v = nl;
+			l->cap *= 2;
+		}
+		if (asprintf(&l->v[l->n], "%s/%s", l->v[parent], kids[k]) < 0)
+			return -ENOMEM;
+		l->n++;
+	}
+	return 0;
+}
+
 /*
  * Breadth-first list of path and its nested cgroups, as paths relative to hier_fd ("a/b",
  * "a/b/c", ...): parents before children. A missing top is an empty list.
  */
 static int subtree(int hier_fd, const char *path, char ***ret, size_t *ret_n)
 {
-	char **list = NULL;
-	size_t n = 0;
-	size_t cap = 0;
+	struct dir_list l = {.cap = 16};
 	int r = 0;
 
-	if (!(list = malloc(sizeof(*list) * (cap = 16))) || !(list[0] = strdup(path + 1))) {
-		free(list);
+	if (!(l.v = malloc(sizeof(*l.v) * l.cap)) || !(l.v[0] = strdup(path + 1))) {
+		free(l.v);
 		return -ENOMEM;
 	}
-	n = 1;
-	for (size_t i = 0; i < n; i++) {
-		int fd = openat(hier_fd, list[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT)
-			continue;
-		if (fd < 0) {
-			r = -errno;
-			break;
-		}
+	l.n = 1;
+	for (size_t i = 0; r == 0 && i < l.n; i++) {
 		char **kids = NULL;
 		size_t nk = 0;
-		r = list_subdirs(fd, &kids, &nk);
-		husk_safe_close(fd);
-		if (r == -ENOENT) {
-			r = 0;
-			continue;
-		}
-		if (r < 0)
-			break;
-		for (size_t k = 0; r == 0 && k < nk; k++) {
-			if (n >= MAX_SUBTREE_DIRS) {
-				r = -E2BIG;
-				break;
-			}
-			if (n == cap) {
-				char **nl = realloc(list, sizeof(*nl) * cap * 2);
-				if (!nl) {
-					r = -ENOMEM;
-					break;
-				}
-				list = nl;
-				cap *= 2;
-			}
-			if (asprintf(&list[n], "%s/%s", list[i], kids[k]) < 0)
-				r = -ENOMEM;
-			else
-				n++;
-		}
+		r = read_kids(hier_fd, l.v[i], &kids, &nk);
+		if (r == 0)
+			r = append_kids(&l, i, kids, nk);
 		free_names(kids, nk);
-		if (r < 0)
-			break;
 	}
 	if (r < 0) {
-		free_names(list, n);
+		free_names(l.v, l.n);
 		return r;
 	}
-	*ret = list;
-	*ret_n = n;
+	*ret = l.v;
+	*ret_n = l.n;
 	return 0;
 }
 
