@@ -151,11 +151,21 @@ static json_t *get(json_t *o, const char *name, bool required, struct husk_err *
 	return v;
 }
 
-static int get_int(json_t *o, const char *name, bool required, json_int_t min, json_int_t max,
-		   json_int_t *ret, struct husk_err *err)
+/* An integer field's name, whether it must be present, and its inclusive range. */
+struct int_field {
+	const char *name;
+	bool required;
+	json_int_t min;
+	json_int_t max;
+};
+
+static int get_int(json_t *o, const struct int_field *f, json_int_t *ret, struct husk_err *err)
 {
+	const char *name = f->name;
+	json_int_t min = f->min;
+	json_int_t max = f->max;
 	int r = 0;
-	json_t *v = get(o, name, required, err, &r);
+	json_t *v = get(o, name, f->required, err, &r);
 	if (r < 0 || !v)
 		return r;
 	if (!json_is_integer(v))
@@ -250,29 +260,32 @@ static int parse_numbers(json_t *o, struct husk_state *s, struct husk_err *err)
 	json_int_t v = 0;
 	json_int_t pid_max = INT32_MAX;
 	json_int_t ll_max = LLONG_MAX;
-	int r = get_int(o, "version", true, STATE_VERSION, STATE_VERSION, &v, err);
+	/* (uid_t)-1 means "no owner" to chown(2): never a recorded owner. */
+	json_int_t uid_max = (json_int_t)UINT32_MAX - 1;
+	int r = get_int(o, &(struct int_field){"version", true, STATE_VERSION, STATE_VERSION}, &v,
+			err);
 	if (r < 0)
 		return r;
 
-	r = get_int(o, "created_ns", true, 0, ll_max, &v, err);
+	r = get_int(o, &(struct int_field){"created_ns", true, 0, ll_max}, &v, err);
 	s->created_ns = v;
-	r = r ?: get_int(o, "owner", true, 0, (json_int_t)UINT32_MAX - 1, &v, err);
+	r = r ?: get_int(o, &(struct int_field){"owner", true, 0, uid_max}, &v, err);
 	s->owner = (uid_t)v;
-	r = r ?: get_int(o, "init_pid", true, 0, pid_max, &v, err);
+	r = r ?: get_int(o, &(struct int_field){"init_pid", true, 0, pid_max}, &v, err);
 	s->init_pid = (pid_t)v;
-	r = r ?: get_int(o, "init_start_time", true, 0, ll_max, &v, err);
+	r = r ?: get_int(o, &(struct int_field){"init_start_time", true, 0, ll_max}, &v, err);
 	s->init_start_time = (uint64_t)v;
 	v = 0;
-	r = r ?: get_int(o, "gofer_pid", false, 0, pid_max, &v, err);
+	r = r ?: get_int(o, &(struct int_field){"gofer_pid", false, 0, pid_max}, &v, err);
 	s->gofer_pid = (pid_t)v;
 	v = 0;
-	r = r ?: get_int(o, "gofer_start_time", false, 0, ll_max, &v, err);
+	r = r ?: get_int(o, &(struct int_field){"gofer_start_time", false, 0, ll_max}, &v, err);
 	s->gofer_start_time = (uint64_t)v;
 	v = 0;
-	r = r ?: get_int(o, "exit_status", false, 0, 255, &v, err);
+	r = r ?: get_int(o, &(struct int_field){"exit_status", false, 0, 255}, &v, err);
 	s->exit_status = (int)v;
 	v = 0;
-	r = r ?: get_int(o, "exited_ns", false, 0, ll_max, &v, err);
+	r = r ?: get_int(o, &(struct int_field){"exited_ns", false, 0, ll_max}, &v, err);
 	s->exited_ns = v;
 	if (r < 0)
 		return r;
