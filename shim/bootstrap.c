@@ -66,10 +66,13 @@ static int max_version_parse(const char *s)
 	return errno == 0 && *end == '\0' && v > 0 && v < 1000 ? (int)v : 0;
 }
 
-int shim_bootstrap_parse(const uint8_t *in, size_t len, const char *id, const char *ns,
-			 const char *max_version, struct shim_bootstrap *ret,
+int shim_bootstrap_parse(const struct shim_bootstrap_input *i, struct shim_bootstrap *ret,
 			 struct shim_options *opts, struct husk_err *err)
 {
+	const uint8_t *in = i->in;
+	size_t len = i->len;
+	const char *id = i->id;
+	const char *ns = i->ns;
 	struct shim_bootstrap b = {.version = 2};
 	int r;
 
@@ -99,7 +102,7 @@ int shim_bootstrap_parse(const uint8_t *in, size_t len, const char *id, const ch
 		if (r < 0)
 			return r;
 	}
-	if (b.params || max_version_parse(max_version) >= 3)
+	if (b.params || max_version_parse(i->max_version) >= 3)
 		b.version = 3;
 	*ret = b;
 	return 0;

@@ -24,16 +24,23 @@ struct shim_bootstrap {
 	int version;	  /* the answer: 3 (JSON) or 2 (the plain address) */
 };
 
+/* What start read and was told: stdin's bytes and the flags and environment that judge them. */
+struct shim_bootstrap_input {
+	const uint8_t *in; /* start's stdin (borrowed) */
+	size_t len;
+	const char *id;		 /* -id */
+	const char *ns;		 /* -namespace */
+	const char *max_version; /* MAX_SHIM_VERSION, NULL when unset */
+};
+
 /*
- * Decode start's stdin in[0..len): a BootstrapParams whose instance_id and namespace are
- * id and ns (its first runc or runtimeoptions extension becomes *opts), else the runtime
- * options Any of containerd 1.x (or nothing). max_version is MAX_SHIM_VERSION (NULL when
- * unset). *ret and *opts are zeroed first; free with shim_bootstrap_done() and
- * shim_options_done(). HUSK_ERR_INVALID for options that do not decode or a socket_dir
- * that is not an absolute path.
+ * Decode start's stdin i->in[0..i->len): a BootstrapParams whose instance_id and namespace
+ * are i->id and i->ns (its first runc or runtimeoptions extension becomes *opts), else the
+ * runtime options Any of containerd 1.x (or nothing). *ret and *opts are zeroed first; free with
+ * shim_bootstrap_done() and shim_options_done(). HUSK_ERR_INVALID for options that do not decode or
+ * a socket_dir that is not an absolute path.
  */
-int shim_bootstrap_parse(const uint8_t *in, size_t len, const char *id, const char *ns,
-			 const char *max_version, struct shim_bootstrap *ret,
+int shim_bootstrap_parse(const struct shim_bootstrap_input *i, struct shim_bootstrap *ret,
 			 struct shim_options *opts, struct husk_err *err);
 
 /*

@@ -203,8 +203,14 @@ static int read_stdin(const struct shim_flags *f, struct shim_bootstrap *b, stru
 
 	if (r < 0)
 		return husk_err_errno(err, -r, "read options from stdin");
-	return shim_bootstrap_parse(in, len, f->id, f->namespace_, getenv("MAX_SHIM_VERSION"), b, o,
-				    err);
+	struct shim_bootstrap_input i = {
+		.in = in,
+		.len = len,
+		.id = f->id,
+		.ns = f->namespace_,
+		.max_version = getenv("MAX_SHIM_VERSION"),
+	};
+	return shim_bootstrap_parse(&i, b, o, err);
 }
 
 static int start(const struct shim_flags *f, const struct shim_bootstrap *b,

@@ -35,8 +35,9 @@ static struct shim_bootstrap parse_ok(const uint8_t *in, size_t len, const char 
 	struct shim_bootstrap b;
 	struct husk_err err = {0};
 
-	cr_assert(eq(int, shim_bootstrap_parse(in, len, "c1", "k8s.io", max, &b, o, &err), 0), "%s",
-		  err.msg);
+	struct shim_bootstrap_input i = {in, len, "c1", "k8s.io", max};
+
+	cr_assert(eq(int, shim_bootstrap_parse(&i, &b, o, &err), 0), "%s", err.msg);
 	return b;
 }
 
@@ -167,8 +168,9 @@ Test(bootstrap, relative_socket_dir_is_invalid)
 	struct shim_bootstrap b;
 	struct husk_err err = {0};
 	size_t len = pack_params("c1", "k8s.io", 0, "run/s", false, in);
+	struct shim_bootstrap_input i = {in, len, "c1", "k8s.io", NULL};
 
-	cr_assert(lt(int, shim_bootstrap_parse(in, len, "c1", "k8s.io", NULL, &b, &o, &err), 0));
+	cr_assert(lt(int, shim_bootstrap_parse(&i, &b, &o, &err), 0));
 	cr_assert(eq(int, err.kind, HUSK_ERR_INVALID));
 	cr_assert(ne(ptr, strstr(err.msg, "socket_dir"), NULL), "%s", err.msg);
 }
