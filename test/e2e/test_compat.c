@@ -57,6 +57,18 @@ static const char *case_id(const char *name, size_t i)
 	return id;
 }
 
+/* SIGKILL the task, wait for it to stop, remove task and container (asserted, runtime rt). */
+static void kill_and_remove(const char *id, const char *rt)
+{
+	_cleanup_res_ struct e2e_res k = e2e_ctr(cd, NULL, "task", "kill", "-s", "KILL", id, NULL);
+	cr_assert(eq(int, k.status, 0), "%s: %s", rt, k.err);
+	cr_assert(e2e_wait_task_status(cd, id, "STOPPED", 30), "%s", rt);
+	_cleanup_res_ struct e2e_res d = e2e_ctr(cd, NULL, "task", "rm", id, NULL);
+	cr_assert(eq(int, d.status, 0), "%s: %s", rt, d.err);
+	_cleanup_res_ struct e2e_res c = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
+	cr_assert(eq(int, c.status, 0), "%s: %s", rt, c.err);
+}
+
 /* `runc spec`'s config.json with the rootfs, no terminal, and args (NULL-terminated). */
 static json_t *base_spec(const char *arg0, ...)
 {
@@ -340,14 +352,7 @@ E2E_TEST(compat, missing_executable_fails_exec)
 			e2e_ctr(cd, NULL, E2E_EXEC(cd), "--exec-id", "ok", id, "echo", "ok", NULL);
 		cr_assert(eq(int, ok.status, 0), "%s: %s", runtime(i), ok.err);
 		cr_assert(eq(str, ok.out, "ok\n"), "%s", runtime(i));
-		_cleanup_res_ struct e2e_res k =
-			e2e_ctr(cd, NULL, "task", "kill", "-s", "KILL", id, NULL);
-		cr_assert(eq(int, k.status, 0), "%s: %s", runtime(i), k.err);
-		cr_assert(e2e_wait_task_status(cd, id, "STOPPED", 30), "%s", runtime(i));
-		_cleanup_res_ struct e2e_res d = e2e_ctr(cd, NULL, "task", "rm", id, NULL);
-		cr_assert(eq(int, d.status, 0), "%s: %s", runtime(i), d.err);
-		_cleanup_res_ struct e2e_res c = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
-		cr_assert(eq(int, c.status, 0), "%s: %s", runtime(i), c.err);
+		kill_and_remove(id, runtime(i));
 	}
 }
 
@@ -440,14 +445,7 @@ E2E_TEST(compat, home_for_exec_user)
 				"sh", "-c", "echo \"HOME=${HOME-unset}\"", NULL);
 		cr_assert(eq(int, x.status, 0), "%s: %s", runtime(i), x.err);
 		cr_assert(eq(str, x.out, "HOME=/home/nobody\n"), "%s", runtime(i));
-		_cleanup_res_ struct e2e_res k =
-			e2e_ctr(cd, NULL, "task", "kill", "-s", "KILL", id, NULL);
-		cr_assert(eq(int, k.status, 0), "%s: %s", runtime(i), k.err);
-		cr_assert(e2e_wait_task_status(cd, id, "STOPPED", 30), "%s", runtime(i));
-		_cleanup_res_ struct e2e_res d = e2e_ctr(cd, NULL, "task", "rm", id, NULL);
-		cr_assert(eq(int, d.status, 0), "%s: %s", runtime(i), d.err);
-		_cleanup_res_ struct e2e_res c = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
-		cr_assert(eq(int, c.status, 0), "%s: %s", runtime(i), c.err);
+		kill_and_remove(id, runtime(i));
 	}
 }
 
@@ -487,14 +485,7 @@ E2E_TEST(compat, session_keyring_of_its_own)
 		cr_assert(line != NULL, "%s: no keyring %s in /proc/keys", runtime(i), name);
 		cr_assert(strstr(line, " perm 3f1b0000 ") != NULL, "%s: %s", runtime(i), line);
 		free(line);
-		_cleanup_res_ struct e2e_res k =
-			e2e_ctr(cd, NULL, "task", "kill", "-s", "SIGKILL", id, NULL);
-		cr_assert(eq(int, k.status, 0), "%s: %s", runtime(i), k.err);
-		cr_assert(e2e_wait_task_status(cd, id, "STOPPED", 30), "%s", runtime(i));
-		_cleanup_res_ struct e2e_res d = e2e_ctr(cd, NULL, "task", "rm", id, NULL);
-		cr_assert(eq(int, d.status, 0), "%s: %s", runtime(i), d.err);
-		_cleanup_res_ struct e2e_res c = e2e_ctr(cd, NULL, "containers", "rm", id, NULL);
-		cr_assert(eq(int, c.status, 0), "%s: %s", runtime(i), c.err);
+		kill_and_remove(id, runtime(i));
 		free(name);
 	}
 }
