@@ -88,5 +88,11 @@ size_t shim_stdio_queued(const struct shim_stdio *s);
  */
 #define SHIM_STDIO_EOF_RETRY_MS 5
 #define SHIM_STDIO_EOF_RETRIES	400
+/*
+ * Output left in a fifo whose client opened it after the shim did is held (the fifo kept
+ * open) until the client has read it, polled every this many ms; Delete's wait for the
+ * output bounds it.
+ */
+#define SHIM_STDIO_LINGER_MS 2
 /* How long a binary:// logger may take to report ready. */
 #define SHIM_LOGGER_READY_MS 10000

@@ -36,18 +36,22 @@ struct copier {
 	uv_timer_t retry;   /* terminal output: re-read after a 0-byte read */
 	bool retry_open;    /* timer initialised and not yet closed */
 	unsigned eof_reads; /* 0-byte reads in a row */
+	bool await_reader;  /* dst is a fifo no client had opened when we did */
+	uv_timer_t linger;  /* await_reader: polls until the client has read what we wrote */
+	bool linger_open;
 };
 
 struct shim_stdio {
 	uv_loop_t *loop;
 	enum shim_stdio_kind kind;
 	bool terminal;
-	int child_fds[3]; /* the process's ends until start */
-	int src_fds[3];	  /* our read ends (OUT, ERR) / stdin fifo reader (IN) until start */
-	int dst_fds[3];	  /* fifo writers (OUT, ERR) / process stdin pipe (IN) until start */
-	int stdin_closer; /* our writer on the stdin fifo: CloseIO closes it */
-	int console;	  /* pty master, for resize */
-	int keep_fds[2];  /* binary: pipe write ends, held until close as runc does */
+	int child_fds[3];  /* the process's ends until start */
+	int src_fds[3];	   /* our read ends (OUT, ERR) / stdin fifo reader (IN) until start */
+	int dst_fds[3];	   /* fifo writers (OUT, ERR) / process stdin pipe (IN) until start */
+	int stdin_closer;  /* our writer on the stdin fifo: CloseIO closes it */
+	int console;	   /* pty master, for resize */
+	int keep_fds[2];   /* binary: pipe write ends, held until close as runc does */
+	bool no_reader[3]; /* OUT, ERR: the client had not opened its fifo at setup */
 	struct husk_child logger;
 	struct copier cp[3];
 	unsigned open_handles;
@@ -100,6 +104,16 @@ static void close_retry(struct shim_stdio *s, struct copier *c)
 	uv_close((uv_handle_t *)&c->retry, close_cb);
 }
 
+static void close_linger(struct shim_stdio *s, struct copier *c)
+{
+	if (!c->linger_open)
+		return;
+	c->linger_open = false;
+	(void)uv_timer_stop(&c->linger);
+	c->linger.data = s;
+	uv_close((uv_handle_t *)&c->linger, close_cb);
+}
+
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct copier *c = h->data;
@@ -128,6 +142,35 @@ static void notify_drained(struct shim_stdio *s)
 	s->drained_cb(s, s->drained_data);
 }
 
+static void linger_cb(uv_timer_t *t)
+{
+	copier_finish(t->data);
+}
+
+/*
+ * Whether output we wrote still sits in a fifo that no client had opened when we did: our
+ * own reader keeps it there, and closing now would drop it before the client's (late) open.
+ * containerd's runc shim cannot lose it that way (its writer's open waits for the client), so
+ * we keep the fifo open, polling, until the client has read it all. Arms the poll.
+ */
+static bool unread_by_late_client(struct copier *c)
+{
+	uv_os_fd_t fd;
+	int unread = 0;
+
+	if (!c->await_reader || uv_fileno((const uv_handle_t *)&c->dst, &fd) < 0 ||
+	    ioctl(fd, FIONREAD, &unread) < 0 || unread == 0)
+		return false;
+	if (!c->linger_open) {
+		if (uv_timer_init(c->owner->loop, &c->linger) < 0)
+			return false;
+		c->linger.data = c;
+		c->linger_open = true;
+		c->owner->open_handles++;
+	}
+	return uv_timer_start(&c->linger, linger_cb, SHIM_STDIO_LINGER_MS, 0) == 0;
+}
+
 /* src is done and every write has completed: close dst (EOF for its reader). */
 static void copier_finish(struct copier *c)
 {
@@ -135,6 +178,9 @@ static void copier_finish(struct copier *c)
 
 	if (!c->src_done || c->pending > 0 || !c->dst_open || s->closing)
 		return;
+	if (unread_by_late_client(c))
+		return;
+	close_linger(s, c);
 	close_handle(s, &c->dst, &c->dst_open);
 	if (c->output) {
 		s->outputs_running--;
@@ -232,6 +278,7 @@ static int copier_start(struct shim_stdio *s, struct copier *c, int src_fd, int 
 
 	c->owner = s;
 	c->output = output;
+	c->await_reader = output && s->no_reader[c - s->cp];
 	if (uv_pipe_init(s->loop, &c->src, 0) < 0 || uv_pipe_init(s->loop, &c->dst, 0) < 0) {
 		husk_safe_close(src_fd);
 		husk_safe_close(dst_fd);
@@ -320,9 +367,14 @@ static int setup_fifos(struct shim_stdio *s, const struct shim_stdio_config *cfg
 	for (int i = OUT; i <= ERR; i++) {
 		if (!paths[i] || !*paths[i] || (s->terminal && i == ERR))
 			continue;
+		/* A writer that does not wait opens only when the client's reader is there. */
+		int probe = open(paths[i], O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		s->no_reader[i] = probe < 0;
 		/* O_RDWR: never blocks, and our read side keeps writes from failing with EPIPE
-		 * while no client is attached. */
+		 * while no client is attached. The probe closes after it: the client sees no EOF.
+		 */
 		r = s->dst_fds[i] = open_fifo(paths[i], O_RDWR, err);
+		husk_safe_close(probe);
 		if (r < 0)
 			return r;
 		if (!s->terminal && (r = make_pipe(cfg, &s->src_fds[i], &s->child_fds[i], err)) < 0)
@@ -653,6 +705,7 @@ void shim_stdio_close(struct shim_stdio *s)
 	s->closing = true;
 	for (int i = 0; i < 3; i++) {
 		close_retry(s, &s->cp[i]);
+		close_linger(s, &s->cp[i]);
 		close_handle(s, &s->cp[i].src, &s->cp[i].src_open);
 		close_handle(s, &s->cp[i].dst, &s->cp[i].dst_open);
 	}

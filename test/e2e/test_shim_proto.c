@@ -1705,6 +1705,115 @@ Test(proto, tty_exec_output_arrives_whole, .timeout = 600)
 		    ref_rounds, t1 - t0, rounds, t2 - t1);
 }
 
+/*
+ * containerd's client opens its end of an output fifo from a goroutine, so on a busy host the
+ * shim can get there first, and a short exec can be over before the client has opened it.
+ * Exec and Start, then (when the shim answered Start at once) the exit, and only then the
+ * client's reader: the output must still arrive, and then EOF. The runc shim answers Start only
+ * once the reader is there (its writer's open waits for it, the process is not started
+ * before); husk starts the process at once and keeps the fifo open until the late client has
+ * read what it holds.
+ */
+static void late_reader_exec(const char *shim, const char *id)
+{
+	char out[2200], errp[2200], spec[256], *got = NULL;
+	size_t cap = 0;
+	const char *exec_id = "late";
+	Containerd__Task__V2__ExecProcessRequest er =
+		CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	struct ttsync_reply x, w;
+
+	start_shim_bin(shim, id, NULL, 0);
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	cr.id = (char *)id;
+	cr.bundle = t.bundle;
+	struct ttsync_reply c = call("Create", &cr.base);
+	cr_assert(eq(u32, c.code, 0), "%s Create: %s", shim, c.message);
+	ttsync_reply_done(&c);
+	sr.id = (char *)id;
+	c = call("Start", &sr.base);
+	cr_assert(eq(u32, c.code, 0), "%s Start: %s", shim, c.message);
+	ttsync_reply_done(&c);
+	(void)snprintf(out, sizeof(out), "%.2000s/%s-out", t.dir, id);
+	(void)snprintf(errp, sizeof(errp), "%.2000s/%s-err", t.dir, id);
+	cr_assert(eq(int, mkfifo(out, 0600), 0));
+	cr_assert(eq(int, mkfifo(errp, 0600), 0));
+	int len = snprintf(spec, sizeof(spec),
+			   "{\"args\":[\"echo\",\"late\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"
+			   "\"user\":{\"uid\":0,\"gid\":0}}");
+	any.type_url = (char *)"types.containerd.io/opencontainers/runtime-spec/1/Process";
+	any.value.data = (uint8_t *)spec;
+	any.value.len = (size_t)len;
+	er.id = (char *)id;
+	er.exec_id = (char *)exec_id;
+	er.stdout = out;
+	er.stderr = errp;
+	er.spec = &any;
+	wr.id = sr.id = (char *)id;
+	wr.exec_id = sr.exec_id = (char *)exec_id;
+	struct ttsync_reply r = call("Exec", &er.base);
+	cr_assert(eq(u32, r.code, 0), "%s Exec: %s", shim, r.message);
+	ttsync_reply_done(&r);
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	cr_assert(eq(int,
+		     ttsync_call_async(&t.s, TASK, "Start", &sr.base, testutil_timeout(60), &x),
+		     0));
+	bool answered = ttsync_run_until(&t.s, &x.done, 1.0);
+	if (answered)
+		cr_assert(eq(u32, wait_status(&w), 0), "%s: the exec exits", shim);
+	int out_fd = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int err_fd = open(errp, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert(out_fd >= 0 && err_fd >= 0);
+	cr_assert(ttsync_run_until(&t.s, &x.done, testutil_timeout(60)), "%s Start", shim);
+	cr_assert(eq(u32, x.code, 0), "%s Start: %s", shim, x.message);
+	ttsync_reply_done(&x);
+	size_t got_len = read_to_eof(out_fd, &got, &cap, testutil_timeout(30));
+	if (!answered)
+		cr_assert(eq(u32, wait_status(&w), 0), "%s: the exec exits", shim);
+	cr_assert(got_len == 5 && memcmp(got, "late\n", 5) == 0,
+		  "%s: the output written before the client opened its fifo: '%.*s'", shim,
+		  (int)got_len, got ? got : "");
+	cr_log_info("%s answered Start %s the client's reader opened", shim,
+		    answered ? "before" : "after");
+	delete_task(id, exec_id);
+	(void)close(out_fd);
+	(void)close(err_fd);
+	struct ttsync_reply winit;
+	wr.exec_id = (char *)"";
+	cr_assert(eq(int,
+		     ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &winit),
+		     0));
+	kill_task(id, NULL, SIGKILL, 0);
+	cr_assert(eq(u32, wait_status(&winit), 137));
+	delete_task(id, NULL);
+	shutdown_shim();
+	t.shim_pid = 0;
+	free(got);
+}
+
+Test(proto, exec_output_reaches_a_late_client)
+{
+	char husk_id[32], ref_id[32], extra[128];
+
+	if (access(REF_SHIM, X_OK) != 0)
+		cr_skip_test("%s is not installed: nothing to compare with", REF_SHIM);
+	(void)snprintf(husk_id, sizeof(husk_id), "late-husk-%d", (int)getpid());
+	(void)snprintf(ref_id, sizeof(ref_id), "late-runc-%d", (int)getpid());
+	(void)snprintf(extra, sizeof(extra), "\"cgroupsPath\":\"/husk-tty-%d/late\",",
+		       (int)getpid());
+	write_spec_ex("[\"sleep\",\"1000\"]", extra);
+	int log_fd = make_log_fifo();
+	late_reader_exec(REF_SHIM, ref_id);
+	late_reader_exec(shim_binary(), husk_id);
+	(void)close(log_fd);
+	tty_cgroups_remove();
+}
+
 /* Whether a process runs with "-id <id>" in its command line (a shim daemon for id). */
 static bool shim_daemon_for(const char *id)
 {
