@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,11 +165,31 @@ static void must(const char *method, const ProtobufCMessage *req, struct ttsync_
 		die("%s: %s", method, r->message);
 }
 
+/*
+ * Per-call durations of the cycle being measured: where a lifecycle's or an exec's time
+ * goes (the floor has no calls: only the sum compares with it). Off while phase_at is NULL.
+ */
+static const char *const phase_names[] = {"Create", "Exec", "Start", "Wait", "Delete"};
+#define N_PHASES (sizeof(phase_names) / sizeof(phase_names[0]))
+static double *phase_ms[N_PHASES];
+static size_t phase_at = SIZE_MAX;
+
+static void phase_record(const char *method, double ms)
+{
+	if (phase_at == SIZE_MAX)
+		return;
+	for (size_t i = 0; i < N_PHASES; i++)
+		if (strcmp(method, phase_names[i]) == 0 && phase_ms[i])
+			phase_ms[i][phase_at] = ms;
+}
+
 static void simple(const char *method, const ProtobufCMessage *req)
 {
 	struct ttsync_reply r;
+	double t0 = ttsync_now();
 
 	must(method, req, &r);
+	phase_record(method, (ttsync_now() - t0) * 1000);
 	ttsync_reply_done(&r);
 }
 
@@ -255,6 +276,29 @@ static void report(const char *what, double *ms, size_t n)
 	       ms[n * 9 / 10], what, ms[n * 99 / 100]);
 }
 
+/* Start recording the calls of n cycles (the methods named in `methods`, space-separated). */
+static void phases_begin(const char *methods, size_t n)
+{
+	for (size_t i = 0; i < N_PHASES; i++) {
+		free(phase_ms[i]);
+		phase_ms[i] = strstr(methods, phase_names[i]) ? calloc(n, sizeof(double)) : NULL;
+	}
+}
+
+/* Report each recorded call's median as <what>_<method>_p50_ms and stop recording. */
+static void phases_end(const char *what, size_t n)
+{
+	phase_at = SIZE_MAX;
+	for (size_t i = 0; i < N_PHASES; i++) {
+		if (!phase_ms[i] || n == 0)
+			continue;
+		qsort(phase_ms[i], n, sizeof(double), cmp_double);
+		printf("%s_%s_p50_ms %.3f\n", what, phase_names[i], phase_ms[i][n / 2]);
+		free(phase_ms[i]);
+		phase_ms[i] = NULL;
+	}
+}
+
 /* A field of /proc/PID/smaps_rollup in kB ("Private_Dirty:", "Pss:"), -1 if unknown. */
 static long smaps_kb(pid_t pid, const char *key)
 {
@@ -321,14 +365,17 @@ static void run_lifecycles(const struct args *a, double *ms)
 {
 	char id[64];
 
+	phases_begin("Create Start Wait Delete", a->lifecycles);
 	for (size_t i = 0; i < a->lifecycles; i++) {
 		(void)snprintf(id, sizeof(id), "life%zu", i);
 		write_spec(a->bundle, "[\"/bin/true\"]", id);
+		phase_at = i;
 		double t0 = ttsync_now();
 		create_start(id, a->bundle);
 		wait_delete(id, NULL);
 		ms[i] = (ttsync_now() - t0) * 1000;
 	}
+	phases_end("lifecycle", a->lifecycles);
 	report("lifecycle", ms, a->lifecycles);
 }
 
@@ -337,14 +384,17 @@ static void run_execs(const char *what, const char *prefix, double *ms, size_t n
 {
 	char eid[64];
 
+	phases_begin("Exec Start Wait Delete", n);
 	for (size_t i = 0; i < n; i++) {
 		(void)snprintf(eid, sizeof(eid), "%s%zu", prefix, i);
 		if (idle_s)
 			(void)sleep(idle_s);
+		phase_at = i;
 		double t0 = ttsync_now();
 		exec_cycle("main", eid);
 		ms[i] = (ttsync_now() - t0) * 1000;
 	}
+	phases_end(what, n);
 	report(what, ms, n);
 }
 

@@ -175,6 +175,19 @@ md=$out/report.md
 	echo "sample); start_reuse: \`start\` for a pod's next container. The floor is the same"
 	echo "kernel work with no runtime (hack/bench/bench_floor.c)."
 	echo
+	echo "Where a cycle's time goes: the median of each call, as the driver sees it (a call's"
+	echo "median; they need not add up to the cycle's)."
+	echo
+	echo "| median ms | Create / Exec | Start | Wait | Delete |"
+	echo "|---|---:|---:|---:|---:|"
+	for rt in husk runc; do
+		for m in lifecycle exec exec_idle; do
+			first=Exec
+			[ "$m" = lifecycle ] && first=Create
+			echo "| $rt $m | $(v "$rt" "${m}_${first}_p50_ms") | $(v "$rt" "${m}_Start_p50_ms") | $(v "$rt" "${m}_Wait_p50_ms") | $(v "$rt" "${m}_Delete_p50_ms") |"
+		done
+	done
+	echo
 	echo "## Memory"
 	echo
 	echo "![memory](memory.png)"
