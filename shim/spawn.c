@@ -4,11 +4,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sys/pidfd.h>
 #include <sys/wait.h>
 
 #include "husk/cleanup.h"
 #include "husk/err.h"
+#include "husk/kernel.h"
+#include "husk/process.h"
 #include "log.h"
 #include "shim_spawn.h"
 
@@ -52,8 +53,8 @@ static _Noreturn void child(const struct shim_spawn *s, int errfd)
 			goto fail;
 	/* Everything above the donated range goes, except the error pipe (close-on-exec). */
 	if (errfd > (int)s->n_fds)
-		(void)close_range((unsigned)s->n_fds, (unsigned)errfd - 1, 0);
-	(void)close_range((unsigned)errfd + 1, ~0U, 0);
+		(void)husk_close_range((unsigned)s->n_fds, (unsigned)errfd - 1, 0);
+	(void)husk_close_range((unsigned)errfd + 1, ~0U, 0);
 	execve(s->path, s->argv, s->envp ? s->envp : environ);
 fail:
 	e = errno;
@@ -96,9 +97,8 @@ int shim_spawn(const struct shim_spawn *s, struct husk_child *ret, struct husk_e
 
 	struct husk_child c = {.pid = pid, .pidfd = -1, .start_time = 0};
 	/* Race-free: only our own reaper can reap it, and it has not run yet. */
-	c.pidfd = pidfd_open(pid, 0);
-	if (c.pidfd >= 0)
-		(void)fcntl(c.pidfd, F_SETFD, FD_CLOEXEC);
+	int pidfd = husk_pidfd_open_checked(pid, 0, NULL);
+	c.pidfd = pidfd < 0 ? -1 : pidfd;
 	*ret = c;
 	return 0;
 }
@@ -108,9 +108,7 @@ int shim_child_signal(const struct husk_child *c, int sig)
 	if (c->pid <= 0)
 		return -ESRCH;
 	if (c->pidfd >= 0) {
-		if (pidfd_send_signal(c->pidfd, sig, NULL, 0) < 0)
-			return -errno;
-		return 0;
+		return husk_pidfd_signal(c->pidfd, sig, NULL);
 	}
 	return kill(c->pid, sig) < 0 ? -errno : 0;
 }

@@ -10,12 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "fs.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
+#include "syscalls.h"
 
 /* /proc/<pid>/stat is one line; comm is at most 16 bytes, so this is ample. */
 #define STAT_MAX 4096
@@ -75,7 +75,7 @@ int husk_pidfd_open_checked(pid_t pid, uint64_t expected_start_time, struct husk
 		return husk_err_set(err, HUSK_ERR_INVALID, 0, "invalid pid %d", (int)pid);
 
 	/* pidfds are always close-on-exec. */
-	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	_cleanup_close_ int fd = husk__pidfd_open(pid, 0);
 	if (fd < 0) {
 		if (errno == ESRCH)
 			return husk_err_set(err, HUSK_ERR_NOT_FOUND, ESRCH, "process %d", (int)pid);
@@ -109,7 +109,7 @@ int husk_pidfd_signal(int pidfd, int sig, struct husk_err *err)
 {
 	if (pidfd < 0)
 		return husk_err_set(err, HUSK_ERR_INVALID, EBADF, "signal %d: no pidfd", sig);
-	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0)
+	if (husk__pidfd_send_signal(pidfd, sig, 0) == 0)
 		return 0;
 	if (errno == ESRCH)
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, ESRCH, "process already finished");
@@ -155,7 +155,7 @@ int husk_child_kill_and_reap_within(struct husk_child *child, int timeout_ms)
 	if (child->pid > 0) {
 		int k = -1;
 		if (child->pidfd >= 0)
-			k = (int)syscall(SYS_pidfd_send_signal, child->pidfd, SIGKILL, NULL, 0);
+			k = husk__pidfd_send_signal(child->pidfd, SIGKILL, 0);
 		/* Without a pidfd (pidfd_open refused: ENOSYS under valgrind) the pid of our
 		 * own unreaped child cannot have been recycled, so kill() hits the right one. */
 		if (k < 0 && child->pidfd < 0)

@@ -1,13 +1,22 @@
 /*
- * Raw wrappers for the syscalls glibc 2.36 does not wrap (openat2, clone3, pivot_root) and
- * the includes of those it does (open_tree, move_mount, mount_setattr, fsopen/fsconfig/
- * fsmount, close_range, pidfd_*). All return what the syscall returns: -1 with errno set.
- * Async-signal-safe: usable in forked children.
+ * The one place husk makes each syscall of the kernel's new clone, open, mount and pidfd
+ * interfaces (runtime/src/syscalls.c; close_range is husk_close_range() in husk/kernel.h,
+ * for the shim too). Every wrapper returns what the syscall returns (-1 with errno set) and
+ * is async-signal-safe: forked children call them.
+ *
+ * A kernel older than a syscall, or a seccomp profile that refuses it (Docker's default
+ * refuses clone3), makes it fail with ENOSYS. Where a fallback keeps husk's guarantees the
+ * wrapper takes it:
+ *   clone3       → clone(2) with CLONE_PIDFD, a pidfd from birth all the same. Without
+ *                  clone3 there is no CLONE_INTO_CGROUP either: children join the unified
+ *                  cgroup by writing cgroup.procs themselves (husk__cgroup_join_open()).
  */
 #pragma once
 
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,50 +26,61 @@
 #include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
+
+#include "husk/kernel.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
-static inline int husk__openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode,
-				uint64_t resolve)
-{
-	struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
+/* The syscalls husk needs. */
+enum husk_sys {
+	HUSK_SYS_CLONE3,
+	HUSK_SYS_CLOSE_RANGE,
+	HUSK_SYS_OPENAT2,
+	HUSK_SYS_OPEN_TREE,
+	HUSK_SYS_MOVE_MOUNT,
+	HUSK_SYS_MOUNT_SETATTR,
+	HUSK_SYS_FSOPEN,
+	HUSK_SYS_FSCONFIG,
+	HUSK_SYS_FSMOUNT,
+	HUSK_SYS_PIDFD_OPEN,
+	HUSK_SYS_PIDFD_SEND_SIGNAL,
+	_HUSK_SYS_MAX,
+};
 
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-}
+/*
+ * Whether the kernel answers s (anything but ENOSYS), probed once per process with
+ * arguments it refuses before doing anything; later calls return the cached answer.
+ */
+bool husk__sys_have(enum husk_sys s);
 
 /*
  * clone3 without a stack: fork semantics (the child returns 0 on a copy of the stack).
  * flags are CLONE_* (namespaces, CLONE_PIDFD, CLONE_PARENT); *ret_pidfd is set with
- * CLONE_PIDFD (born O_CLOEXEC). exit_signal is SIGCHLD unless CLONE_PARENT is given, in
- * which case the kernel uses the caller's own exit signal and requires 0 here. With
- * CLONE_INTO_CGROUP (husk__clone3_into()), the child is born in the cgroup2 dirfd cgroup_fd.
+ * CLONE_PIDFD (born O_CLOEXEC), -1 otherwise. The exit signal is SIGCHLD unless
+ * CLONE_PARENT is given (the child then signals our parent as we would). With
+ * CLONE_INTO_CGROUP (husk__clone3_into()) the child is born in the cgroup2 dirfd
+ * cgroup_fd. Without clone3: clone(2) with the same flags, except that CLONE_INTO_CGROUP
+ * and CLONE_NEWTIME fail with ENOSYS (callers ask husk__sys_have() first).
  */
-static inline pid_t husk__clone3_into(uint64_t flags, int *ret_pidfd, int cgroup_fd)
-{
-	struct clone_args args;
+pid_t husk__clone3_into(uint64_t flags, int *ret_pidfd, int cgroup_fd);
+pid_t husk__clone3(uint64_t flags, int *ret_pidfd);
 
-	if (ret_pidfd)
-		*ret_pidfd = -1; /* until the kernel stores the child's pidfd (CLONE_PIDFD) */
-	memset(&args, 0, sizeof(args));
-	args.flags = flags;
-	args.pidfd = (uint64_t)(uintptr_t)ret_pidfd;
-	args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
-	if (flags & CLONE_INTO_CGROUP)
-		args.cgroup = (uint64_t)cgroup_fd;
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-}
+int husk__openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 
-static inline pid_t husk__clone3(uint64_t flags, int *ret_pidfd)
-{
-	return husk__clone3_into(flags, ret_pidfd, -1);
-}
+/* As the glibc functions of the same names (sys/mount.h). */
+int husk__open_tree(int dfd, const char *path, unsigned flags);
+int husk__move_mount(int from_dfd, const char *from_path, int to_dfd, const char *to_path,
+		     unsigned flags);
+int husk__mount_setattr(int dfd, const char *path, unsigned flags, struct mount_attr *attr,
+			size_t size);
+int husk__fsopen(const char *fstype, unsigned flags);
+int husk__fsconfig(int fd, unsigned cmd, const char *key, const void *value, int aux);
+int husk__fsmount(int fd, unsigned flags, unsigned attr_flags);
 
-static inline int husk__pivot_root(const char *new_root, const char *put_old)
-{
-	return (int)syscall(SYS_pivot_root, new_root, put_old);
-}
+int husk__pidfd_open(pid_t pid, unsigned flags);
+int husk__pidfd_send_signal(int pidfd, int sig, unsigned flags);
+
+int husk__pivot_root(const char *new_root, const char *put_old);

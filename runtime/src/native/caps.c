@@ -275,7 +275,7 @@ int husk__proc_exec(int sock, const struct husk_proc_plan *p, const char *path, 
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return husk__sync_error(sock, errno, "no_new_privs");
 	/* Only 0, 1 and 2 reach the process. */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (husk_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return husk__sync_error(sock, errno, "close_range");
 	if (seccomp && p->no_new_privs && (r = husk__seccomp_load(seccomp)) < 0)
 		return husk__sync_error(sock, r, "seccomp");

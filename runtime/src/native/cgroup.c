@@ -16,6 +16,7 @@
 #include "husk/err.h"
 #include "husk/spec.h"
 #include "native/cgroup_internal.h"
+#include "syscalls.h"
 
 static const char *const ctrl_names[_HUSK_CG_CTRL_MAX] = {
 	[HUSK_CG_CPU] = "cpu",
@@ -681,17 +682,23 @@ int husk__cgroup_enter(struct husk_cgroup *cg, pid_t pid, struct husk_err *err)
 int husk__cgroup_join_open(const struct husk_cgroup *cg, struct husk_cgroup_join *j,
 			   struct husk_err *err)
 {
+	/* No clone3 (a seccomp profile refuses it), so no CLONE_INTO_CGROUP: the child writes
+	 * itself into cgroup.procs, which moves its whole process. */
+	bool into = husk__sys_have(HUSK_SYS_CLONE3);
+
 	*j = (struct husk_cgroup_join){.clone_fd = -1};
 	for (size_t i = 0; i < cg->host->n_hier; i++) {
 		if (!joins(cg, i))
 			continue;
-		if (cg->host->hier[i].v2) {
+		bool v2 = cg->host->hier[i].v2;
+		if (v2 && into) {
 			j->clone_fd = cg->dir[i];
 			continue;
 		}
-		int fd = openat(cg->dir[i], "tasks", O_WRONLY | O_CLOEXEC);
+		const char *file = v2 ? "cgroup.procs" : "tasks";
+		int fd = openat(cg->dir[i], file, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
-			int r = husk_err_errno(err, errno, "open tasks of cgroup '%s' in %s",
+			int r = husk_err_errno(err, errno, "open %s of cgroup '%s' in %s", file,
 					       cg->path, cg->host->hier[i].mnt);
 			husk__cgroup_join_done(j);
 			return r;

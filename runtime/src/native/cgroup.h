@@ -195,11 +195,13 @@ int husk__cgroup_enter_self(const int *fds, size_t n);
  * mounted with favordynmods. Two ways avoid it: clone3's CLONE_INTO_CGROUP (the unified
  * tree, on v2 and hybrid hosts) and a thread moving itself ("0" to a v1 hierarchy's `tasks`),
  * which the kernel does under cgroup_mutex alone; a child that is single-threaded (all of
- * ours) moves its whole process that way.
+ * ours) moves its whole process that way. Without clone3 (a seccomp profile refuses it) there
+ * is no CLONE_INTO_CGROUP: the child writes itself into the unified cgroup's cgroup.procs.
  */
 struct husk_cgroup_join {
 	int clone_fd;		   /* the unified cgroup for CLONE_INTO_CGROUP (borrowed), or -1 */
-	int fds[HUSK_CG_MAX_HIER]; /* `tasks` of every v1 hierarchy cg is in (owned) */
+	int fds[HUSK_CG_MAX_HIER]; /* `tasks` of every v1 hierarchy cg is in, and the unified
+				      cgroup.procs without CLONE_INTO_CGROUP (owned) */
 	size_t n;
 };
 

@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "native/cgroup.h"
 #include "native/cgroup_internal.h"
+#include "syscalls.h"
 
 /* Bound on the cgroups of one container's subtree that the walks visit. */
 #define MAX_SUBTREE_DIRS 65536
@@ -277,10 +277,10 @@ int husk__cgroup_is_frozen(struct husk_cgroup *cg, bool *ret_frozen, struct husk
 
 static int signal_pid(pid_t pid, int sig)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd = husk__pidfd_open(pid, 0);
 	if (fd < 0)
 		return -errno;
-	int r = (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+	int r = husk__pidfd_send_signal(fd, sig, 0);
 	r = r < 0 ? -errno : 0;
 	husk_safe_close(fd);
 	return r;

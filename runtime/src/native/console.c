@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "native/native.h"
 #include "native/sync.h"
+#include "syscalls.h"
 
 /* Linux 6.9 (include/uapi/linux/pidfd.h); not in older headers. */
 #ifndef PIDFD_SIGNAL_PROCESS_GROUP
@@ -106,10 +106,9 @@ pid_t husk__console_foreground(int master, pid_t pid)
 
 int husk__signal_group(pid_t pgrp, int sig, struct husk_err *err)
 {
-	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, pgrp, 0);
+	_cleanup_close_ int fd = husk__pidfd_open(pgrp, 0);
 
-	if (fd >= 0 &&
-	    syscall(SYS_pidfd_send_signal, fd, sig, NULL, PIDFD_SIGNAL_PROCESS_GROUP) == 0)
+	if (fd >= 0 && husk__pidfd_send_signal(fd, sig, PIDFD_SIGNAL_PROCESS_GROUP) == 0)
 		return 0;
 	if (fd >= 0 && errno != EINVAL)
 		return husk_err_errno(err, errno, "signal process group %d", (int)pgrp);

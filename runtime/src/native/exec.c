@@ -72,7 +72,7 @@ static int stage_main(void *arg)
 		for (size_t i = 0; i < a->n_join; i++)
 			fds[i] = JOIN_FD + (int)i;
 		int r = husk__cgroup_enter_self(fds, a->n_join);
-		(void)close_range(JOIN_FD, JOIN_FD + (unsigned)a->n_join - 1, 0);
+		(void)husk_close_range(JOIN_FD, JOIN_FD + (unsigned)a->n_join - 1, 0);
 		if (r < 0)
 			return husk__sync_error(sock, -r, "join the container's cgroup"), 1;
 	}

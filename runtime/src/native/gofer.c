@@ -361,8 +361,8 @@ static int setattr(int fd, bool rec, uint64_t set, uint64_t clr, uint64_t propag
 
 	if (userns >= 0)
 		attr.userns_fd = (uint64_t)userns;
-	if (mount_setattr(fd, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof(attr)) <
-	    0)
+	if (husk__mount_setattr(fd, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr,
+				sizeof(attr)) < 0)
 		return -errno;
 	return 0;
 }
@@ -427,7 +427,7 @@ static int idmap_userns_open(const struct husk_plan_mount *m)
 static int bind_prepare(int sock, const struct husk_plan_mount *m)
 {
 	unsigned rec = m->recursive ? AT_RECURSIVE : 0;
-	int tree = open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	int tree = husk__open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
 
 	if (tree < 0)
 		return husk__sync_error(sock, errno, "bind source '%s'", m->source);
@@ -477,7 +477,7 @@ static int fs_lowerdirs(int fs, const char *v, size_t len)
 			return -ENAMETOOLONG;
 		memcpy(layer, l, n);
 		layer[n] = '\0';
-		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", layer, 0) < 0) {
+		if (husk__fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", layer, 0) < 0) {
 			if (l != v || errno != EINVAL)
 				return -errno;
 			/* No lowerdir+ (before 6.8): the whole list at once. */
@@ -485,8 +485,9 @@ static int fs_lowerdirs(int fs, const char *v, size_t len)
 				return -E2BIG;
 			memcpy(layer, v, len);
 			layer[len] = '\0';
-			return fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", layer, 0) < 0 ? -errno
-											   : 0;
+			return husk__fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", layer, 0) < 0
+				       ? -errno
+				       : 0;
 		}
 		l += n + 1;
 	}
@@ -508,9 +509,9 @@ static int fs_option(int fs, const char *fstype, const char *d, size_t len)
 	char *eq = strchr(opt, '=');
 	if (eq) {
 		*eq = '\0';
-		r = fsconfig(fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+		r = husk__fsconfig(fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
 	} else if (len) {
-		r = fsconfig(fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+		r = husk__fsconfig(fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
 	}
 	return r < 0 ? -errno : 0;
 }
@@ -523,10 +524,11 @@ static int fs_configure(int fs, const char *fstype, const char *source, unsigned
 		const char *key;
 	} sb[] = {{MS_RDONLY, "ro"},	     {MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"},
 		  {MS_LAZYTIME, "lazytime"}, {MS_MANDLOCK, "mand"},    {MS_I_VERSION, "iversion"}};
-	if (source && *source && fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
+	if (source && *source && husk__fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
 		return -errno;
 	for (size_t i = 0; i < ARRAY_SIZE(sb); i++)
-		if ((flags & sb[i].ms) && fsconfig(fs, FSCONFIG_SET_FLAG, sb[i].key, NULL, 0) < 0)
+		if ((flags & sb[i].ms) &&
+		    husk__fsconfig(fs, FSCONFIG_SET_FLAG, sb[i].key, NULL, 0) < 0)
 			return -errno;
 	for (const char *d = data; d && *d;) {
 		const char *end = strchrnul(d, ',');
@@ -535,7 +537,7 @@ static int fs_configure(int fs, const char *fstype, const char *source, unsigned
 			return r;
 		d = *end ? end + 1 : end;
 	}
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+	if (husk__fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -errno;
 	return 0;
 }
@@ -553,7 +555,7 @@ static void fs_reason(int fs, char *buf, size_t size)
 int husk__fs_mount_detached(const char *fstype, const char *source, unsigned long flags,
 			    const char *data, char *reason, size_t size)
 {
-	_cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	_cleanup_close_ int fs = husk__fsopen(fstype, FSOPEN_CLOEXEC);
 	uint64_t clr = 0;
 
 	reason[0] = '\0';
@@ -565,7 +567,7 @@ int husk__fs_mount_detached(const char *fstype, const char *source, unsigned lon
 		return r;
 	}
 	uint64_t attr = attr_from_flags(flags, 0, &clr);
-	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attr);
+	int mnt = husk__fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attr);
 	if (mnt < 0) {
 		r = -errno;
 		fs_reason(fs, reason, size);
@@ -790,7 +792,8 @@ int husk__mount_new(int sock, int target, const struct husk_plan_mount *m)
 	int r = 0;
 	if (m->tmpcopyup && (r = copy_up(target, mnt)) < 0)
 		return husk__sync_error(sock, r, "tmpcopyup of '%s'", m->destination);
-	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (husk__move_mount(mnt, "", target, "",
+			     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return husk__sync_error(sock, errno, "mount %s on '%s'", m->fstype, m->destination);
 	if ((m->attr_set || m->attr_clr) &&
 	    (r = setattr(mnt, true, m->attr_set, m->attr_clr, 0, -1)) < 0)
@@ -932,7 +935,7 @@ static int mount_rootfs_fs(int sock, const struct husk_gofer_plan *p, size_t i)
 		r = mount_overlay_compact(m, p->root);
 	else if (mnt < 0)
 		r = mnt;
-	else if (move_mount(mnt, "", AT_FDCWD, p->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	else if (husk__move_mount(mnt, "", AT_FDCWD, p->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		r = -errno;
 	if (mnt >= 0)
 		(void)husk_safe_close(mnt);
@@ -975,7 +978,8 @@ static int mount_one(int sock, int rootfd, const struct husk_plan_mount *m, int 
 		return target;
 	if (!m->bind)
 		return husk__mount_new(sock, target, m);
-	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (husk__move_mount(tree, "", target, "",
+			     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return husk__sync_error(sock, errno, "bind '%s' on '%s'", m->source,
 					m->destination);
 	return 0;
@@ -1094,7 +1098,7 @@ static int gofer_main(void *arg)
 			return 1;
 	if (make_dev_links(sock, rootfd) < 0)
 		return 1;
-	_cleanup_close_ int tree = open_tree(
+	_cleanup_close_ int tree = husk__open_tree(
 		rootfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 	if (tree < 0)
 		return husk__sync_error(sock, errno, "open_tree '%s'", p->root), 1;

@@ -69,7 +69,8 @@ static int mount_cgroup_v1(int sock, const char *dest, int target, unsigned long
 							  "mode=755", reason, sizeof(reason));
 	if (top < 0)
 		return husk__sync_error(sock, top, "mount cgroup tmpfs %s", reason);
-	if (move_mount(top, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (husk__move_mount(top, "", target, "",
+			     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return husk__sync_error(sock, errno, "cgroup tmpfs '%s'", dest);
 	char *save = NULL;
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -193,14 +194,15 @@ static int mask_path(const char *path)
 
 	if (at < 0 || fstat(at, &st) < 0)
 		return -errno;
-	_cleanup_close_ int mnt =
-		S_ISDIR(st.st_mode)
-			? husk__fs_mount_detached("tmpfs", "tmpfs", MS_RDONLY, NULL, reason,
-						  sizeof(reason))
-			: open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	_cleanup_close_ int mnt = S_ISDIR(st.st_mode)
+					  ? husk__fs_mount_detached("tmpfs", "tmpfs", MS_RDONLY,
+								    NULL, reason, sizeof(reason))
+					  : husk__open_tree(AT_FDCWD, "/dev/null",
+							    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (mnt < 0)
 		return S_ISDIR(st.st_mode) ? mnt : -errno;
-	if (move_mount(mnt, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (husk__move_mount(mnt, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
 		return -errno;
 	return 0;
 }
@@ -224,15 +226,16 @@ static int readonly_path(const char *path, unsigned flags)
 	_cleanup_close_ int at = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (at < 0)
 		return -errno;
-	_cleanup_close_ int tree = open_tree(
+	_cleanup_close_ int tree = husk__open_tree(
 		at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 
 	(void)flags;
 	if (tree < 0)
 		return -errno;
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+	if (husk__mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return -errno;
-	if (move_mount(tree, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (husk__move_mount(tree, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
 		return -errno;
 	return 0;
 }
@@ -254,7 +257,7 @@ static int root_readonly(int sock, const struct husk_init_plan *p)
 {
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
-	if (p->root_readonly && mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
+	if (p->root_readonly && husk__mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
 		return husk__sync_error(sock, errno, "make the root read-only");
 	return 0;
 }
@@ -339,7 +342,7 @@ static int attach_tree(int sock, const struct husk_init_plan *p, pid_t *ret_pid)
 	/* Nothing mounted from here on may propagate to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return husk__sync_error(sock, errno, "make / a slave");
-	if (move_mount(tree, "", AT_FDCWD, p->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+	if (husk__move_mount(tree, "", AT_FDCWD, p->root, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return husk__sync_error(sock, errno, "attach the rootfs tree on '%s'", p->root);
 	return 0;
 }
@@ -355,7 +358,7 @@ static int join_cgroup(int sock, const struct husk_init_ctx *ctx)
 	for (size_t i = 0; i < ctx->join->n; i++)
 		fds[i] = JOIN_FD + (int)i;
 	int r = husk__cgroup_enter_self(fds, ctx->join->n);
-	(void)close_range(JOIN_FD, JOIN_FD + (unsigned)ctx->join->n - 1, 0);
+	(void)husk_close_range(JOIN_FD, JOIN_FD + (unsigned)ctx->join->n - 1, 0);
 	if (r < 0)
 		return husk__sync_error(sock, -r, "join the container's cgroup");
 	return 0;

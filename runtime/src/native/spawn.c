@@ -57,7 +57,7 @@ int husk__spawn_donate(const struct husk_spawn_fd *fds, size_t n_fds)
 		if (dup3(tmp[i], fds[i].target, fds[i].cloexec ? O_CLOEXEC : 0) < 0)
 			return -errno;
 	}
-	if (close_range((unsigned)max_target + 1, ~0U, 0) < 0)
+	if (husk_close_range((unsigned)max_target + 1, ~0U, 0) < 0)
 		return -errno;
 	return 0;
 }
@@ -89,7 +89,7 @@ int husk__spawn(const struct husk_spawn_opts *opts, husk_spawn_fn *fn, void *arg
 	int saved = errno;
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0)
-		return husk_err_errno(err, saved, "clone3 %s", opts->name ? opts->name : "child");
+		return husk_err_errno(err, saved, "clone %s", opts->name ? opts->name : "child");
 
 	struct husk_child ch = {.pid = pid, .pidfd = pidfd};
 	/* Our own unreaped child: its start time cannot change under us. */

@@ -1,0 +1,210 @@
+/*
+ * The kernel features husk needs, each refused in turn with ENOSYS by a seccomp filter
+ * (test/helpers/enosys.c) that the husk CLI and everything it starts inherit, on a real
+ * busybox bundle. clone3 has a fallback: the container runs and exits 0, an exec works,
+ * no fd of the caller reaches either, the init is in its cgroup in every hierarchy (without
+ * clone3 there is no CLONE_INTO_CGROUP) and delete leaves nothing. The test process is a
+ * subreaper: a detached container's init is ours to reap once the CLI that created it has
+ * exited.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <jansson.h>
+
+#include "box.h"
+#include "ctr.h"
+#include "testutil.h"
+
+#define MAX_ARGS 16
+/* A caller's fd that is not close-on-exec: husk must close it before the container runs. */
+#define LEAK_FD 100
+
+static struct box b;
+static char *husk_bin;
+static char *enosys_bin;
+
+static void setup(void)
+{
+	cr_assert(testutil_is_root(), "this suite needs root");
+	cr_assert(eq(int, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0));
+	husk_bin = testutil_binary_path("runtime/cli/husk");
+	enosys_bin = testutil_binary_path("test/husk-enosys");
+	cr_assert(eq(int, access(husk_bin, X_OK), 0), "%s: %s", husk_bin, strerror(errno));
+	cr_assert(eq(int, access(enosys_bin, X_OK), 0), "%s: %s", enosys_bin, strerror(errno));
+	box_init(&b, "kernel");
+}
+
+/* After a failed test: force-delete whatever the CLI left in the state root. */
+static void remove_leftovers(void)
+{
+	char *argv[] = {husk_bin, "--root", b.state, "list", "--format", "json", NULL};
+	_cleanup_res_ struct e2e_res r = e2e_run(argv, NULL, NULL, testutil_timeout(30));
+	json_t *l = json_loads(r.out, 0, NULL);
+	size_t i;
+	json_t *c;
+
+	json_array_foreach (l, i, c) {
+		char *del[] = {husk_bin,  "--root",
+			       b.state,	  "delete",
+			       "--force", (char *)json_string_value(json_object_get(c, "id")),
+			       NULL};
+		struct e2e_res d = e2e_run(del, NULL, NULL, testutil_timeout(30));
+		e2e_res_done(&d);
+	}
+	json_decref(l);
+}
+
+static void teardown(void)
+{
+	remove_leftovers();
+	box_done(&b);
+	free(husk_bin);
+	free(enosys_bin);
+}
+
+TestSuite(kernel, .init = setup, .fini = teardown, .timeout = 120);
+
+/* "<sys>-<worker pid>", with '_' as '-': unique on the host (the cgroup is /husk/<id>). */
+static const char *id_for(const char *sys)
+{
+	static char id[64];
+
+	(void)snprintf(id, sizeof(id), "k-%s-%d", sys, (int)getpid());
+	for (char *c = id; *c; c++)
+		if (*c == '_' || *c == ',')
+			*c = '-';
+	return id;
+}
+
+/* husk --root <state> ARGS... (NULL-terminated) with the syscalls in sys refused. */
+static struct e2e_res husk_without(const char *sys, const char *arg, ...) __attribute__((sentinel));
+static struct e2e_res husk_without(const char *sys, const char *arg, ...)
+{
+	char *argv[MAX_ARGS + 1] = {enosys_bin, (char *)sys, husk_bin, "--root", b.state};
+	size_t n = 5;
+	va_list ap;
+
+	va_start(ap, arg);
+	for (const char *a = arg; a; a = va_arg(ap, const char *)) {
+		cr_assert(n < MAX_ARGS);
+		argv[n++] = (char *)a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	return e2e_run(argv, NULL, NULL, testutil_timeout(30));
+}
+
+/* The fds of pid, "0 1 2" (ascending, as /proc lists them). */
+static void fds_of(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	char cmd[128];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	(void)snprintf(cmd, sizeof(cmd), "ls %s | sort -n | tr '\\n' ' '", path);
+	FILE *f = popen(cmd, "r");
+	cr_assert(f != NULL);
+	size_t len = fread(buf, 1, size - 1, f);
+	buf[len] = '\0';
+	cr_assert(eq(int, pclose(f), 0), "%s", cmd);
+	while (len > 0 && buf[len - 1] == ' ')
+		buf[--len] = '\0';
+}
+
+/* Every hierarchy of /proc/<pid>/cgroup names the container's cgroup /husk/<id>. */
+static void assert_in_cgroup(pid_t pid, const char *id)
+{
+	char path[64];
+	char want[128];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	(void)snprintf(want, sizeof(want), "/husk/%s", id);
+	char *s = testutil_read_file(path);
+	cr_assert(s != NULL, "read %s: %s", path, strerror(errno));
+	size_t lines = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		const char *cg = strrchr(l, ':');
+		cr_assert(cg != NULL, "%s: '%s'", path, l);
+		cr_assert(eq(str, (char *)cg + 1, want), "%s: '%s'", path, l);
+		lines++;
+	}
+	free(s);
+	cr_assert(lines > 0, "%s is empty", path);
+}
+
+/* No state file, cgroup, child process or mount of the bundle left. */
+static void assert_nothing_left(const char *id)
+{
+	cr_assert(box_state_root_empty(&b), "state files left in %s", b.state);
+	cr_assert(box_cgroup_gone(id), "cgroup of %s left", id);
+	cr_assert(eq(int, box_count_children(), 0), "child processes left");
+	char *mi = testutil_read_file("/proc/self/mountinfo");
+	cr_assert(mi != NULL);
+	cr_assert(strstr(mi, b.dir) == NULL, "a mount under %s is left:\n%s", b.dir, mi);
+	free(mi);
+}
+
+/* A container runs, execs and goes away with the syscalls in sys refused. */
+static void runs_without(const char *sys)
+{
+	const char *id = id_for(sys);
+	char fds[256];
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	cr_assert(devnull >= 0);
+	cr_assert(eq(int, fcntl(devnull, F_DUPFD, LEAK_FD), LEAK_FD));
+	(void)close(devnull);
+
+	/* Attached: create, start, wait and delete in one command; the process sees only
+	 * 0, 1, 2 (and ls its directory). */
+	box_set_args(&b, "ls /proc/self/fd | tr '\\n' ' '");
+	box_write_cfg(&b);
+	_cleanup_res_ struct e2e_res run = husk_without(sys, "run", "--bundle", b.bundle, id, NULL);
+	cr_assert(eq(int, run.status, 0), "husk run without %s: %s", sys, run.err);
+	cr_assert(eq(str, run.out, "0 1 2 3 "), "fds of the container's process");
+	cr_assert(eq(str, run.err, ""));
+	assert_nothing_left(id);
+
+	/* Detached, then an exec into it, a kill and a delete. */
+	box_set_args(&b, "exec sleep 100000");
+	box_write_cfg(&b);
+	_cleanup_res_ struct e2e_res det =
+		husk_without(sys, "run", "--detach", "--bundle", b.bundle, id, NULL);
+	cr_assert(eq(int, det.status, 0), "husk run --detach without %s: %s", sys, det.err);
+	pid_t pid = (pid_t)atoi(det.out);
+	cr_assert(pid > 0, "printed '%s'", det.out);
+	fds_of(pid, fds, sizeof(fds));
+	cr_assert(eq(str, fds, "0 1 2"), "fds of the init");
+	assert_in_cgroup(pid, id);
+
+	_cleanup_res_ struct e2e_res ex =
+		husk_without(sys, "exec", id, "sh", "-c", "ls /proc/self/fd | tr '\\n' ' '", NULL);
+	cr_assert(eq(int, ex.status, 0), "husk exec without %s: %s", sys, ex.err);
+	cr_assert(eq(str, ex.out, "0 1 2 3 "), "fds of the exec");
+
+	_cleanup_res_ struct e2e_res k = husk_without(sys, "kill", id, "KILL", NULL);
+	cr_assert(eq(int, k.status, 0), "husk kill without %s: %s", sys, k.err);
+	int ws = 0;
+	cr_assert(eq(int, (int)waitpid(pid, &ws, 0), (int)pid));
+	_cleanup_res_ struct e2e_res d = husk_without(sys, "delete", id, NULL);
+	cr_assert(eq(int, d.status, 0), "husk delete without %s: %s", sys, d.err);
+	assert_nothing_left(id);
+	(void)close(LEAK_FD);
+}
+
+Test(kernel, clone3_falls_back_to_clone)
+{
+	runs_without("clone3");
+}
