@@ -1,6 +1,10 @@
 #include "syscalls.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+
+#include <sys/resource.h>
 
 /* 0: not known yet; 1: the kernel answers it; -1: ENOSYS. Per process; children inherit
  * what their parent learnt, and a seccomp filter is inherited with it. */
@@ -116,9 +120,106 @@ pid_t husk__clone3(uint64_t flags, int *ret_pidfd)
 
 /* ---- close_range ------------------------------------------------------------------------ */
 
+/* Ranges this short are closed number by number: cheaper than reading /proc. */
+#define CLOSE_EACH_MAX 256
+
+static void close_one(int fd, unsigned flags)
+{
+	if (flags & CLOSE_RANGE_CLOEXEC) {
+		int f = fcntl(fd, F_GETFD);
+		if (f >= 0 && !(f & FD_CLOEXEC))
+			(void)fcntl(fd, F_SETFD, f | FD_CLOEXEC);
+		return;
+	}
+	(void)close(fd);
+}
+
+static void close_each(unsigned first, unsigned last, unsigned flags)
+{
+	for (unsigned fd = first; fd <= last && fd <= (unsigned)INT32_MAX; fd++) {
+		close_one((int)fd, flags);
+		if (fd == last)
+			break;
+	}
+}
+
+/* The decimal fd number of a /proc/self/fd entry; -1 for "." and "..". */
+static long fd_number(const char *name)
+{
+	long fd = 0;
+
+	if (!*name)
+		return -1;
+	for (const char *c = name; *c; c++) {
+		if (*c < '0' || *c > '9' || fd > INT32_MAX / 10)
+			return -1;
+		fd = fd * 10 + (*c - '0');
+	}
+	return fd;
+}
+
+/* Every open fd in the range, as /proc/self/fd lists them (getdents64 on a stack buffer:
+ * no allocation). 0, or -1 with errno when /proc cannot be read. */
+static int close_listed(unsigned first, unsigned last, unsigned flags)
+{
+	char buf[4096];
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dir < 0)
+		return -1;
+	for (;;) {
+		long n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
+		if (n <= 0) {
+			int saved = errno;
+			(void)close(dir);
+			errno = saved;
+			return n == 0 ? 0 : -1;
+		}
+		/* The listing goes by fd number: closing listed ones does not disturb it. */
+		for (long off = 0; off < n;) {
+			const char *ent = buf + off;
+			unsigned short reclen;
+			memcpy(&reclen, ent + offsetof(struct dirent64, d_reclen), sizeof(reclen));
+			long fd = fd_number(ent + offsetof(struct dirent64, d_name));
+			off += reclen;
+			if (fd >= 0 && fd != dir && (unsigned long)fd >= first &&
+			    (unsigned long)fd <= last)
+				close_one((int)fd, flags);
+		}
+	}
+}
+
 int husk_close_range(unsigned first, unsigned last, unsigned flags)
 {
-	return (int)syscall(SYS_close_range, first, last, flags);
+	if (first > last || (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (have[HUSK_SYS_CLOSE_RANGE] >= 0) {
+		if (syscall(SYS_close_range, first, last, flags) == 0)
+			return 0;
+		if (errno != ENOSYS)
+			return -1;
+		have[HUSK_SYS_CLOSE_RANGE] = -1;
+	}
+	if ((flags & CLOSE_RANGE_UNSHARE) && unshare(CLONE_FILES) < 0)
+		return -1;
+	if (last - first < CLOSE_EACH_MAX) {
+		close_each(first, last, flags);
+		return 0;
+	}
+	if (close_listed(first, last, flags) == 0)
+		return 0;
+	/* No /proc (a container without it, or one of another pid namespace): every number
+	 * up to the hard limit, above which no fd can be opened. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (rl.rlim_max == 0)
+		return 0;
+	rlim_t top = rl.rlim_max - 1;
+	close_each(first, top < last ? (unsigned)top : last, flags);
+	return 0;
 }
 
 /* ---- the others: no fallback ---------------------------------------------------------- */

@@ -10,6 +10,8 @@
  *   clone3       → clone(2) with CLONE_PIDFD, a pidfd from birth all the same. Without
  *                  clone3 there is no CLONE_INTO_CGROUP either: children join the unified
  *                  cgroup by writing cgroup.procs themselves (husk__cgroup_join_open()).
+ *   close_range  → each open fd of the range, found in /proc/self/fd, closed (or marked
+ *                  close-on-exec) one by one.
  */
 #pragma once
 

@@ -1,11 +1,11 @@
 /*
  * The kernel features husk needs, each refused in turn with ENOSYS by a seccomp filter
  * (test/helpers/enosys.c) that the husk CLI and everything it starts inherit, on a real
- * busybox bundle. clone3 has a fallback: the container runs and exits 0, an exec works,
- * no fd of the caller reaches either, the init is in its cgroup in every hierarchy (without
- * clone3 there is no CLONE_INTO_CGROUP) and delete leaves nothing. The test process is a
- * subreaper: a detached container's init is ours to reap once the CLI that created it has
- * exited.
+ * busybox bundle. clone3 and close_range have fallbacks: the container runs and exits 0,
+ * an exec works, no fd of the caller reaches either, the init is in its cgroup in every
+ * hierarchy (without clone3 there is no CLONE_INTO_CGROUP) and delete leaves nothing. The
+ * test process is a subreaper: a detached container's init is ours to reap once the CLI
+ * that created it has exited.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -207,4 +207,15 @@ static void runs_without(const char *sys)
 Test(kernel, clone3_falls_back_to_clone)
 {
 	runs_without("clone3");
+}
+
+Test(kernel, close_range_falls_back_to_a_loop)
+{
+	runs_without("close_range");
+}
+
+/* A Docker-like profile on an older kernel: neither. */
+Test(kernel, clone3_and_close_range_both)
+{
+	runs_without("clone3,close_range");
 }
