@@ -19,7 +19,7 @@
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/process.h"
-#include "native/spawn.h"
+#include "spawn_internal.h"
 
 static const char *const kind_names[_HUSK_HOOK_KIND_MAX] = {
 	[HUSK_HOOK_PRESTART] = "prestart",

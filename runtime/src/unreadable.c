@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "engine.h"
 #include "husk/cleanup.h"
 #include "husk/container.h"
@@ -17,7 +18,6 @@
 #include "husk/log.h"
 #include "husk/spec.h"
 #include "husk/state.h"
-#include "native/cgroup.h"
 
 /* How long the SIGKILLed processes and the cgroup removal may take. */
 #define RESCUE_TIMEOUT_MS 10000

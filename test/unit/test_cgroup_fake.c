@@ -14,9 +14,9 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "cgroup.h"
 #include "husk/err.h"
 #include "husk/spec.h"
-#include "native/cgroup.h"
 #include "testutil.h"
 
 static char *root;

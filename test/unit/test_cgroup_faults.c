@@ -15,8 +15,8 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "cgroup.h"
 #include "husk/err.h"
-#include "native/cgroup.h"
 #include "testutil.h"
 
 long __real_syscall(long nr, ...);

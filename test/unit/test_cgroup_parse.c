@@ -7,8 +7,8 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "cgroup.h"
 #include "husk/err.h"
-#include "native/cgroup.h"
 
 /* memory.stat of a v1 cgroup on this project's machine (kernel 6.18), trimmed. */
 static const char v1_memory_stat[] = "cache 12025856\n"

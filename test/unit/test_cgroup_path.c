@@ -6,8 +6,8 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "cgroup.h"
 #include "husk/err.h"
-#include "native/cgroup.h"
 
 static char *resolve_ok(const char *in, bool systemd, const char *id, const char *own)
 {

@@ -9,9 +9,9 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "cgroup.h"
 #include "husk/err.h"
 #include "husk/spec.h"
-#include "native/cgroup.h"
 
 #define ALL_CTRLS 0xffffffffu
 

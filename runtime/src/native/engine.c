@@ -1,5 +1,5 @@
 /*
- * The native engine: gofer, init and exec children, cgroups through native/cgroup.h.
+ * The native engine: gofer, init and exec children, the cgroup through cgroup.h.
  * The first container of a sandbox creates the namespaces its spec asks for; later ones
  * join those their spec names by path (linux.namespaces[].path), which is how CRI shares a
  * pod's namespaces; nothing else is kept per sandbox.
@@ -14,13 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "hooks.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/log.h"
 #include "husk/spec.h"
 #include "husk/state.h"
-#include "native/cgroup.h"
 #include "native/native.h"
 
 #define CGROUP_TIMEOUT_MS 10000

@@ -15,14 +15,14 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
+#include "cgroup.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/process.h"
-#include "native/cgroup.h"
 #include "native/keyring.h"
 #include "native/native.h"
-#include "native/spawn.h"
 #include "native/sync.h"
+#include "spawn_internal.h"
 #include "syscalls.h"
 
 #define SYNC_FD	 3

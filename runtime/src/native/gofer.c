@@ -22,8 +22,8 @@
 #include "husk/process.h"
 #include "husk/spec.h"
 #include "native/native.h"
-#include "native/spawn.h"
 #include "native/sync.h"
+#include "spawn_internal.h"
 #include "syscalls.h"
 
 #define SYNC_FD 3

@@ -19,16 +19,16 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 
+#include "cgroup.h"
 #include "hooks.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/process.h"
 #include "husk/spec.h"
-#include "native/cgroup.h"
 #include "native/keyring.h"
 #include "native/native.h"
-#include "native/spawn.h"
 #include "native/sync.h"
+#include "spawn_internal.h"
 #include "syscalls.h"
 
 #define SYNC_FD 3

@@ -20,7 +20,7 @@
  *
  * Cgroups: the runtime owns them. The engine finds the container's cgroup from
  * /proc/<init>/cgroup after create (runc joins the unified tree of a hybrid host, runsc
- * does not, so the v1 memory path is used there) and opens it with native/cgroup.h for the
+ * does not, so the v1 memory path is used there) and opens it with cgroup.h for the
  * OOM fd and counter only; stats come from `events --stats`, pids from `ps --format json`.
  * After the runtime's delete the cgroup is removed again if it is still there.
  */
@@ -41,6 +41,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "cgroup.h"
 #include "engine.h"
 #include "fs.h"
 #include "husk/cleanup.h"
@@ -48,13 +49,12 @@
 #include "husk/log.h"
 #include "husk/spec.h"
 #include "husk/state.h"
-#include "native/cgroup.h"
-#include "native/spawn.h"
 #include "oci/oci_argv.h"
 #include "oci/oci_features.h"
 #include "oci/oci_json.h"
 #include "oci/oci_rootfs.h"
 #include "oci/oci_state.h"
+#include "spawn_internal.h"
 #include "spec_json.h"
 
 #define OCI_TIMEOUT_MS	   60000

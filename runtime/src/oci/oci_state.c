@@ -8,9 +8,9 @@
 
 #include <jansson.h>
 
+#include "cgroup.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
-#include "native/cgroup.h"
 #include "spec_json.h"
 
 /* ---- state -------------------------------------------------------------------------- */

@@ -6,8 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup_internal.h"
 #include "husk/cleanup.h"
-#include "native/cgroup_internal.h"
 
 /* At least 4 KiB free after len in *buf (of *cap bytes), up to max + 1 bytes in all. */
 static int make_room(char **buf, size_t *cap, size_t len, size_t max)

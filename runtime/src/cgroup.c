@@ -1,5 +1,5 @@
 /* Host layout detection, cgroup handles, create/open, resources, entering and pids. */
-#include "native/cgroup.h"
+#include "cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +12,10 @@
 
 #include <sys/stat.h>
 
+#include "cgroup_internal.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/spec.h"
-#include "native/cgroup_internal.h"
 #include "syscalls.h"
 
 static const char *const ctrl_names[_HUSK_CG_CTRL_MAX] = {

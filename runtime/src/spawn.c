@@ -1,5 +1,3 @@
-#include "native/spawn.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +9,7 @@
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/process.h"
+#include "spawn_internal.h"
 #include "syscalls.h"
 
 #define DONATE_MAX_TARGET 64

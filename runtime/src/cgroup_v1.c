@@ -9,9 +9,9 @@
 
 #include <sys/eventfd.h>
 
+#include "cgroup_internal.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
-#include "native/cgroup_internal.h"
 
 /* ---- freezer ------------------------------------------------------------------------------- */
 

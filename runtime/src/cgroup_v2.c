@@ -11,9 +11,9 @@
 
 #include <sys/inotify.h>
 
+#include "cgroup_internal.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
-#include "native/cgroup_internal.h"
 
 static int v2_dir(const struct husk_cgroup *cg)
 {

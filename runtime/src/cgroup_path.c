@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
-#include "native/cgroup.h"
 
 #define CGROUPFS_FORM "cgroupfs path '/a/b' or 'a/b'"
 #define SYSTEMD_FORM  "systemd path 'slice:prefix:name'"

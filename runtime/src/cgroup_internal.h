@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "native/cgroup.h"
+#include "cgroup.h"
 
 /* One mounted hierarchy. */
 struct husk_cgroup_hier {

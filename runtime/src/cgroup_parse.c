@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
-#include "native/cgroup.h"
 
 /* A line iterator over a buffer that need not be NUL-terminated. */
 struct lines {

@@ -11,10 +11,10 @@
 
 #include <sys/stat.h>
 
+#include "cgroup.h"
+#include "cgroup_internal.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
-#include "native/cgroup.h"
-#include "native/cgroup_internal.h"
 #include "syscalls.h"
 
 /* Bound on the cgroups of one container's subtree that the walks visit. */

@@ -1,7 +1,7 @@
 /*
- * Container cgroups for the native engine: host layout detection (v1, v2, hybrid), cgroup
- * paths (cgroupfs and systemd forms), creation, resources, entering, pids, freezer, kill-all,
- * stats, OOM notification and removal.
+ * Container cgroups, a runtime-wide service used by both engines and the core: host layout
+ * detection (v1, v2, hybrid), cgroup paths (cgroupfs and systemd forms), creation,
+ * resources, entering, pids, freezer, kill-all, stats, OOM notification and removal.
  *
  * Every cgroup path here is "cgroupfs form relative to a hierarchy's root": it starts with
  * '/', has no "." or ".." components and no empty components, and names the same directory

@@ -11,10 +11,10 @@
 #include <linux/bpf.h>
 #include <sys/syscall.h>
 
+#include "cgroup.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/spec.h"
-#include "native/cgroup.h"
 
 struct prog {
 	struct bpf_insn *insns;

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
+#include "cgroup_internal.h"
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/spec.h"
-#include "native/cgroup.h"
-#include "native/cgroup_internal.h"
 
 uint64_t husk__cgroup_shares_to_weight(uint64_t shares)
 {
