@@ -27,6 +27,17 @@ if grep -rnE '#include *[<"](husk/|.*containerd)' ttrpc/ 2>/dev/null; then
 	status=1
 fi
 
+# The engines are leaves: only runtime/src/native/ includes native/ headers and only
+# runtime/src/oci/ includes oci/ headers; services both use (cgroups, spawn) live in
+# runtime/src/. (Unit tests of an engine's internals may include its headers.)
+for engine in native oci; do
+	if grep -rnE "#include *[<\"](\.\./)*${engine}/" runtime/ shim/ 2>/dev/null |
+		grep -v "^runtime/src/${engine}/"; then
+		echo "lint: a file outside runtime/src/${engine}/ includes a ${engine}/ header" >&2
+		status=1
+	fi
+done
+
 # clang-tidy 14 does not flag socket()/accept4() without SOCK_CLOEXEC.
 if grep -rnE '\b(socket|socketpair|accept4)\(' runtime/ ttrpc/ shim/ 2>/dev/null \
 	| grep -v 'SOCK_CLOEXEC' | grep -vE '^\S+:[0-9]+:\s*(/\*|\*)'; then
