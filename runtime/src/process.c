@@ -79,6 +79,8 @@ int husk_pidfd_open_checked(pid_t pid, uint64_t expected_start_time, struct husk
 	if (fd < 0) {
 		if (errno == ESRCH)
 			return husk_err_set(err, HUSK_ERR_NOT_FOUND, ESRCH, "process %d", (int)pid);
+		if (errno == ENOSYS)
+			return husk__sys_missing(HUSK_SYS_PIDFD_OPEN, err);
 		return husk_err_errno(err, errno, "pidfd_open %d", (int)pid);
 	}
 	if (expected_start_time != 0) {
@@ -113,6 +115,8 @@ int husk_pidfd_signal(int pidfd, int sig, struct husk_err *err)
 		return 0;
 	if (errno == ESRCH)
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, ESRCH, "process already finished");
+	if (errno == ENOSYS)
+		return husk__sys_missing(HUSK_SYS_PIDFD_SEND_SIGNAL, err);
 	return husk_err_errno(err, errno, "pidfd_send_signal %d", sig);
 }
 

@@ -6,9 +6,39 @@
 
 #include <sys/resource.h>
 
+#include "husk/err.h"
+
+static const struct {
+	const char *name;
+	const char *since; /* the first kernel release that has it */
+	bool fallback;	   /* husk does without it (see syscalls.h) */
+} sys_table[_HUSK_SYS_MAX] = {
+	[HUSK_SYS_CLONE3] = {"clone3", "5.3", true},
+	[HUSK_SYS_CLOSE_RANGE] = {"close_range", "5.9", true},
+	[HUSK_SYS_OPENAT2] = {"openat2", "5.6", false},
+	[HUSK_SYS_OPEN_TREE] = {"open_tree", "5.2", false},
+	[HUSK_SYS_MOVE_MOUNT] = {"move_mount", "5.2", false},
+	[HUSK_SYS_MOUNT_SETATTR] = {"mount_setattr", "5.12", false},
+	[HUSK_SYS_FSOPEN] = {"fsopen", "5.2", false},
+	[HUSK_SYS_FSCONFIG] = {"fsconfig", "5.2", false},
+	[HUSK_SYS_FSMOUNT] = {"fsmount", "5.2", false},
+	[HUSK_SYS_PIDFD_OPEN] = {"pidfd_open", "5.3", false},
+	[HUSK_SYS_PIDFD_SEND_SIGNAL] = {"pidfd_send_signal", "5.1", false},
+};
+
 /* 0: not known yet; 1: the kernel answers it; -1: ENOSYS. Per process; children inherit
  * what their parent learnt, and a seccomp filter is inherited with it. */
 static signed char have[_HUSK_SYS_MAX];
+
+const char *husk__sys_name(enum husk_sys s)
+{
+	return (unsigned)s < _HUSK_SYS_MAX ? sys_table[s].name : NULL;
+}
+
+const char *husk__sys_since(enum husk_sys s)
+{
+	return (unsigned)s < _HUSK_SYS_MAX ? sys_table[s].since : NULL;
+}
 
 /* Each call is refused for its arguments (EINVAL, EBADF) before the kernel does anything,
  * or for the syscall itself (ENOSYS); none can succeed. */
@@ -54,6 +84,24 @@ bool husk__sys_have(enum husk_sys s)
 		errno = saved;
 	}
 	return have[s] > 0;
+}
+
+int husk__sys_missing(enum husk_sys s, struct husk_err *err)
+{
+	return husk_err_set(err, HUSK_ERR_INTERNAL, ENOSYS, "husk needs %s(2) (Linux %s or later)",
+			    husk__sys_name(s), husk__sys_since(s));
+}
+
+int husk__kernel_check(uint64_t clone_flags, struct husk_err *err)
+{
+	for (unsigned s = 0; s < _HUSK_SYS_MAX; s++)
+		if (!sys_table[s].fallback && !husk__sys_have((enum husk_sys)s))
+			return husk__sys_missing((enum husk_sys)s, err);
+	if ((clone_flags & CLONE_NEWTIME) && !husk__sys_have(HUSK_SYS_CLONE3))
+		return husk_err_set(
+			err, HUSK_ERR_INTERNAL, ENOSYS,
+			"husk needs clone3(2) (Linux 5.3 or later) for a time namespace");
+	return 0;
 }
 
 /* ---- clone ----------------------------------------------------------------------------- */

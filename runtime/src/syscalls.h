@@ -12,6 +12,8 @@
  *                  cgroup by writing cgroup.procs themselves (husk__cgroup_join_open()).
  *   close_range  → each open fd of the range, found in /proc/self/fd, closed (or marked
  *                  close-on-exec) one by one.
+ * The others have none: husk__kernel_check() finds a missing one before anything of a
+ * container exists, and the error names the syscall and the kernel it needs.
  */
 #pragma once
 
@@ -36,7 +38,9 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-/* The syscalls husk needs. */
+struct husk_err;
+
+/* The syscalls husk needs, in the order husk__kernel_check() probes them. */
 enum husk_sys {
 	HUSK_SYS_CLONE3,
 	HUSK_SYS_CLOSE_RANGE,
@@ -52,11 +56,29 @@ enum husk_sys {
 	_HUSK_SYS_MAX,
 };
 
+/* "open_tree", and the first kernel that has it ("5.2"). NULL outside the enum. */
+const char *husk__sys_name(enum husk_sys s);
+const char *husk__sys_since(enum husk_sys s);
+
 /*
  * Whether the kernel answers s (anything but ENOSYS), probed once per process with
  * arguments it refuses before doing anything; later calls return the cached answer.
  */
 bool husk__sys_have(enum husk_sys s);
+
+/*
+ * The error for a syscall husk cannot do without: HUSK_ERR_INTERNAL, errno ENOSYS,
+ * "husk needs open_tree(2) (Linux 5.2 or later)" (+ ": Function not implemented").
+ * Returns -ENOSYS.
+ */
+int husk__sys_missing(enum husk_sys s, struct husk_err *err);
+
+/*
+ * Before the native engine creates anything: every syscall without a fallback is there,
+ * and clone_flags (the container's CLONE_NEW*) can be had without clone3 if it is missing
+ * (a time namespace cannot: clone(2) has no bit for it). 0, or husk__sys_missing()'s error.
+ */
+int husk__kernel_check(uint64_t clone_flags, struct husk_err *err);
 
 /*
  * clone3 without a stack: fork semantics (the child returns 0 on a copy of the stack).

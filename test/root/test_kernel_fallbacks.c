@@ -4,8 +4,9 @@
  * busybox bundle. clone3 and close_range have fallbacks: the container runs and exits 0,
  * an exec works, no fd of the caller reaches either, the init is in its cgroup in every
  * hierarchy (without clone3 there is no CLONE_INTO_CGROUP) and delete leaves nothing. The
- * test process is a subreaper: a detached container's init is ours to reap once the CLI
- * that created it has exited.
+ * others make `husk run` fail with one line naming the syscall and the kernel it needs,
+ * leaving no state file, cgroup, child or mount. The test process is a subreaper: a
+ * detached container's init is ours to reap once the CLI that created it has exited.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -204,6 +205,23 @@ static void runs_without(const char *sys)
 	(void)close(LEAK_FD);
 }
 
+/* `husk run` fails with the one line "husk needs <need>"; nothing is left behind. */
+static void refused_without(const char *sys, const char *need)
+{
+	const char *id = id_for(sys);
+	char want[512];
+
+	box_set_args(&b, "echo never");
+	box_write_cfg(&b);
+	_cleanup_res_ struct e2e_res r = husk_without(sys, "run", "--bundle", b.bundle, id, NULL);
+	(void)snprintf(want, sizeof(want),
+		       "husk run: create %s: husk needs %s: Function not implemented\n", id, need);
+	cr_assert(eq(int, r.status, 1), "husk run without %s: %s", sys, r.err);
+	cr_assert(eq(str, r.err, want));
+	cr_assert(eq(str, r.out, ""));
+	assert_nothing_left(id);
+}
+
 Test(kernel, clone3_falls_back_to_clone)
 {
 	runs_without("clone3");
@@ -219,3 +237,27 @@ Test(kernel, clone3_and_close_range_both)
 {
 	runs_without("clone3,close_range");
 }
+
+/* clone(2) has no CLONE_NEWTIME: a time namespace needs clone3. */
+Test(kernel, time_namespace_needs_clone3)
+{
+	json_t *ns = json_object_get(json_object_get(b.cfg, "linux"), "namespaces");
+	cr_assert(eq(int, json_array_append_new(ns, json_pack("{ss}", "type", "time")), 0));
+	refused_without("clone3", "clone3(2) (Linux 5.3 or later) for a time namespace");
+}
+
+#define REFUSED(sys, since)                                                   \
+	Test(kernel, sys##_is_named)                                          \
+	{                                                                     \
+		refused_without(#sys, #sys "(2) (Linux " since " or later)"); \
+	}
+
+REFUSED(openat2, "5.6")
+REFUSED(open_tree, "5.2")
+REFUSED(move_mount, "5.2")
+REFUSED(mount_setattr, "5.12")
+REFUSED(fsopen, "5.2")
+REFUSED(fsconfig, "5.2")
+REFUSED(fsmount, "5.2")
+REFUSED(pidfd_open, "5.3")
+REFUSED(pidfd_send_signal, "5.1")

@@ -22,6 +22,7 @@
 #include "husk/spec.h"
 #include "husk/state.h"
 #include "native/native.h"
+#include "syscalls.h"
 
 #define CGROUP_TIMEOUT_MS 10000
 
@@ -271,8 +272,12 @@ static int native_create(struct husk_container *c, const struct husk_create_opts
 	r = husk__init_plan_build(c->spec, &ip, err);
 	if (r < 0)
 		return r;
-	r = husk__seccomp_build(c->spec->linux_ ? c->spec->linux_->seccomp : NULL, &nat(c)->seccomp,
-				err);
+	/* Before the cgroup, the gofer or the init: a kernel without what the engine needs
+	 * gets one line naming it, and nothing to clean up. */
+	r = husk__kernel_check(ip.clone_flags, err);
+	if (r >= 0)
+		r = husk__seccomp_build(c->spec->linux_ ? c->spec->linux_->seccomp : NULL,
+					&nat(c)->seccomp, err);
 	if (r >= 0)
 		r = cgroup_setup(c, err);
 	if (r >= 0)
@@ -318,6 +323,10 @@ static int native_exec(struct husk_container *c, const struct husk_exec_opts *op
 {
 	struct husk_proc_plan pp;
 
+	/* First: without pidfd_open, the load found no init. */
+	int k = husk__kernel_check(0, err);
+	if (k < 0)
+		return k;
 	if (c->init.pidfd < 0)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "the init is not running");
 	if (!nat(c)->seccomp && c->spec && c->spec->linux_ && c->spec->linux_->seccomp) {
