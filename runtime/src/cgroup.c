@@ -683,7 +683,8 @@ int husk__cgroup_join_open(const struct husk_cgroup *cg, struct husk_cgroup_join
 			   struct husk_err *err)
 {
 	/* No clone3 (a seccomp profile refuses it), so no CLONE_INTO_CGROUP: the child writes
-	 * itself into cgroup.procs, which moves its whole process. */
+	 * itself into cgroup.procs, which moves its whole process. A clone3 without
+	 * CLONE_INTO_CGROUP (Linux 5.3 to 5.6) is older than the 5.12 husk needs. */
 	bool into = husk__sys_have(HUSK_SYS_CLONE3);
 
 	*j = (struct husk_cgroup_join){.clone_fd = -1};

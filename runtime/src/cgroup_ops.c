@@ -275,11 +275,14 @@ int husk__cgroup_is_frozen(struct husk_cgroup *cg, bool *ret_frozen, struct husk
 
 /* ---- kill all ------------------------------------------------------------------------------ */
 
-static int signal_pid(pid_t pid, int sig)
+/* 0, or -errno of *ret_sys, the syscall that failed. */
+static int signal_pid(pid_t pid, int sig, enum husk_sys *ret_sys)
 {
+	*ret_sys = HUSK_SYS_PIDFD_OPEN;
 	int fd = husk__pidfd_open(pid, 0);
 	if (fd < 0)
 		return -errno;
+	*ret_sys = HUSK_SYS_PIDFD_SEND_SIGNAL;
 	int r = husk__pidfd_send_signal(fd, sig, 0);
 	r = r < 0 ? -errno : 0;
 	husk_safe_close(fd);
@@ -296,12 +299,15 @@ static int signal_all(struct husk_cgroup *cg, int sig, struct husk_err *err)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		r = signal_pid(pids[i], sig);
+		enum husk_sys sys;
+		r = signal_pid(pids[i], sig, &sys);
 		if (r == -ESRCH)
 			continue;
 		if (r < 0) {
 			int pid = (int)pids[i];
 			free(pids);
+			if (r == -ENOSYS)
+				return husk__sys_missing(sys, err);
 			return husk_err_errno(err, -r, "signal %d to pid %d", sig, pid);
 		}
 		count++;

@@ -7,6 +7,6 @@ target_link_libraries(husk-enosys PRIVATE husk_strict_tests PkgConfig::SECCOMP)
 if(TARGET husk)
 	husk_criterion_test(NAME root-kernel-fallbacks
 		SOURCES root/test_kernel_fallbacks.c root/box.c
-		LIBS husk::runtime PkgConfig::JANSSON LABELS root JOBS 2 TIMEOUT 300)
+		LIBS husk::runtime PkgConfig::JANSSON PkgConfig::SECCOMP LABELS root JOBS 2 TIMEOUT 300)
 	add_dependencies(test-root-kernel-fallbacks husk husk-enosys)
 endif()

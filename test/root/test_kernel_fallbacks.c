@@ -10,21 +10,26 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <jansson.h>
+#include <seccomp.h>
 
 #include "box.h"
 #include "ctr.h"
+#include "husk/kernel.h"
 #include "testutil.h"
 
 #define MAX_ARGS 16
@@ -236,6 +241,55 @@ Test(kernel, close_range_falls_back_to_a_loop)
 Test(kernel, clone3_and_close_range_both)
 {
 	runs_without("clone3,close_range");
+}
+
+/*
+ * Child side of close_range_without_proc: 0, or the step that failed. /proc hidden by a
+ * tmpfs in a mount namespace of its own, close_range refused, a hard RLIMIT_NOFILE of
+ * 2048: husk_close_range must reach fds 1000 and 2047 by trying every number.
+ */
+static int close_without_proc(void)
+{
+	struct rlimit rl = {.rlim_cur = 2048, .rlim_max = 2048};
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 1;
+	if (mount("tmpfs", "/proc", "tmpfs", 0, NULL) < 0 || access("/proc/self/fd", F_OK) == 0)
+		return 2;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 3;
+	if (dup2(0, 5) != 5 || dup2(0, 1000) != 1000 || dup2(0, 2047) != 2047)
+		return 4;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(close_range), 0) < 0 ||
+	    seccomp_load(ctx) < 0)
+		return 5;
+	seccomp_release(ctx);
+	if (husk_close_range(1000, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return 6;
+	if (fcntl(1000, F_GETFD) != FD_CLOEXEC || fcntl(2047, F_GETFD) != FD_CLOEXEC ||
+	    fcntl(5, F_GETFD) != 0)
+		return 7;
+	if (husk_close_range(6, ~0U, 0) < 0)
+		return 8;
+	if (fcntl(1000, F_GETFD) >= 0 || fcntl(2047, F_GETFD) >= 0 || fcntl(5, F_GETFD) != 0)
+		return 9;
+	return 0;
+}
+
+/* The last resort of the close_range fallback, where /proc cannot be read. */
+Test(kernel, close_range_without_proc)
+{
+	int ws = 0;
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		_exit(close_without_proc());
+	cr_assert(eq(int, (int)waitpid(pid, &ws, 0), (int)pid));
+	cr_assert(0 != WIFEXITED(ws), "wait status %d", ws);
+	int step = WEXITSTATUS(ws);
+	cr_assert(eq(int, step, 0), "step %d failed", step);
 }
 
 /* clone(2) has no CLONE_NEWTIME: a time namespace needs clone3. */

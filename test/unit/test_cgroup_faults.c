@@ -131,6 +131,23 @@ Test(cgroup_faults, pidfd_open_failure_names_the_pid)
 	husk__cgroup_host_free(h);
 }
 
+/* A kernel (or seccomp profile) without pidfd_open: the one line naming it. */
+Test(cgroup_faults, pidfd_open_enosys_names_the_syscall)
+{
+	struct husk_cgroup_host *h = NULL;
+	struct husk_cgroup *cg = frozen_cgroup(&h);
+	struct husk_err err = {0};
+
+	fail_nr = SYS_pidfd_open;
+	fail_errno = ENOSYS;
+	int r = husk__cgroup_kill_all(cg, SIGKILL, 1000, &err);
+	cr_expect(eq(int, r, -ENOSYS));
+	cr_expect(eq(str, err.msg,
+		     "husk needs pidfd_open(2) (Linux 5.3 or later): Function not implemented"));
+	husk__cgroup_free(cg);
+	husk__cgroup_host_free(h);
+}
+
 Test(cgroup_faults, pidfd_send_signal_failure_names_the_pid)
 {
 	require_pidfd_open();
