@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include "husk/container.h"
 #include "husk/err.h"
 #include "husk/state.h"
 
@@ -65,7 +66,22 @@ const struct cli_command *cli_find_command(const char *name);
  */
 int cli_open_root(const struct cli *cli, struct husk_state_root **ret, struct husk_err *err);
 
-/* Find a container by id or unique prefix (no lock); errors as husk_state_find(). */
+/*
+ * Open the runtime over the state root. create false: a missing root is HUSK_ERR_NOT_FOUND
+ * "state root '<p>' does not exist" and nothing is created.
+ */
+int cli_open_runtime(const struct cli *cli, bool create, struct husk_runtime **ret,
+		     struct husk_err *err);
+
+/*
+ * Load a container by id or unique prefix through the runtime, as the shim does (under the
+ * state lock, its engine attached); a missing root is HUSK_ERR_NOT_FOUND "container '<id>'
+ * not found". Free both with husk_container_free() and husk_runtime_free().
+ */
+int cli_load(const struct cli *cli, const char *id, struct husk_runtime **ret_rt,
+	     struct husk_container **ret, struct husk_err *err);
+
+/* Find a container's state by id or unique prefix (no lock); errors as husk_state_find(). */
 int cli_find(const struct cli *cli, const char *id, bool lock, struct husk_state_root **ret_root,
 	     struct husk_state_handle **ret, struct husk_err *err);
 
@@ -77,27 +93,3 @@ void cli_format_time(int64_t ns, char *buf, size_t size);
 
 /* A signal by number ("9") or name ("KILL", "SIGKILL", "sigkill"). -EINVAL if unknown. */
 int cli_parse_signal(const char *s, int *ret);
-
-/* The processes of a container (procs.c). */
-struct cli_procs {
-	pid_t *pids;
-	size_t n;
-	char *source; /* the cgroup.procs file read; NULL: no cgroup, init pid alone */
-};
-
-/*
- * The container's pids: cgroup.procs of its cgroup_path on the first mounted v1 hierarchy
- * that has it, else on the cgroup2 mount; with no cgroup, the init pid alone when it is
- * alive (start time checked). Free with cli_procs_done().
- */
-int cli_container_procs(const struct husk_state *s, struct cli_procs *ret, struct husk_err *err);
-void cli_procs_done(struct cli_procs *p);
-
-/* True when /proc/<pid>/cgroup puts pid in cgroup_path on some hierarchy. */
-bool cli_pid_in_cgroup(pid_t pid, const char *cgroup_path);
-
-/* rmdir the container's cgroup on every hierarchy that has it; warns on failures. */
-void cli_remove_cgroups(const char *cgroup_path);
-
-/* True when the container's init or gofer is alive (start times checked). */
-bool cli_container_live(const struct husk_state *s);

@@ -18,13 +18,6 @@
 #include "husk/container.h"
 #include "husk/spec.h"
 
-static int open_runtime(const struct cli *cli, struct husk_runtime **ret, struct husk_err *err)
-{
-	struct husk_runtime_config cfg = {.root = cli->root_path};
-
-	return husk_runtime_open(&cfg, ret, err);
-}
-
 /* Reap pid, returning its exit code as a shell reports it (128+signal). */
 static int wait_exit(pid_t pid, int *ret_status)
 {
@@ -119,7 +112,7 @@ int cli_cmd_run(struct cli *cli, int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 	struct husk_runtime *rt = NULL;
-	if (open_runtime(cli, &rt, &err) < 0)
+	if (cli_open_runtime(cli, /* create= */ true, &rt, &err) < 0)
 		return cli_fail("run", &err);
 	struct husk_create_opts co = {.id = argv[optind], .bundle = abs_bundle, .stdio = {0, 1, 2}};
 	struct husk_container *c = NULL;
@@ -150,13 +143,7 @@ static int load(const struct cli *cli, const char *cmd, const char *id, struct h
 {
 	struct husk_err err = {0};
 
-	if (open_runtime(cli, rt, &err) < 0)
-		return cli_fail(cmd, &err);
-	if (husk_container_load(*rt, id, c, &err) < 0) {
-		*rt = husk_runtime_free(*rt);
-		return cli_fail(cmd, &err);
-	}
-	return CLI_EXIT_OK;
+	return cli_load(cli, id, rt, c, &err) < 0 ? cli_fail(cmd, &err) : CLI_EXIT_OK;
 }
 
 int cli_cmd_exec(struct cli *cli, int argc, char **argv)

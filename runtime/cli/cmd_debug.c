@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,7 +35,40 @@ static const char *lock_verdict(struct husk_state_root *root, const struct husk_
 	return strerror(-r);
 }
 
-static void debug_state(struct husk_state_root *root, const struct husk_state *s)
+/* The pids as the runtime lists them for the shim, unless a writer holds the lock (debug
+ * never waits behind a transition). */
+static void debug_pids(struct husk_runtime *rt, struct husk_state_root *root,
+		       const struct husk_state *s)
+{
+	struct husk_container *c = NULL;
+	struct husk_err err = {0};
+	pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (s->stale) {
+		(void)printf("  pids:        none (earlier boot)\n");
+		return;
+	}
+	if (husk_state_lock_probe(root, &s->id) == 1) {
+		(void)printf("  pids:        not read (a writer holds the lock)\n");
+		return;
+	}
+	if (husk_container_load(rt, s->id.container, &c, &err) < 0 ||
+	    husk_container_pids(c, &pids, &n, &err) < 0) {
+		(void)printf("  pids:        error: %s\n", err.msg);
+		husk_container_free(c);
+		return;
+	}
+	husk_container_free(c);
+	(void)printf("  pids:        ");
+	for (size_t i = 0; i < n; i++)
+		(void)printf("%s%d", i ? " " : "", (int)pids[i]);
+	(void)printf("%s\n", n ? "" : "none");
+	free(pids);
+}
+
+static void debug_state(struct husk_runtime *rt, struct husk_state_root *root,
+			const struct husk_state *s)
 {
 	char t[64];
 	char buf[96];
@@ -74,20 +108,7 @@ static void debug_state(struct husk_state_root *root, const struct husk_state *s
 		(void)printf("  exit:        not recorded\n");
 	}
 	(void)printf("  cgroup:      %s\n", s->cgroup_path ? s->cgroup_path : "none");
-	struct cli_procs p = {0};
-	struct husk_err err = {0};
-	if (s->stale) {
-		(void)printf("  pids:        none (earlier boot)\n");
-	} else if (cli_container_procs(s, &p, &err) < 0) {
-		(void)printf("  pids:        error: %s\n", err.msg);
-	} else {
-		(void)printf("  pids:        ");
-		for (size_t i = 0; i < p.n; i++)
-			(void)printf("%s%d", i ? " " : "", (int)p.pids[i]);
-		(void)printf("%s (%s)\n", p.n ? "" : "none",
-			     p.source ? p.source : "no cgroup: init only");
-		cli_procs_done(&p);
-	}
+	debug_pids(rt, root, s);
 	(void)printf("  engine data: %s\n", s->engine_data ? s->engine_data : "none");
 }
 
@@ -135,8 +156,12 @@ int cli_cmd_debug(struct cli *cli, int argc, char **argv)
 							     : cli_fail("debug", &err);
 	}
 	struct husk_state_list l = {0};
+	struct husk_runtime *rt = NULL;
 	int r = husk_state_list(root, NULL, &l, &err);
+	if (r >= 0)
+		r = cli_open_runtime(cli, /* create= */ false, &rt, &err);
 	if (r < 0) {
+		husk_state_list_done(&l);
 		husk_state_root_free(root);
 		return cli_fail("debug", &err);
 	}
@@ -144,7 +169,7 @@ int cli_cmd_debug(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < l.n_states; i++) {
 		if (id && strncmp(l.states[i].id.container, id, strlen(id)) != 0)
 			continue;
-		debug_state(root, &l.states[i]);
+		debug_state(rt, root, &l.states[i]);
 		shown++;
 	}
 	size_t failed = 0;
@@ -157,6 +182,7 @@ int cli_cmd_debug(struct cli *cli, int argc, char **argv)
 	debug_leftovers(husk_state_root_path(root), id);
 	(void)printf("summary: %d container(s), %zu file(s) failed to load\n", shown, failed);
 	husk_state_list_done(&l);
+	husk_runtime_free(rt);
 	husk_state_root_free(root);
 	if (id && shown == 0 && failed == 0) {
 		err = (struct husk_err){0};

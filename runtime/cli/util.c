@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "husk/process.h"
+#include "husk/container.h"
 
 int cli_open_root(const struct cli *cli, struct husk_state_root **ret, struct husk_err *err)
 {
@@ -24,6 +24,38 @@ int cli_open_root(const struct cli *cli, struct husk_state_root **ret, struct hu
 		return husk_err_set(err, HUSK_ERR_INVALID, ENOTDIR, "state root '%s'",
 				    cli->root_path);
 	return husk_state_root_open(cli->root_path, ret, err);
+}
+
+int cli_open_runtime(const struct cli *cli, bool create, struct husk_runtime **ret,
+		     struct husk_err *err)
+{
+	struct husk_runtime_config cfg = {.root = cli->root_path};
+	struct stat st;
+
+	if (!create && stat(cli->root_path, &st) < 0 && errno == ENOENT)
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "state root '%s' does not exist",
+				    cli->root_path);
+	return husk_runtime_open(&cfg, ret, err);
+}
+
+int cli_load(const struct cli *cli, const char *id, struct husk_runtime **ret_rt,
+	     struct husk_container **ret, struct husk_err *err)
+{
+	struct husk_runtime *rt = NULL;
+	int r = cli_open_runtime(cli, /* create= */ false, &rt, err);
+
+	if (r < 0)
+		return err->kind == HUSK_ERR_NOT_FOUND
+			       ? husk_err_set(err, HUSK_ERR_NOT_FOUND, 0,
+					      "container '%s' not found", id)
+			       : r;
+	r = husk_container_load(rt, id, ret, err);
+	if (r < 0) {
+		husk_runtime_free(rt);
+		return r;
+	}
+	*ret_rt = rt;
+	return 0;
 }
 
 int cli_find(const struct cli *cli, const char *id, bool lock, struct husk_state_root **ret_root,
@@ -98,15 +130,4 @@ int cli_parse_signal(const char *s, int *ret)
 		}
 	}
 	return -EINVAL;
-}
-
-bool cli_container_live(const struct husk_state *s)
-{
-	if (s->status == HUSK_STATUS_CREATED || s->status == HUSK_STATUS_RUNNING ||
-	    s->status == HUSK_STATUS_PAUSED)
-		return true; /* status was corrected on load: the init is alive */
-	if (s->status == HUSK_STATUS_CREATING && s->init_pid > 0 &&
-	    husk_proc_alive(s->init_pid, s->init_start_time))
-		return true;
-	return s->gofer_pid > 0 && husk_proc_alive(s->gofer_pid, s->gofer_start_time);
 }

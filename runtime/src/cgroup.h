@@ -236,7 +236,8 @@ int husk__cgroup_is_frozen(struct husk_cgroup *cg, bool *ret_frozen, struct husk
  * Signal every process of the cgroup (descendants included) so that none escapes by forking:
  * v2 with SIGKILL writes cgroup.kill; otherwise freeze, signal each pid through a pidfd,
  * thaw (thawing only if it was not frozen before the call). Processes that exit meanwhile
- * are skipped. Returns the number of processes signalled.
+ * are skipped. A cgroup with no freezer (no freezer hierarchy holds it) is signalled
+ * unfrozen, as runc does when it cannot freeze. Returns the number of processes signalled.
  */
 int husk__cgroup_kill_all(struct husk_cgroup *cg, int sig, int timeout_ms, struct husk_err *err);
 

@@ -327,9 +327,17 @@ int husk__cgroup_kill_all(struct husk_cgroup *cg, int sig, int timeout_ms, struc
 			return r;
 		/* cgroup.kill is 5.14+; older kernels take the freezer path. */
 	}
-	r = husk__cgroup_is_frozen(cg, &was_frozen, err);
-	if (r < 0)
+	struct husk_err ferr = {0};
+	r = husk__cgroup_is_frozen(cg, &was_frozen, &ferr);
+	/* No freezer for this cgroup: signal what is there, as runc does when it cannot
+	 * freeze. */
+	if (r < 0 && ferr.kind == HUSK_ERR_PRECONDITION)
+		return signal_all(cg, sig, err);
+	if (r < 0) {
+		if (err)
+			*err = ferr;
 		return r;
+	}
 	if (!was_frozen && husk__cgroup_freeze(cg, true, timeout_ms, err) < 0)
 		return husk_err_prefix(err, "kill all in '%s'", cg->path);
 	/* Frozen tasks cannot fork, so the list is complete; pids cannot be reused either,

@@ -6,6 +6,7 @@
  * reap once the CLI that created it has exited.
  */
 #include <errno.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
@@ -23,6 +25,8 @@
 
 #include "box.h"
 #include "ctr.h"
+#include "husk/container.h"
+#include "husk/err.h"
 #include "testutil.h"
 
 #define MAX_ARGS 16
@@ -526,4 +530,267 @@ Test(cli_container, exec_pause_and_resume_refuse_a_stopped_container)
 	_cleanup_res_ struct e2e_res d = husk("delete", ID("gone"), NULL);
 	cr_assert(eq(int, d.status, 0), "%s", d.err);
 	assert_nothing_left(ID("gone"));
+}
+
+/* ---- delete, kill and ps go through the runtime, as the shim's calls do ---- */
+
+/* `husk run --detach` of script; returns the init's pid it printed. */
+static pid_t run_script_detached(const char *id, const char *script)
+{
+	box_set_args(&b, script);
+	box_write_cfg(&b);
+	_cleanup_res_ struct e2e_res r = husk("run", "--detach", "--bundle", b.bundle, id, NULL);
+	cr_assert(eq(int, r.status, 0), "husk run --detach: %s", r.err);
+	long pid = strtol(r.out, NULL, 10);
+	cr_assert(pid > 0, "printed '%s'", r.out);
+	return (pid_t)pid;
+}
+
+static void reap(pid_t pid)
+{
+	cr_assert(eq(int, (int)waitpid(pid, NULL, 0), (int)pid));
+}
+
+/* Every hierarchy's cgroup dir of id (the default /husk/<id>); globfree() it. */
+static void cgroup_dirs(const char *id, glob_t *g)
+{
+	char pattern[512];
+
+	(void)snprintf(pattern, sizeof(pattern), "/sys/fs/cgroup/*/husk/%s", id);
+	cr_assert(eq(int, glob(pattern, 0, NULL, g), 0), "no cgroup of %s", id);
+}
+
+/* The sorted pids of the cgroup dir and its nested ones (one level), as "[a,b,c]". */
+static void cgroup_pids_json(const char *dir, char *out, size_t size)
+{
+	char pattern[600];
+	glob_t g;
+	long pids[512];
+	size_t n = 0;
+
+	(void)snprintf(pattern, sizeof(pattern), "%s/{cgroup.procs,*/cgroup.procs}", dir);
+	cr_assert(eq(int, glob(pattern, GLOB_BRACE, NULL, &g), 0));
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char *s = testutil_read_file(g.gl_pathv[i]);
+		cr_assert(s != NULL, "read %s", g.gl_pathv[i]);
+		for (char *p = s, *end = NULL; n < 512; p = end) {
+			long v = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			pids[n++] = v;
+		}
+		free(s);
+	}
+	globfree(&g);
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
+			long t = pids[j];
+			pids[j] = pids[j - 1];
+			pids[j - 1] = t;
+		}
+	size_t off = (size_t)snprintf(out, size, "[");
+	for (size_t i = 0; i < n && off < size; i++)
+		off += (size_t)snprintf(out + off, size - off, "%s%ld", i ? "," : "", pids[i]);
+	(void)snprintf(out + off, off < size ? size - off : 0, "]\n");
+}
+
+/* How many pids the pids hierarchy lists for id and its nested cgroups. */
+static size_t cgroup_pid_count(const char *id)
+{
+	char dir[512];
+	char json[8192];
+	size_t n = 0;
+
+	box_cgroup_dir("pids", id, dir, sizeof(dir));
+	cgroup_pids_json(dir, json, sizeof(json));
+	for (const char *p = json; *p; p++)
+		n += *p == ',';
+	return strcmp(json, "[]\n") == 0 ? 0 : n + 1;
+}
+
+/* Wait (bounded) until the cgroup of id holds want processes; asserted. */
+static void wait_pid_count(const char *id, size_t want)
+{
+	double end = now() + testutil_timeout(10);
+	size_t n = cgroup_pid_count(id);
+
+	while (n != want && now() < end) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		(void)nanosleep(&ts, NULL);
+		n = cgroup_pid_count(id);
+	}
+	cr_assert(eq(sz, n, want), "processes in the cgroup of %s", id);
+}
+
+Test(cli_container, delete_runs_the_poststop_hooks)
+{
+	char out[1200];
+	char script[1400];
+
+	(void)snprintf(out, sizeof(out), "%s/poststop.json", b.dir);
+	(void)snprintf(script, sizeof(script), "cat > '%s'", out);
+	json_object_set_new(b.cfg, "hooks",
+			    json_pack("{s[{s:s,s:[s,s,s]}]}", "poststop", "path", "/bin/sh", "args",
+				      "sh", "-c", script));
+	pid_t pid = run_script_detached(ID("hk"), "exec sleep 100000");
+	cr_assert(eq(int, access(out, F_OK), -1), "poststop ran before the delete");
+
+	_cleanup_res_ struct e2e_res d = husk("delete", "--force", ID("hk"), NULL);
+	cr_assert(eq(int, d.status, 0), "husk delete: %s", d.err);
+	reap(pid);
+	char *state = testutil_read_file(out);
+	cr_assert(state != NULL, "the poststop hook did not run");
+	json_t *j = json_loads(state, 0, NULL);
+	cr_assert(j != NULL, "hook state: %s", state);
+	cr_assert(eq(str, (char *)json_string_value(json_object_get(j, "id")), (char *)ID("hk")));
+	cr_assert(eq(str, (char *)json_string_value(json_object_get(j, "status")), "stopped"));
+	json_decref(j);
+	free(state);
+	assert_nothing_left(ID("hk"));
+}
+
+static bool gone(const char *path)
+{
+	return access(path, F_OK) < 0 && errno == ENOENT;
+}
+
+Test(cli_container, delete_of_an_oci_engine_container_runs_the_runtimes_delete)
+{
+	struct husk_runtime_config rc = {.root = b.state, .engine = "oci", .oci_binary = "runc"};
+	struct husk_runtime *rt = NULL;
+	struct husk_container *c = NULL;
+	struct husk_err err = {0};
+	char cg[128];
+	const char *id = ID("oci");
+
+	(void)snprintf(cg, sizeof(cg), "/husk/%s", id);
+	json_object_set_new(json_object_get(b.cfg, "linux"), "cgroupsPath", json_string(cg));
+	box_set_args(&b, "exec sleep 100000");
+	cr_assert(eq(int, husk_runtime_open(&rc, &rt, &err), 0), "%s", err.msg);
+	box_write_cfg(&b);
+	struct husk_create_opts o = {.id = id, .bundle = b.bundle, .stdio = {-1, -1, -1}};
+	cr_assert(eq(int, husk_container_create(rt, &o, &c, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, husk_container_start(c, &err), 0), "%s", err.msg);
+	pid_t pid = husk_container_init(c)->pid;
+	husk_container_free(c);
+	husk_runtime_free(rt);
+
+	char runc_dir[1200];
+	char work[1200];
+	(void)snprintf(runc_dir, sizeof(runc_dir), "%s/oci-runc/%s", b.state, id);
+	(void)snprintf(work, sizeof(work), "%s/oci-work", b.state);
+	cr_assert(not(gone(runc_dir) || gone(work)), "runc's state or the work dir is missing");
+
+	_cleanup_res_ struct e2e_res d = husk("delete", "--force", id, NULL);
+	cr_assert(eq(int, d.status, 0), "husk delete: %s", d.err);
+	reap(pid);
+	cr_assert(gone(runc_dir), "runc's state dir %s left", runc_dir);
+	cr_assert(gone(work), "the work dir %s left", work);
+	_cleanup_res_ struct e2e_res l = husk("list", "--format", "json", NULL);
+	cr_assert(eq(str, l.out, "[]\n"), "%s", l.out);
+	cr_assert(box_cgroup_gone(id), "cgroup of %s left", id);
+}
+
+/* mkdir <dir>/<rel> (a nested cgroup; cpuset's gets its parent's cpus and mems, without
+ * which it takes no process) and, when pid > 0, move pid into it. */
+static void nested_cgroup(const char *dir, const char *rel, pid_t pid)
+{
+	char sub[700];
+	char parent[700];
+	char path[800];
+
+	(void)snprintf(sub, sizeof(sub), "%s/%s", dir, rel);
+	cr_assert(eq(int, mkdir(sub, 0755), 0), "mkdir %s: %s", sub, strerror(errno));
+	(void)snprintf(parent, sizeof(parent), "%s", sub);
+	*strrchr(parent, '/') = '\0';
+	static const char *const copied[] = {"cpuset.cpus", "cpuset.mems"};
+	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s", parent, copied[i]);
+		char *v = testutil_read_file(path);
+		if (!v)
+			continue;
+		(void)snprintf(path, sizeof(path), "%s/%s", sub, copied[i]);
+		testutil_write_file(path, v);
+		free(v);
+	}
+	if (pid <= 0)
+		return;
+	char p[32];
+	(void)snprintf(path, sizeof(path), "%s/cgroup.procs", sub);
+	(void)snprintf(p, sizeof(p), "%d", (int)pid);
+	testutil_write_file(path, p);
+}
+
+Test(cli_container, delete_removes_the_nested_cgroups)
+{
+	pid_t pid = run_script_detached(ID("nest"), "exec sleep 100000");
+	glob_t g;
+
+	/* What a process of the container may do with a writable cgroupfs: a nested cgroup in
+	 * every hierarchy, with the init moved two levels down. */
+	cgroup_dirs(ID("nest"), &g);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		nested_cgroup(g.gl_pathv[i], "sub", 0);
+		nested_cgroup(g.gl_pathv[i], "sub/deeper", pid);
+	}
+	globfree(&g);
+
+	_cleanup_res_ struct e2e_res d = husk("delete", "--force", ID("nest"), NULL);
+	cr_assert(eq(int, d.status, 0), "husk delete: %s", d.err);
+	reap(pid);
+	assert_nothing_left(ID("nest"));
+}
+
+/*
+ * Eight loops each start a process and then kill the one before: a kill that reads the list
+ * and then signals one pid after the other misses what a loop starts in between (two hundred
+ * idle processes, with lower pids, come first in the list and make that walk long). --all
+ * freezes the cgroup first. SIGTERM leaves the init (pid 1 of its namespace, no handler)
+ * alone, so what survives besides it is what the kill missed. (The loops' shells report each
+ * kill on stderr: a closed pipe there would kill them first.)
+ */
+Test(cli_container, kill_all_freezes_processes_that_fork)
+{
+	json_object_set_new(json_object_get(b.cfg, "linux"), "resources",
+			    json_pack("{s{sI}}", "pids", "limit", (json_int_t)512));
+	pid_t pid = run_script_detached(
+		ID("fork"), "exec 2>/dev/null; "
+			    "i=0; while [ $i -lt 200 ]; do sleep 100000 & i=$((i+1)); done; "
+			    "for i in 1 2 3 4 5 6 7 8; do (o=0; while :; do sleep 1000 & n=$!; "
+			    "[ $o = 0 ] || { kill $o; wait $o; }; o=$n; done) & done; "
+			    "exec sleep 100000");
+	/* Running once the cgroup holds the init, the idle ones and each loop's shell. */
+	double end = now() + testutil_timeout(10);
+	while (cgroup_pid_count(ID("fork")) < 209 && now() < end) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		(void)nanosleep(&ts, NULL);
+	}
+	_cleanup_res_ struct e2e_res k = husk("kill", "--all", ID("fork"), "TERM", NULL);
+	cr_assert(eq(int, k.status, 0), "husk kill --all: %s", k.err);
+	wait_pid_count(ID("fork"), 1);
+	cr_assert(eq(int, kill(pid, 0), 0), "the init lives");
+	kill_and_delete(ID("fork"), pid);
+}
+
+Test(cli_container, ps_lists_the_pids_of_the_cgroup_and_its_nested_ones)
+{
+	pid_t pid = run_script_detached(ID("ps"), "sleep 100000 & sleep 100000 & "
+						  "exec sleep 100000");
+	glob_t g;
+
+	wait_pid_count(ID("ps"), 3);
+	pid_t moved = box_wait_find_pid(ID("ps"), "sleep 100000");
+	cgroup_dirs(ID("ps"), &g);
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		nested_cgroup(g.gl_pathv[i], "sub", moved);
+	globfree(&g);
+
+	char dir[512];
+	char want[1024];
+	box_cgroup_dir("pids", ID("ps"), dir, sizeof(dir));
+	cgroup_pids_json(dir, want, sizeof(want));
+	_cleanup_res_ struct e2e_res r = husk("ps", "--format", "json", ID("ps"), NULL);
+	cr_assert(eq(int, r.status, 0), "husk ps: %s", r.err);
+	cr_assert(eq(str, r.out, want));
+	kill_and_delete(ID("ps"), pid);
 }

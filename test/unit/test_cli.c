@@ -254,7 +254,7 @@ Test(cli, delete_stopped_is_idempotent_and_live_needs_force)
 	/* The init is this very test process: refuse. */
 	r = husk("delete", "good", NULL);
 	cr_assert(eq(int, r.status, 1));
-	assert_has(r.err, "container 'good' is running: stop it first or use --force");
+	assert_has(r.err, "cannot delete container in 'running' state without force");
 	cr_assert(state_test_exists(dir, "good_sandbox:pod.state"));
 	run_done(&r);
 

@@ -301,7 +301,8 @@ static int native_load(struct husk_container *c, struct husk_err *err)
 		if (fd >= 0)
 			c->init = (struct husk_child){s->init_pid, fd, s->init_start_time};
 	}
-	if (s->cgroup_path && husk__cgroup_host_get(&host, NULL) >= 0 &&
+	/* A file of an earlier boot: its cgroup path may name someone else's cgroup now. */
+	if (s->cgroup_path && !s->stale && husk__cgroup_host_get(&host, NULL) >= 0 &&
 	    husk__cgroup_open(host, s->cgroup_path, &nat(c)->cgroup, NULL) < 0)
 		nat(c)->cgroup = NULL;
 	return 0;
@@ -362,13 +363,15 @@ static int need_cgroup(const struct husk_container *c, struct husk_err *err)
 
 static int native_kill(struct husk_container *c, int sig, bool all, struct husk_err *err)
 {
-	if (all) {
-		int r = need_cgroup(c, err);
-		if (r < 0)
-			return r;
-		r = husk__cgroup_kill_all(nat(c)->cgroup, sig, CGROUP_TIMEOUT_MS, err);
+	/* Without a cgroup (none was made, or it is gone) the init is all there is. */
+	if (all && nat(c)->cgroup) {
+		int r = husk__cgroup_kill_all(nat(c)->cgroup, sig, CGROUP_TIMEOUT_MS, err);
 		return r < 0 ? r : 0;
 	}
+	if (all)
+		return c->init.pidfd < 0 ? husk_err_set(err, HUSK_ERR_NOT_FOUND, 0,
+							"process already finished")
+					 : husk_pidfd_signal(c->init.pidfd, sig, err);
 	if (c->init.pidfd < 0)
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
 	/* With a terminal the signal is for its foreground job (a shell's foreground command,
@@ -407,9 +410,19 @@ static int native_update(struct husk_container *c, const struct husk_resources *
 static int native_pids(struct husk_container *c, pid_t **ret_pids, size_t *ret_n,
 		       struct husk_err *err)
 {
-	int r = need_cgroup(c, err);
-
-	return r < 0 ? r : husk__cgroup_pids(nat(c)->cgroup, ret_pids, ret_n, err);
+	if (nat(c)->cgroup)
+		return husk__cgroup_pids(nat(c)->cgroup, ret_pids, ret_n, err);
+	/* No cgroup (none was made, or it is gone): the init alone, while it lives. */
+	*ret_pids = NULL;
+	*ret_n = 0;
+	if (c->init.pidfd < 0 || !husk_proc_alive(c->init.pid, c->init.start_time))
+		return 0;
+	*ret_pids = malloc(sizeof(**ret_pids));
+	if (!*ret_pids)
+		return husk_err_errno(err, ENOMEM, "pids of %s", st(c)->id.container);
+	(*ret_pids)[0] = c->init.pid;
+	*ret_n = 1;
+	return 0;
 }
 
 static int native_stats(struct husk_container *c, struct husk_cgroup_stats *ret,

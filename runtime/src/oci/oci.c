@@ -815,7 +815,8 @@ static int oci_load(struct husk_container *c, struct husk_err *err)
 		if (fd >= 0)
 			c->init = (struct husk_child){s->init_pid, fd, s->init_start_time};
 	}
-	if (s->cgroup_path && husk__cgroup_host_get(&host, NULL) >= 0 &&
+	/* A file of an earlier boot: its cgroup path may name someone else's cgroup now. */
+	if (s->cgroup_path && !s->stale && husk__cgroup_host_get(&host, NULL) >= 0 &&
 	    husk__cgroup_open(host, s->cgroup_path, &oc(c)->cgroup, NULL) < 0)
 		oc(c)->cgroup = NULL;
 	return 0;
