@@ -1,51 +1,34 @@
 /*
- * husk check: what of the host matters to husk's speed, one line each. Reads /proc/mounts
- * and changes nothing (favordynmods in particular is only reported: turning it on cannot be
- * undone until reboot, so it is the operator's call).
+ * husk check: what of the host matters to husk's speed, one line each. Reports the cgroup
+ * layout the runtime detects (through its mountinfo parser) and changes nothing
+ * (favordynmods in particular is only reported: turning it on cannot be undone until
+ * reboot, so it is the operator's call).
  */
-#include <mntent.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <linux/magic.h>
-#include <sys/vfs.h>
-
 #include "cli.h"
-#include "husk/cleanup.h"
+#include "husk/cgroup.h"
 
 int cli_cmd_check(struct cli *cli, int argc, char **argv)
 {
-	char v2mnt[4096] = "";
-	bool fdm = false;
-	int v1 = 0;
+	struct husk_cgroup_layout l;
+	struct husk_err err = {0};
 
 	(void)cli;
 	if (argc > 1)
 		return cli_usage(argv[0], "unexpected argument '%s'", argv[1]);
-	FILE *f = setmntent("/proc/mounts", "re");
-	if (!f) {
-		perror("husk check: /proc/mounts");
-		return CLI_EXIT_ERROR;
-	}
-	for (struct mntent *m; (m = getmntent(f));) {
-		if (strcmp(m->mnt_type, "cgroup") == 0) {
-			v1++;
-		} else if (strcmp(m->mnt_type, "cgroup2") == 0 && !v2mnt[0]) {
-			(void)snprintf(v2mnt, sizeof(v2mnt), "%s", m->mnt_dir);
-			fdm = hasmntopt(m, "favordynmods") != NULL;
-		}
-	}
-	(void)endmntent(f);
-
-	struct statfs sfs;
-	bool pure_v2 = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
-	if (pure_v2)
+	if (husk_cgroup_layout(&l, &err) < 0)
+		return cli_fail("check", &err);
+	const char *v2mnt = l.v2_mount;
+	bool fdm = l.favordynmods;
+	if (strcmp(l.mode, "v2") == 0)
 		(void)printf("cgroup: v2 (unified at %s)\n", v2mnt);
-	else if (v2mnt[0])
-		(void)printf("cgroup: hybrid (%d v1 hierarchies, unified at %s)\n", v1, v2mnt);
+	else if (v2mnt)
+		(void)printf("cgroup: hybrid (%u v1 hierarchies, unified at %s)\n", l.n_v1, v2mnt);
 	else
-		(void)printf("cgroup: v1 (%d hierarchies)\n", v1);
-	if (!v2mnt[0]) {
+		(void)printf("cgroup: v1 (%u hierarchies)\n", l.n_v1);
+	if (!v2mnt) {
 		(void)printf("favordynmods: n/a (no cgroup2 mount)\n");
 		return CLI_EXIT_OK;
 	}

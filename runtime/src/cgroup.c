@@ -16,6 +16,7 @@
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/spec.h"
+#include "mountinfo.h"
 #include "syscalls.h"
 
 static const char *const ctrl_names[_HUSK_CG_CTRL_MAX] = {
@@ -115,32 +116,22 @@ bool husk__cgroup_host_has(const struct husk_cgroup_host *host, enum husk_cgroup
 	return husk__cg_hier_of(host, ctrl) >= 0;
 }
 
-/* Decode mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-}
-
 /* Controllers of a v1 mount from its super options ("rw,cpu,cpuacct"). */
-static uint32_t v1_ctrls_of(char *superopts)
+static uint32_t v1_ctrls_of(const char *superopts)
 {
 	uint32_t mask = 0;
-	char *save = NULL;
 
-	for (char *o = strtok_r(superopts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-		int c = husk__cgroup_ctrl_from_string(o);
-		if (c >= 0)
-			mask |= HUSK_CG_BIT(c);
+	for (const char *o = superopts; *o;) {
+		size_t len = strcspn(o, ",");
+		char name[64];
+		if (len < sizeof(name)) {
+			memcpy(name, o, len);
+			name[len] = '\0';
+			int c = husk__cgroup_ctrl_from_string(name);
+			if (c >= 0)
+				mask |= HUSK_CG_BIT(c);
+		}
+		o += len + (o[len] == ',');
 	}
 	return mask;
 }
@@ -186,41 +177,29 @@ static int host_add(struct husk_cgroup_host *h, const char *prefix, const char *
 	return 0;
 }
 
-/* One mountinfo line: fields 4 (root) and 5 (mount point), then after " - " the fs type
- * and super options. */
+/* One mountinfo line: a cgroup or cgroup2 mount of a whole hierarchy goes into h. */
 static int host_line(struct husk_cgroup_host *h, char *line, const char *prefix,
 		     struct husk_err *err)
 {
-	char *fields[6];
-	char *save = NULL;
-	int n = 0;
+	struct husk_mountinfo_entry m;
+	int r = husk__mountinfo_split(line, &m, err);
 
-	for (char *f = strtok_r(line, " ", &save); f && n < 5; f = strtok_r(NULL, " ", &save))
-		fields[n++] = f;
-	if (n < 5)
-		return husk_err_set(err, HUSK_ERR_INVALID, 0, "mountinfo: short line");
-	char *rest = strtok_r(NULL, "", &save);
-	char *sep = rest ? strstr(rest, "- ") : NULL;
-	if (sep && sep != rest && sep[-1] != ' ')
-		sep = strstr(rest, " - ");
-	if (!sep)
-		return husk_err_set(err, HUSK_ERR_INVALID, 0, "mountinfo: no ' - ' separator");
-	sep = strchr(sep, '-') + 2;
-	char *fstype = strtok_r(sep, " ", &save);
-	(void)strtok_r(NULL, " ", &save); /* source */
-	char *superopts = strtok_r(NULL, " \n", &save);
-	if (!fstype)
-		return husk_err_set(err, HUSK_ERR_INVALID, 0, "mountinfo: no fs type");
+	if (r < 0)
+		return r;
 	/* A mount of a subtree (root other than "/") does not show paths from the top. */
-	if (strcmp(fields[3], "/") != 0)
+	if (strcmp(m.root, "/") != 0)
 		return 0;
-	unescape(fields[4]);
-	if (strcmp(fstype, "cgroup2") == 0)
-		return host_add(h, prefix, fields[4], true, 0, err);
-	if (strcmp(fstype, "cgroup") == 0 && superopts) {
-		uint32_t ctrls = v1_ctrls_of(superopts);
+	if (strcmp(m.fstype, "cgroup2") == 0) {
+		bool first = husk__cg_hier_v2(h) < 0;
+		r = host_add(h, prefix, m.mount_point, true, 0, err);
+		if (r >= 0 && first && husk__cg_hier_v2(h) >= 0)
+			h->favordynmods = husk__mountinfo_has_opt(m.super_opts, "favordynmods");
+		return r;
+	}
+	if (strcmp(m.fstype, "cgroup") == 0) {
+		uint32_t ctrls = v1_ctrls_of(m.super_opts);
 		if (ctrls)
-			return host_add(h, prefix, fields[4], false, ctrls, err);
+			return host_add(h, prefix, m.mount_point, false, ctrls, err);
 	}
 	return 0;
 }
@@ -309,6 +288,24 @@ int husk__cgroup_host_get(struct husk_cgroup_host **ret, struct husk_err *err)
 	if (r < 0)
 		return r;
 	*ret = cached;
+	return 0;
+}
+
+int husk_cgroup_layout(struct husk_cgroup_layout *ret, struct husk_err *err)
+{
+	struct husk_cgroup_host *h = NULL;
+	int r = husk__cgroup_host_get(&h, err);
+
+	if (r < 0)
+		return r;
+	int v2 = husk__cg_hier_v2(h);
+	*ret = (struct husk_cgroup_layout){
+		.mode = husk__cgroup_mode_to_string(h->mode),
+		.v2_mount = v2 >= 0 ? h->hier[v2].mnt : NULL,
+		.favordynmods = v2 >= 0 && h->favordynmods,
+	};
+	for (size_t i = 0; i < h->n_hier; i++)
+		ret->n_v1 += !h->hier[i].v2;
 	return 0;
 }
 

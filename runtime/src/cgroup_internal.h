@@ -24,6 +24,7 @@ struct husk_cgroup_host {
 	enum husk_cgroup_mode mode;
 	struct husk_cgroup_hier hier[HUSK_CG_MAX_HIER];
 	size_t n_hier;
+	bool favordynmods; /* the cgroup2 mount's super options have it */
 };
 
 struct husk_cgroup {

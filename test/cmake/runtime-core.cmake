@@ -7,6 +7,10 @@ target_include_directories(test-unit-id PRIVATE ${HUSK_RUNTIME_SRC_DIR})
 
 husk_criterion_test(NAME unit-status SOURCES unit/test_status.c LIBS husk::runtime LABELS unit)
 
+husk_criterion_test(NAME unit-mountinfo SOURCES unit/test_mountinfo.c LIBS husk::runtime
+	LABELS unit)
+target_include_directories(test-unit-mountinfo PRIVATE ${HUSK_RUNTIME_SRC_DIR})
+
 husk_criterion_test(NAME unit-state-file
 	SOURCES unit/test_state_file.c unit/state_test.c LIBS husk::runtime LABELS unit)
 target_include_directories(test-unit-state-file PRIVATE ${HUSK_RUNTIME_SRC_DIR})

@@ -255,3 +255,16 @@ struct husk_cgroup_stats {
 	uint32_t n_hugetlb;
 	uint32_t truncated; /* entries dropped because an array was full */
 };
+
+struct husk_err;
+
+/* The host's cgroup layout as the runtime detects it (once, from /proc/self/mountinfo). */
+struct husk_cgroup_layout {
+	const char *mode;     /* "v1", "hybrid" or "v2" */
+	unsigned n_v1;	      /* v1 hierarchies mounted (named ones such as name=systemd too) */
+	const char *v2_mount; /* the cgroup2 mount point; NULL when none (borrowed, static) */
+	bool favordynmods;    /* the cgroup2 mount has favordynmods */
+};
+
+/* HUSK_ERR_NOT_FOUND when no cgroup filesystem is mounted. */
+int husk_cgroup_layout(struct husk_cgroup_layout *ret, struct husk_err *err);
