@@ -66,6 +66,7 @@ static void exited(struct shim_exits *x, struct shim_proc_node *n, int wait_stat
 	n->exited_ns = ns;
 	switch (n->kind) {
 	case SHIM_PROC_HELPER:
+	case SHIM_PROC_WORKER:
 		x->ops->helper_exited(x->userdata, n);
 		return;
 	case SHIM_PROC_EXEC:
@@ -103,7 +104,8 @@ void shim_exits_register(struct shim_exits *x, struct shim_proc_node *node)
 	bool found;
 
 	husk_assert(!node->registered && node->pid > 0);
-	husk_assert(node->kind == SHIM_PROC_HELPER || node->group);
+	husk_assert(node->kind == SHIM_PROC_HELPER || node->kind == SHIM_PROC_WORKER ||
+		    node->group);
 	unsigned b = bucket(node->pid);
 	node->next = x->buckets[b];
 	x->buckets[b] = node;

@@ -21,6 +21,7 @@ enum shim_proc_kind {
 	SHIM_PROC_INIT = 0,
 	SHIM_PROC_EXEC,
 	SHIM_PROC_HELPER, /* a process of the shim's own (a logging binary) */
+	SHIM_PROC_WORKER, /* a worker running the runtime core off the loop (worker.h) */
 };
 
 /* Per container: embedded in the task layer's container. */
@@ -34,7 +35,7 @@ struct shim_exit_group {
 struct shim_proc_node {
 	struct shim_proc_node *next; /* pid table chain */
 	enum shim_proc_kind kind;
-	struct shim_exit_group *group; /* NULL for helpers */
+	struct shim_exit_group *group; /* NULL for helpers and workers */
 	pid_t pid;
 	uint64_t start_time; /* to tell a stashed exit of an older process with that pid */
 	bool registered;
@@ -49,7 +50,7 @@ struct shim_exits_ops {
 	void (*init_exited)(void *userdata, struct shim_exit_group *group);
 	/* An init or exec exit is final, in order: record it, publish it, answer Waits. */
 	void (*publish)(void *userdata, struct shim_proc_node *node);
-	/* A helper exited. */
+	/* A helper or a worker exited. */
 	void (*helper_exited)(void *userdata, struct shim_proc_node *node);
 	/* Whether pid still exists with this start time (not reaped, not recycled). */
 	bool (*alive)(void *userdata, pid_t pid, uint64_t start_time);

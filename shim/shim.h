@@ -19,6 +19,7 @@
 
 struct shim_publisher;
 struct shim_stdio;
+struct shim_worker;
 struct husk_process;
 
 /* Default runtime state root; HUSK_ROOT overrides it (tests, private instances). */
@@ -71,6 +72,17 @@ struct shim_pending_delete {
 };
 
 struct shim_container;
+struct shim_task_method;
+
+/* A call naming a container whose create is in flight: it runs once the create has ended,
+ * as the runc shim serialises the calls on one container (not those on the others). */
+struct shim_deferred {
+	struct shim_deferred *next;
+	struct shim_container *ct;
+	struct shim_call *call;
+	const struct shim_task_method *m;
+	ProtobufCMessage *req;
+};
 
 struct shim_process {
 	struct shim_container *container;
@@ -124,6 +136,8 @@ struct shim_container {
 	bool orphaned; /* its state was deleted by another process (containerd's `delete`) */
 	uv_timer_t gone_timer; /* after the init's exit: watches for that deletion */
 	bool gone_active;
+	bool creating; /* its create runs in a worker; c is NULL until it ends */
+	struct shim_deferred *deferred;
 };
 
 typedef void shim_shutdown_fn(void *userdata);
@@ -136,6 +150,7 @@ struct shim_service {
 	struct shim_container *containers;
 	unsigned n_containers;
 	struct shim_logger *loggers;
+	struct shim_worker *workers;   /* worker.h */
 	shim_shutdown_fn *on_shutdown; /* Shutdown with nothing left: the daemon exits */
 	void *userdata;
 };
@@ -201,6 +216,13 @@ void shim_logger_stop(struct shim_logger *l);
 
 /* Free a container whose last process is gone (after its handles close). */
 void shim_container_free(struct shim_container *ct);
+
+/* Take a container out of the service (deleted, or its create failed); it is freed once its
+ * handles are closed. */
+void shim_container_unlink(struct shim_service *svc, struct shim_container *ct);
+
+/* Run the calls that waited for a create to end (the list is the caller's). */
+void shim_deferred_run(struct shim_service *svc, struct shim_deferred *list);
 
 /* The exit callbacks task_exit.c gives to shim_exits. */
 extern const struct shim_exits_ops shim_exit_ops;

@@ -22,6 +22,7 @@
 #include "shim.h"
 #include "shim_stdio.h"
 #include "wire.h"
+#include "worker.h"
 
 int64_t shim_now_ns(void)
 {
@@ -346,34 +347,29 @@ static int stdio_open(struct shim_service *svc, struct shim_process *p, const ch
 	return 0;
 }
 
-/* The runtime call proper: the container exists afterwards, or nothing does. */
-static int create_container(struct shim_service *svc, struct shim_container *ct,
-			    const Containerd__Task__V2__CreateTaskRequest *req,
-			    const struct shim_options *o, struct husk_err *err)
-{
-	_cleanup_free_ struct husk_mount *mounts = NULL;
-	struct husk_create_opts opts = {.id = ct->id, .bundle = ct->bundle};
-	int r = shim_mounts_from_proto(req->rootfs, req->n_rootfs, &mounts, err);
+/*
+ * A create in flight: the container is in the service (creating) while a worker runs the
+ * runtime's create (gofer, init hand-off, hooks: up to minutes); calls naming it wait.
+ */
+struct create_job {
+	struct shim_service *svc;
+	struct shim_container *ct;
+	struct shim_call *call;			      /* NULL once cancelled */
+	Containerd__Task__V2__CreateTaskRequest *req; /* a copy, for the event */
+	struct shim_options o;
+	struct husk_mount *mounts;
+	struct husk_create_opts opts;
+};
 
-	if (r < 0)
-		return r;
-	r = runtime_open(svc, o, &ct->rt, err);
-	if (r < 0)
-		return r;
-	r = stdio_open(svc, &ct->init, ct->id, o, err);
-	if (r < 0)
-		return r;
-	opts.rootfs = mounts;
-	opts.n_rootfs = req->n_rootfs;
-	opts.io_uid = o->io_uid;
-	opts.io_gid = o->io_gid;
-	shim_stdio_child_fds(ct->init.stdio, opts.stdio);
-	husk_debug("create %s in '%s'", ct->id, ct->bundle);
-	r = husk_container_create(ct->rt, &opts, &ct->c, err);
-	if (r < 0)
-		return r;
-	int master = ct->init.terminal ? husk_container_take_console(ct->c) : -1;
-	return shim_stdio_start(ct->init.stdio, master, err);
+static void create_job_free(struct create_job *j)
+{
+	if (!j)
+		return;
+	if (j->req)
+		containerd__task__v2__create_task_request__free_unpacked(j->req, NULL);
+	shim_options_done(&j->o);
+	free(j->mounts);
+	free(j);
 }
 
 static void publish_create(struct shim_service *svc, const struct shim_container *ct,
@@ -396,62 +392,239 @@ static void publish_create(struct shim_service *svc, const struct shim_container
 	shim_publish(svc->pub, &ev.base);
 }
 
-static int create(struct shim_service *svc, const Containerd__Task__V2__CreateTaskRequest *req,
-		  struct shim_container **ret, struct husk_err *err)
+/* Worker side: the runtime's create, then the created container's fds to the shim. */
+static int create_work(void *arg, int report)
 {
-	struct shim_options o;
+	struct create_job *j = arg;
+	struct husk_runtime *rt = NULL;
+	struct husk_container *c = NULL;
+	struct husk_err err = {0};
+	int fds[HUSK_CONTAINER_HANDOFF_FDS];
+	int r = runtime_open(j->svc, &j->o, &rt, &err);
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		fds[i] = -1;
+	if (r >= 0)
+		r = husk_container_create(rt, &j->opts, &c, &err);
+	if (r >= 0)
+		husk_container_handoff(c, fds);
+	/* The init stays: the shim adopts it (and, once we exit, reaps it). */
+	const struct shim_worker_report rep = {
+		.r = r, .err = &err, .fds = fds, .n_fds = ARRAY_SIZE(fds)};
+	r = shim_worker_report(report, &rep);
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		fds[i] = husk_safe_close(fds[i]);
+	husk_container_free(c);
+	husk_runtime_free(rt);
+	return r < 0 ? 1 : 0;
+}
+
+/* A worker that died before its report may have left a container half made. */
+static void create_cleanup(struct shim_container *ct)
+{
+	struct husk_container *c = NULL;
+
+	if (husk_container_load(ct->rt, ct->id, &c, NULL) < 0)
+		return;
+	(void)husk_container_delete(c, /* force= */ true, NULL);
+	husk_container_free(c);
+}
+
+/* The worker reported: take the container over from it. */
+static int create_adopt(struct shim_container *ct, struct shim_worker_result *res,
+			struct husk_err *err)
+{
+	int fds[HUSK_CONTAINER_HANDOFF_FDS];
+
+	if (!res->reported) {
+		create_cleanup(ct);
+		return husk_err_set(err, HUSK_ERR_INTERNAL, 0,
+				    "create %s: the create process ended without a result "
+				    "(wait status %#x)",
+				    ct->id, (unsigned)res->wait_status);
+	}
+	if (res->r < 0) {
+		*err = res->err;
+		return res->r;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		fds[i] = TAKE_FD(res->fds[i]);
+	int r = husk_container_adopt(ct->rt, ct->id, fds, &ct->c, err);
+	if (r < 0) {
+		create_cleanup(ct);
+		return r;
+	}
+	/* Killed before we could adopt it (it was reaped with the worker): nothing to start. */
+	if (husk_container_init(ct->c)->pid <= 0) {
+		(void)husk_container_delete(ct->c, /* force= */ true, NULL);
+		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "create %s: the init exited",
+				    ct->id);
+	}
+	int master = ct->init.terminal ? husk_container_take_console(ct->c) : -1;
+	r = shim_stdio_start(ct->init.stdio, master, err);
+	if (r < 0)
+		(void)husk_container_delete(ct->c, /* force= */ true, NULL);
+	return r;
+}
+
+static void create_registered(struct create_job *j)
+{
+	Containerd__Task__V2__CreateTaskResponse resp =
+		CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
+	struct shim_service *svc = j->svc;
+	struct shim_container *ct = j->ct;
+	const struct husk_child *init = husk_container_init(ct->c);
+
+	ct->init.node.pid = init->pid;
+	ct->init.node.start_time = init->start_time;
+	ct->init.child.pid = init->pid;
+	shim_exits_register(&svc->exits, &ct->init.node);
+	shim_container_watch_oom(ct);
+	shim_log_info("created task %s pid %d", ct->id, (int)init->pid);
+	publish_create(svc, ct, j->req);
+	if (j->call) {
+		resp.pid = (uint32_t)init->pid;
+		shim_call_reply(j->call, &resp.base);
+	}
+}
+
+static void create_done(void *userdata, struct shim_worker_result *res)
+{
+	struct create_job *j = userdata;
+	struct shim_service *svc = j->svc;
+	struct shim_container *ct = j->ct;
+	struct husk_err err = {0};
+
+	if (res->abandoned) {
+		/* The shim is exiting; the worker finishes alone and ttrpc ended the call. */
+		ct->creating = false;
+		create_job_free(j);
+		return;
+	}
+	struct shim_deferred *later = TAKE_PTR(ct->deferred);
+	int r = create_adopt(ct, res, &err);
+	ct->creating = false;
+	if (j->call)
+		shim_call_on_cancel(j->call, NULL, NULL);
+	if (r < 0) {
+		if (j->call)
+			shim_call_fail(j->call, &err);
+		shim_container_unlink(svc, ct);
+	} else {
+		create_registered(j);
+	}
+	create_job_free(j);
+	shim_deferred_run(svc, later);
+}
+
+static void create_cancel(void *userdata)
+{
+	struct create_job *j = userdata;
+
+	/* containerd went away: the create goes on, without a reply. */
+	j->call = NULL;
+}
+
+/* The request outlives its call (the event is published when the create ends). */
+static Containerd__Task__V2__CreateTaskRequest *
+request_copy(const Containerd__Task__V2__CreateTaskRequest *req)
+{
+	size_t len = protobuf_c_message_get_packed_size(&req->base);
+	uint8_t *buf = malloc(len ? len : 1);
+
+	if (!buf)
+		return NULL;
+	(void)protobuf_c_message_pack(&req->base, buf);
+	Containerd__Task__V2__CreateTaskRequest *copy =
+		containerd__task__v2__create_task_request__unpack(NULL, len, buf);
+	free(buf);
+	return copy;
+}
+
+/* Everything the worker needs, made on the loop: options, runtime, stdio, the request's
+ * copy. */
+static int create_prepare(struct create_job *j, const Containerd__Task__V2__CreateTaskRequest *req,
+			  struct husk_err *err)
+{
+	struct shim_container *ct = j->ct;
+	int r = req->options ? shim_options_parse(req->options->type_url, req->options->value.data,
+						  req->options->value.len, &j->o, err)
+			     : shim_options_parse(NULL, NULL, 0, &j->o, err);
+
+	if (r < 0)
+		return r;
+	r = shim_mounts_from_proto(req->rootfs, req->n_rootfs, &j->mounts, err);
+	if (r < 0)
+		return r;
+	r = runtime_open(j->svc, &j->o, &ct->rt, err);
+	if (r < 0)
+		return r;
+	r = stdio_open(j->svc, &ct->init, ct->id, &j->o, err);
+	if (r < 0)
+		return r;
+	j->req = request_copy(req);
+	if (!j->req)
+		return husk_err_errno(err, ENOMEM, "create");
+	j->opts = (struct husk_create_opts){.id = ct->id,
+					    .bundle = ct->bundle,
+					    .rootfs = j->mounts,
+					    .n_rootfs = req->n_rootfs,
+					    .io_uid = j->o.io_uid,
+					    .io_gid = j->o.io_gid};
+	shim_stdio_child_fds(ct->init.stdio, j->opts.stdio);
+	return 0;
+}
+
+static int create(struct shim_service *svc, const Containerd__Task__V2__CreateTaskRequest *req,
+		  struct shim_call *call, struct husk_err *err)
+{
 	int r = create_check(svc, req, err);
 
 	if (r < 0)
 		return r;
-	r = req->options ? shim_options_parse(req->options->type_url, req->options->value.data,
-					      req->options->value.len, &o, err)
-			 : shim_options_parse(NULL, NULL, 0, &o, err);
-	if (r < 0)
-		return r;
-	struct shim_container *ct = container_new(svc, req);
-	if (!ct) {
-		shim_options_done(&o);
+	struct create_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return husk_err_errno(err, ENOMEM, "create");
+	j->svc = svc;
+	j->ct = container_new(svc, req);
+	if (!j->ct) {
+		free(j);
 		return husk_err_errno(err, ENOMEM, "create");
 	}
-	r = create_container(svc, ct, req, &o, err);
-	shim_options_done(&o);
+	r = create_prepare(j, req, err);
+	if (r >= 0) {
+		husk_debug("create %s in '%s'", j->ct->id, j->ct->bundle);
+		const struct shim_worker_spec spec = {.name = "husk:[create]",
+						      .fn = create_work,
+						      .arg = j,
+						      .keep = j->opts.stdio,
+						      .n_keep = ARRAY_SIZE(j->opts.stdio),
+						      .done = create_done,
+						      .userdata = j};
+		r = shim_worker_start(svc, &spec, err);
+	}
 	if (r < 0) {
-		if (ct->c)
-			(void)husk_container_delete(ct->c, /* force= */ true, NULL);
-		shim_container_free(ct);
+		shim_container_free(j->ct);
+		create_job_free(j);
 		return r;
 	}
-	*ret = ct;
+	/* In the service from now on: the id is taken, calls on it wait for the end. */
+	j->ct->creating = true;
+	j->ct->next = svc->containers;
+	svc->containers = j->ct;
+	svc->n_containers++;
+	j->call = call;
+	shim_call_on_cancel(call, create_cancel, j);
 	return 0;
 }
 
 static void task_create(struct shim_service *svc, struct shim_call *call,
 			const ProtobufCMessage *msg)
 {
-	const Containerd__Task__V2__CreateTaskRequest *req = (const void *)msg;
-	Containerd__Task__V2__CreateTaskResponse resp =
-		CONTAINERD__TASK__V2__CREATE_TASK_RESPONSE__INIT;
-	struct shim_container *ct = NULL;
 	struct husk_err err = {0};
 
-	if (create(svc, req, &ct, &err) < 0 || !ct) {
+	if (create(svc, (const void *)msg, call, &err) < 0)
 		shim_call_fail(call, &err);
-		return;
-	}
-	const struct husk_child *init = husk_container_init(ct->c);
-	ct->init.node.pid = init->pid;
-	ct->init.node.start_time = init->start_time;
-	ct->init.child.pid = init->pid;
-	ct->next = svc->containers;
-	svc->containers = ct;
-	svc->n_containers++;
-	shim_exits_register(&svc->exits, &ct->init.node);
-	shim_container_watch_oom(ct);
-	shim_log_info("created task %s pid %d", ct->id, (int)init->pid);
-	publish_create(svc, ct, req);
-	resp.pid = (uint32_t)init->pid;
-	shim_call_reply(call, &resp.base);
 }
 
 /* ---- Start ---- */
@@ -671,6 +844,75 @@ const struct shim_task_method shim_task_methods[] = {
 };
 const size_t shim_n_task_methods = ARRAY_SIZE(shim_task_methods);
 
+/* The container id a request names (every task request has one, field "id"). */
+static const char *request_id(const ProtobufCMessage *req)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(req->descriptor, "id");
+
+	if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+		return NULL;
+	return *(char *const *)(const void *)((const char *)req + f->offset);
+}
+
+static void deferred_cancel(void *userdata)
+{
+	struct shim_deferred *d = userdata;
+
+	for (struct shim_deferred **pp = &d->ct->deferred; *pp; pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	}
+	protobuf_c_message_free_unpacked(d->req, NULL);
+	free(d);
+}
+
+/* A call on a container whose create is in flight waits for its end (it owns req then). */
+static bool defer(struct shim_service *svc, struct shim_call *call,
+		  const struct shim_task_method *m, ProtobufCMessage *req)
+{
+	const char *id = request_id(req);
+	struct shim_container *ct = id ? shim_container_find(svc, id) : NULL;
+	struct husk_err err = {0};
+
+	if (!ct || !ct->creating)
+		return false;
+	struct shim_deferred *d = calloc(1, sizeof(*d));
+	if (!d) {
+		(void)husk_err_errno(&err, ENOMEM, "%s", m->name);
+		shim_call_fail(call, &err);
+		protobuf_c_message_free_unpacked(req, NULL);
+		return true;
+	}
+	d->ct = ct;
+	d->call = call;
+	d->m = m;
+	d->req = req;
+	struct shim_deferred **pp = &ct->deferred;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = d;
+	shim_call_on_cancel(call, deferred_cancel, d);
+	return true;
+}
+
+void shim_deferred_run(struct shim_service *svc, struct shim_deferred *list)
+{
+	while (list) {
+		struct shim_deferred *d = list;
+		list = d->next;
+		shim_call_on_cancel(d->call, NULL, NULL);
+		/* A later create of the same id may be in flight again: it waits once more. */
+		if (!defer(svc, d->call, d->m, d->req)) {
+			d->m->fn(svc, d->call, d->req);
+			protobuf_c_message_free_unpacked(d->req, NULL);
+		}
+		free(d);
+	}
+}
+
 void shim_task_dispatch(struct shim_service *svc, struct shim_call *call, const char *method,
 			const uint8_t *payload, size_t len)
 {
@@ -692,6 +934,8 @@ void shim_task_dispatch(struct shim_service *svc, struct shim_call *call, const 
 			shim_call_fail(call, &err);
 			return;
 		}
+		if (defer(svc, call, m, req))
+			return;
 		m->fn(svc, call, req);
 		/* Handlers copy what they keep: no request outlives its call. */
 		protobuf_c_message_free_unpacked(req, NULL);

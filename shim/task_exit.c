@@ -18,6 +18,7 @@
 #include "shim.h"
 #include "shim_spawn.h"
 #include "shim_stdio.h"
+#include "worker.h"
 
 static struct shim_process *process_of(struct shim_proc_node *n)
 {
@@ -171,10 +172,14 @@ static void logger_free(struct shim_logger *l);
 static void on_helper_exited(void *userdata, struct shim_proc_node *n)
 {
 	struct shim_service *svc = userdata;
+
+	if (n->kind == SHIM_PROC_WORKER) {
+		shim_worker_exited(svc, n);
+		return;
+	}
 	struct shim_logger *l =
 		(struct shim_logger *)(void *)((char *)n - offsetof(struct shim_logger, node));
 
-	(void)svc;
 	l->exited = true;
 	logger_free(l);
 }
@@ -333,6 +338,15 @@ void shim_container_free(struct shim_container *ct)
 {
 	if (!ct)
 		return;
+	/* Calls still waiting on its create: their connections are gone (the shim is exiting,
+	 * ttrpc cancelled them first), only the requests are left. */
+	while (ct->deferred) {
+		struct shim_deferred *d = ct->deferred;
+		ct->deferred = d->next;
+		shim_call_on_cancel(d->call, NULL, NULL);
+		protobuf_c_message_free_unpacked(d->req, NULL);
+		free(d);
+	}
 	while (ct->execs) {
 		struct shim_process *p = ct->execs;
 		ct->execs = p->next;
@@ -383,7 +397,7 @@ static void delete_exec(struct shim_service *svc, struct shim_process *p, struct
 	free(p);
 }
 
-static void container_unlink(struct shim_service *svc, struct shim_container *ct)
+void shim_container_unlink(struct shim_service *svc, struct shim_container *ct)
 {
 	for (struct shim_container **pp = &svc->containers; *pp; pp = &(*pp)->next) {
 		if (*pp == ct) {
@@ -440,7 +454,7 @@ static void delete_init(struct shim_service *svc, struct shim_process *p, struct
 	shim_publish(svc->pub, &ev.base);
 	shim_log_info("deleted task %s", ct->id);
 	reply_delete(call, p, (uint32_t)p->exit_status, true, p->exited_ns);
-	container_unlink(svc, ct);
+	shim_container_unlink(svc, ct);
 }
 
 static void delete_now(struct shim_process *p, struct shim_call *call)
@@ -520,9 +534,11 @@ void shim_process_delete(struct shim_service *svc, struct shim_process *p, struc
 
 void shim_service_done(struct shim_service *svc)
 {
-	/* Containers keep running; their handles close and the structs go with them. */
+	/* Workers finish alone; containers keep running, their handles close and the structs
+	 * go with them. */
+	shim_workers_abandon(svc);
 	while (svc->containers)
-		container_unlink(svc, svc->containers);
+		shim_container_unlink(svc, svc->containers);
 	while (svc->loggers)
 		logger_free(svc->loggers);
 }

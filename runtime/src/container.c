@@ -271,6 +271,41 @@ int husk_container_load(struct husk_runtime *rt, const char *id_or_prefix,
 	return 0;
 }
 
+void husk_container_handoff(struct husk_container *c, int ret_fds[HUSK_CONTAINER_HANDOFF_FDS])
+{
+	for (size_t i = 0; i < HUSK_CONTAINER_HANDOFF_FDS; i++)
+		ret_fds[i] = -1;
+	ret_fds[0] = TAKE_FD(c->console);
+	if (c->ops->handoff)
+		c->ops->handoff(c, ret_fds + 1);
+}
+
+static void fds_close(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fds[i] = husk_safe_close(fds[i]);
+}
+
+int husk_container_adopt(struct husk_runtime *rt, const char *id,
+			 int fds[HUSK_CONTAINER_HANDOFF_FDS], struct husk_container **ret,
+			 struct husk_err *err)
+{
+	struct husk_container *c = NULL;
+	int r = husk_id_check(id, "container", err);
+
+	r = r < 0 ? r : husk_container_load(rt, id, &c, err);
+	if (r < 0) {
+		fds_close(fds, HUSK_CONTAINER_HANDOFF_FDS);
+		return r;
+	}
+	c->console = TAKE_FD(fds[0]);
+	if (c->ops->adopt)
+		c->ops->adopt(c, fds + 1);
+	fds_close(fds, HUSK_CONTAINER_HANDOFF_FDS);
+	*ret = c;
+	return 0;
+}
+
 const struct husk_full_id *husk_container_full_id(const struct husk_container *c)
 {
 	return &st(c)->id;

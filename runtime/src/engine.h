@@ -42,6 +42,9 @@ struct husk_container {
 	void *engine_data;		 /* the engine's */
 };
 
+/* The engine's share of HUSK_CONTAINER_HANDOFF_FDS (the console comes first). */
+#define HUSK_ENGINE_HANDOFF_FDS (HUSK_CONTAINER_HANDOFF_FDS - 1)
+
 struct husk_engine_ops {
 	const char *name;
 	/* The engine's runtime runs the spec's hooks itself (an OCI runtime binary does). */
@@ -66,6 +69,12 @@ struct husk_engine_ops {
 	int (*oom_check)(struct husk_container *c, bool *ret_oom, struct husk_err *err);
 	/* Kill what is left, wait for it, remove the cgroup. Idempotent. */
 	int (*destroy)(struct husk_container *c, struct husk_err *err);
+	/* The engine's fds a handle loaded from the state file cannot reopen
+	 * (husk_container_handoff): moved to ret_fds, -1 where none. NULL: the engine holds none.
+	 */
+	void (*handoff)(struct husk_container *c, int ret_fds[HUSK_ENGINE_HANDOFF_FDS]);
+	/* Take them over in a handle from load (husk_container_adopt). */
+	void (*adopt)(struct husk_container *c, int fds[HUSK_ENGINE_HANDOFF_FDS]);
 	/* Free engine_data (NULL allowed). */
 	void (*free)(struct husk_container *c);
 };

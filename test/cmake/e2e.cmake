@@ -70,6 +70,14 @@ if(TARGET containerd-shim-husk-v2 AND TARGET husk::ttrpc)
 	add_dependencies(test-e2e-shim-proto containerd-shim-husk-v2)
 endif()
 
+# One slow create in a pod stalls no other container: husk and the reference shim driven the
+# same way over ttrpc in one test, both shims' latencies printed.
+if(TARGET containerd-shim-husk-v2 AND TARGET husk::ttrpc)
+	husk_criterion_test(NAME e2e-shim-loop SOURCES e2e/test_shim_loop.c
+		LIBS husk_ttsync LABELS ${proto_label} TIMEOUT ${HUSK_E2E_TIMEOUT} JOBS 1)
+	add_dependencies(test-e2e-shim-loop containerd-shim-husk-v2)
+endif()
+
 # Cases run through husk and the reference shim in the same test (one containerd, both
 # runtimes), so there is no separate e2e-ref registration.
 if(TARGET containerd-shim-husk-v2)

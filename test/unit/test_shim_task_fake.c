@@ -178,6 +178,66 @@ int husk_container_create(struct husk_runtime *rt, const struct husk_create_opts
 	return 0;
 }
 
+/* The shim creates in a worker process: the init (the worker's child, ours once the worker
+ * has exited: we are a subreaper) comes back as its start gate, its OOM fd and a pipe that
+ * holds its pid (pidfds are not there under valgrind). */
+void husk_container_handoff(struct husk_container *c, int ret_fds[HUSK_CONTAINER_HANDOFF_FDS])
+{
+	int p[2];
+
+	ret_fds[0] = c->start_fd;
+	c->start_fd = -1;
+	ret_fds[1] = c->oom_fd;
+	c->oom_fd = -1;
+	ret_fds[2] = -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	if (write(p[1], &c->init.pid, sizeof(c->init.pid)) == (ssize_t)sizeof(c->init.pid))
+		ret_fds[2] = p[0];
+	else
+		(void)close(p[0]);
+	(void)close(p[1]);
+}
+
+static pid_t pid_from_pipe(int fd)
+{
+	pid_t pid = 0;
+
+	if (read(fd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		return 0;
+	return pid;
+}
+
+int husk_container_adopt(struct husk_runtime *rt, const char *id,
+			 int fds[HUSK_CONTAINER_HANDOFF_FDS], struct husk_container **ret,
+			 struct husk_err *err)
+{
+	struct husk_container *c = calloc(1, sizeof(*c));
+	pid_t pid = fds[2] >= 0 ? pid_from_pipe(fds[2]) : 0;
+
+	(void)rt;
+	if (fds[2] >= 0)
+		(void)close(fds[2]);
+	if (!c || pid <= 0) {
+		free(c);
+		(void)close(fds[0]);
+		(void)close(fds[1]);
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "container %s", id);
+	}
+	(void)husk_full_id_set(&c->id, id, id, NULL);
+	c->bundle = strdup("");
+	c->status = HUSK_STATUS_CREATED;
+	c->start_fd = fds[0];
+	c->oom_fd = fds[1];
+	c->init.pid = pid;
+	c->init.pidfd = -1;
+	c->pids[c->n_pids++] = pid;
+	c->next = all;
+	all = c;
+	*ret = c;
+	return 0;
+}
+
 int husk_container_load(struct husk_runtime *rt, const char *id, struct husk_container **ret,
 			struct husk_err *err)
 {

@@ -77,6 +77,28 @@ struct husk_container;
 int husk_container_create(struct husk_runtime *rt, const struct husk_create_opts *opts,
 			  struct husk_container **ret, struct husk_err *err);
 
+/* The fds a handle from husk_container_create() holds that a handle loaded from the state
+ * file cannot reopen: the console (pty master) and the engine's own (the native init's start
+ * socket and its copy of the console). */
+#define HUSK_CONTAINER_HANDOFF_FDS 3
+
+/*
+ * Hand a created container over to another process (the shim creates in a helper process):
+ * the fds only this handle holds are moved to ret_fds (-1 where there is none) and the handle
+ * keeps none of them. Send them over with SCM_RIGHTS; the receiver calls
+ * husk_container_adopt().
+ */
+void husk_container_handoff(struct husk_container *c, int ret_fds[HUSK_CONTAINER_HANDOFF_FDS]);
+
+/*
+ * Load the container id that another process created and handed off, and take over its
+ * fds: afterwards the handle is as husk_container_create() returned it in that process
+ * (Start releases the init). The fds are taken in every case (closed on failure).
+ */
+int husk_container_adopt(struct husk_runtime *rt, const char *id,
+			 int fds[HUSK_CONTAINER_HANDOFF_FDS], struct husk_container **ret,
+			 struct husk_err *err);
+
 /*
  * Load an existing container by id or unique prefix (for the CLI and the shim's delete
  * action). HUSK_ERR_NOT_FOUND when there is none.

@@ -484,6 +484,20 @@ static int native_destroy(struct husk_container *c, struct husk_err *err)
 	return 0;
 }
 
+static void native_handoff(struct husk_container *c, int ret_fds[HUSK_ENGINE_HANDOFF_FDS])
+{
+	ret_fds[0] = TAKE_FD(nat(c)->init_sock);
+	ret_fds[1] = TAKE_FD(nat(c)->console);
+}
+
+static void native_adopt(struct husk_container *c, int fds[HUSK_ENGINE_HANDOFF_FDS])
+{
+	nat(c)->init_sock = husk_safe_close(nat(c)->init_sock);
+	nat(c)->init_sock = TAKE_FD(fds[0]);
+	nat(c)->console = husk_safe_close(nat(c)->console);
+	nat(c)->console = TAKE_FD(fds[1]);
+}
+
 const struct husk_engine_ops husk__native_engine = {
 	.name = "native",
 	.create = native_create,
@@ -498,5 +512,7 @@ const struct husk_engine_ops husk__native_engine = {
 	.oom_fd = native_oom_fd,
 	.oom_check = native_oom_check,
 	.destroy = native_destroy,
+	.handoff = native_handoff,
+	.adopt = native_adopt,
 	.free = native_free,
 };
