@@ -136,7 +136,8 @@ struct shim_container {
 	bool orphaned; /* its state was deleted by another process (containerd's `delete`) */
 	uv_timer_t gone_timer; /* after the init's exit: watches for that deletion */
 	bool gone_active;
-	bool creating; /* its create runs in a worker; c is NULL until it ends */
+	bool creating;	 /* its create runs in a worker; c is NULL until it ends */
+	bool oci_engine; /* an OCI runtime binary runs it: its slow calls go to workers */
 	struct shim_deferred *deferred;
 };
 

@@ -239,7 +239,7 @@ static void engine_config_donep(struct husk_engine_config *c)
  * 1.6/1.7 send no BinaryName for it). An unreadable or invalid config fails the create.
  */
 static int runtime_open(struct shim_service *svc, const struct shim_options *o,
-			struct husk_runtime **ret, struct husk_err *err)
+			struct husk_runtime **ret, bool *ret_oci, struct husk_err *err)
 {
 	_cleanup_(engine_config_donep) struct husk_engine_config ec = {0};
 	const char *base = getenv("HUSK_ROOT");
@@ -263,6 +263,8 @@ static int runtime_open(struct shim_service *svc, const struct shim_options *o,
 	}
 	const char *binary = o->binary_name ? o->binary_name : ec.binary;
 	const char *oroot = o->root ? o->root : ec.root;
+	if (ret_oci)
+		*ret_oci = binary != NULL;
 	struct husk_runtime_config cfg = {
 		.root = root,
 		.systemd_cgroup = o->systemd_cgroup || ec.systemd_cgroup,
@@ -400,7 +402,7 @@ static int create_work(void *arg, int report)
 	struct husk_container *c = NULL;
 	struct husk_err err = {0};
 	int fds[HUSK_CONTAINER_HANDOFF_FDS];
-	int r = runtime_open(j->svc, &j->o, &rt, &err);
+	int r = runtime_open(j->svc, &j->o, &rt, NULL, &err);
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		fds[i] = -1;
@@ -556,7 +558,7 @@ static int create_prepare(struct create_job *j, const Containerd__Task__V2__Crea
 	r = shim_mounts_from_proto(req->rootfs, req->n_rootfs, &j->mounts, err);
 	if (r < 0)
 		return r;
-	r = runtime_open(j->svc, &j->o, &ct->rt, err);
+	r = runtime_open(j->svc, &j->o, &ct->rt, &ct->oci_engine, err);
 	if (r < 0)
 		return r;
 	r = stdio_open(j->svc, &ct->init, ct->id, &j->o, err);

@@ -20,6 +20,7 @@
 #include "shim.h"
 #include "shim_spawn.h"
 #include "shim_stdio.h"
+#include "worker.h"
 
 void shim_task_kill(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
 void shim_task_pids(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m);
@@ -330,20 +331,134 @@ void shim_task_update(struct shim_service *svc, struct shim_call *call, const Pr
 
 /* ---- Stats ---- */
 
-void shim_task_stats(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
+static void stats_reply(struct shim_call *call, const struct husk_cgroup_stats *st)
 {
-	const Containerd__Task__V2__StatsRequest *req = (const void *)m;
 	Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-	struct shim_container *ct = NULL;
 	struct husk_err err = {0};
-	_cleanup_free_ struct husk_cgroup_stats *st = NULL;
 	_cleanup_free_ uint8_t *data = NULL;
 	const char *type = NULL;
 	size_t len = 0;
 
+	if (shim_metrics_pack(st, &type, &data, &len, &err) < 0) {
+		shim_call_fail(call, &err);
+		return;
+	}
+	any.type_url = (char *)type;
+	any.value.data = data;
+	any.value.len = len;
+	resp.stats = &any;
+	shim_call_reply(call, &resp.base);
+}
+
+/* An OCI runtime's stats (`events --stats`, tens of ms and more) come from a worker. */
+struct stats_job {
+	struct shim_call *call;	  /* NULL once cancelled */
+	struct husk_container *c; /* the worker's copy of the handle */
+};
+
+static int stats_work(void *arg, int report)
+{
+	struct stats_job *j = arg;
+	struct husk_err err = {0};
+	struct husk_cgroup_stats *st = calloc(1, sizeof(*st));
+	int r = st ? husk_container_stats(j->c, st, &err) : husk_err_errno(&err, ENOMEM, "stats");
+
+	const struct shim_worker_report rep = {
+		.r = r, .err = &err, .payload = r < 0 ? NULL : st, .len = r < 0 ? 0 : sizeof(*st)};
+	r = shim_worker_report(report, &rep);
+	free(st);
+	return r < 0 ? 1 : 0;
+}
+
+/* The worker's answer (its payload is a struct husk_cgroup_stats, unaligned). */
+static void stats_answer(struct shim_call *call, const struct shim_worker_result *res)
+{
+	struct husk_err err = {0};
+
+	if (!res->reported) {
+		(void)husk_err_set(&err, HUSK_ERR_INTERNAL, 0,
+				   "stats: the stats process ended without a result "
+				   "(wait status %#x)",
+				   (unsigned)res->wait_status);
+		shim_call_fail(call, &err);
+		return;
+	}
+	if (res->r < 0) {
+		shim_call_fail(call, &res->err);
+		return;
+	}
+	if (res->len != sizeof(struct husk_cgroup_stats)) {
+		(void)husk_err_set(&err, HUSK_ERR_INTERNAL, 0, "stats: short result");
+		shim_call_fail(call, &err);
+		return;
+	}
+	struct husk_cgroup_stats *st = malloc(sizeof(*st));
+	if (!st) {
+		(void)husk_err_errno(&err, ENOMEM, "stats");
+		shim_call_fail(call, &err);
+		return;
+	}
+	memcpy(st, res->payload, sizeof(*st));
+	stats_reply(call, st);
+	free(st);
+}
+
+static void stats_done(void *userdata, struct shim_worker_result *res)
+{
+	struct stats_job *j = userdata;
+
+	if (j->call && !res->abandoned) {
+		shim_call_on_cancel(j->call, NULL, NULL);
+		stats_answer(j->call, res);
+	}
+	free(j);
+}
+
+static void stats_cancel(void *userdata)
+{
+	struct stats_job *j = userdata;
+
+	j->call = NULL;
+}
+
+static int stats_in_worker(struct shim_service *svc, struct shim_call *call,
+			   struct shim_container *ct, struct husk_err *err)
+{
+	struct stats_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return husk_err_errno(err, ENOMEM, "stats");
+	j->c = ct->c;
+	const struct shim_worker_spec spec = {.name = "husk:[stats]",
+					      .fn = stats_work,
+					      .arg = j,
+					      .done = stats_done,
+					      .userdata = j};
+	int r = shim_worker_start(svc, &spec, err);
+	if (r < 0) {
+		free(j);
+		return r;
+	}
+	j->call = call;
+	shim_call_on_cancel(call, stats_cancel, j);
+	return 0;
+}
+
+void shim_task_stats(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
+{
+	const Containerd__Task__V2__StatsRequest *req = (const void *)m;
+	struct shim_container *ct = NULL;
+	struct husk_err err = {0};
+	_cleanup_free_ struct husk_cgroup_stats *st = NULL;
+
 	if (shim_process_find(svc, req->id, NULL, &ct, NULL, &err) < 0) {
 		shim_call_fail(call, &err);
+		return;
+	}
+	if (ct->oci_engine) {
+		if (stats_in_worker(svc, call, ct, &err) < 0)
+			shim_call_fail(call, &err);
 		return;
 	}
 	/* NotFound, never a made-up type: containerd skips NotFound quietly (protocol.md 3.6). */
@@ -353,14 +468,9 @@ void shim_task_stats(struct shim_service *svc, struct shim_call *call, const Pro
 		shim_call_fail(call, &err);
 		return;
 	}
-	if (husk_container_stats(ct->c, st, &err) < 0 ||
-	    shim_metrics_pack(st, &type, &data, &len, &err) < 0) {
+	if (husk_container_stats(ct->c, st, &err) < 0) {
 		shim_call_fail(call, &err);
 		return;
 	}
-	any.type_url = (char *)type;
-	any.value.data = data;
-	any.value.len = len;
-	resp.stats = &any;
-	shim_call_reply(call, &resp.base);
+	stats_reply(call, st);
 }

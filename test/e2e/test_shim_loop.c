@@ -21,6 +21,7 @@
 #include <criterion/new/assert.h>
 #include <uv.h>
 
+#include "runc/options/oci.pb-c.h"
 #include "runtime/task/v2/shim.pb-c.h"
 #include "testutil.h"
 #include "ttsync.h"
@@ -242,7 +243,26 @@ static size_t count_threads(pid_t pid)
 	return n;
 }
 
-#define MAX_SAMPLES 4096
+/* Shutdown, and wait (bounded) for the shim to exit. */
+static void shutdown_shim(const char *id)
+{
+	Containerd__Task__V2__ShutdownRequest shr = CONTAINERD__TASK__V2__SHUTDOWN_REQUEST__INIT;
+
+	shr.id = (char *)id;
+	struct ttsync_reply r = call("Shutdown", &shr.base);
+	ttsync_reply_done(&r);
+	double end = ttsync_now() + testutil_timeout(10);
+	while (kill(t.shim_pid, 0) == 0 && ttsync_now() < end) {
+		(void)uv_run(&t.s.loop, UV_RUN_NOWAIT);
+		drain_log();
+		(void)usleep(10000);
+	}
+	t.shim_pid = 0;
+	(void)close(t.log_fd);
+	t.log_fd = -1;
+}
+
+#define MAX_SAMPLES 16384
 
 enum { M_STATE, M_PIDS, M_STATS, N_METHODS };
 
@@ -386,19 +406,7 @@ static void serve_pod(const char *shim, const char *tag, struct figures *fg)
 	simple("Delete", idb);
 	simple("Delete", idc);
 	fg->threads = count_threads(t.shim_pid);
-	Containerd__Task__V2__ShutdownRequest shr = CONTAINERD__TASK__V2__SHUTDOWN_REQUEST__INIT;
-	shr.id = ida;
-	struct ttsync_reply r = call("Shutdown", &shr.base);
-	ttsync_reply_done(&r);
-	end = ttsync_now() + testutil_timeout(10);
-	while (kill(t.shim_pid, 0) == 0 && ttsync_now() < end) {
-		(void)uv_run(&t.s.loop, UV_RUN_NOWAIT);
-		drain_log();
-		(void)usleep(10000);
-	}
-	t.shim_pid = 0;
-	(void)close(t.log_fd);
-	t.log_fd = -1;
+	shutdown_shim(ida);
 	free(ba);
 	free(bb);
 	free(bc);
@@ -408,22 +416,23 @@ static void serve_pod(const char *shim, const char *tag, struct figures *fg)
 	free(out_uri);
 }
 
-static void report(const char *who, struct figures *fg, double p99[N_METHODS])
+/* Print the figures; p99 per method into p99 (0 without samples). */
+static void report(const char *who, const char *during, struct figures *fg, double p99[N_METHODS])
 {
 	for (int m = 0; m < N_METHODS; m++) {
+		p99[m] = 0;
+		if (fg->n[m] == 0)
+			continue;
 		double p50 = percentile(fg->lat[m], fg->n[m], 50);
 		p99[m] = percentile(fg->lat[m], fg->n[m], 99);
-		double max = fg->n[m] ? fg->lat[m][fg->n[m] - 1] : 0;
+		double max = fg->lat[m][fg->n[m] - 1];
 		fprintf(stderr,
-			"[loop] %s: A's %-5s while B waits in its hook: n=%zu p50=%.3f ms "
-			"p99=%.3f ms max=%.3f ms\n",
-			who, method_names[m], fg->n[m], p50 * 1e3, p99[m] * 1e3, max * 1e3);
+			"[loop] %s: A's %-5s %s: n=%zu p50=%.3f ms p99=%.3f ms max=%.3f ms\n", who,
+			method_names[m], during, fg->n[m], p50 * 1e3, p99[m] * 1e3, max * 1e3);
 	}
 	fprintf(stderr,
-		"[loop] %s: A's output during the window: %lld bytes; C's create %s B's "
-		"(%.3f s); shim threads after the pod: %zu\n",
-		who, (long long)fg->out_during, fg->overlap ? "overlapped" : "waited for",
-		fg->c_create_s, fg->threads);
+		"[loop] %s: A's output meanwhile: %lld bytes; shim threads after serving: %zu\n",
+		who, (long long)fg->out_during, fg->threads);
 }
 
 Test(loop, a_slow_create_stalls_no_other_container)
@@ -433,11 +442,19 @@ Test(loop, a_slow_create_stalls_no_other_container)
 
 	memset(&husk, 0, sizeof(husk));
 	memset(&ref, 0, sizeof(ref));
-	serve_pod(husk_shim(), "h", &husk);
-	report("husk", &husk, hp99);
+	char htag[16], rtag[16];
+	/* Unique per run: the runc shim's runtime root is shared by every run. */
+	(void)snprintf(htag, sizeof(htag), "h%d", (int)getpid());
+	(void)snprintf(rtag, sizeof(rtag), "r%d", (int)getpid());
+	serve_pod(husk_shim(), htag, &husk);
+	report("husk", "while B waits in its hook", &husk, hp99);
+	fprintf(stderr, "[loop] husk: C's create %s B's (%.3f s)\n",
+		husk.overlap ? "overlapped" : "waited for", husk.c_create_s);
 	if (access(REF_SHIM, X_OK) == 0) {
-		serve_pod(REF_SHIM, "r", &ref);
-		report("runc shim", &ref, rp99);
+		serve_pod(REF_SHIM, rtag, &ref);
+		report("runc shim", "while B waits in its hook", &ref, rp99);
+		fprintf(stderr, "[loop] runc shim: C's create %s B's (%.3f s)\n",
+			ref.overlap ? "overlapped" : "waited for", ref.c_create_s);
 	} else {
 		fprintf(stderr, "[loop] %s is not installed: no reference figures\n", REF_SHIM);
 	}
@@ -454,5 +471,138 @@ Test(loop, a_slow_create_stalls_no_other_container)
 	/* 10 ms a line for 2 s: about 200 lines; a stalled loop copies none. */
 	cr_expect(ge(i64, (int64_t)husk.out_during, 20 * 5), "A's output kept flowing");
 	cr_expect(husk.overlap, "C's create completed while B's waited in its hook");
+	cr_expect(eq(sz, husk.threads, 1), "the shim has one thread");
+}
+
+/* ---- an OCI runtime's slow call ---- */
+
+/* runc behind a wrapper whose `events` (the OCI engine's Stats) waits for the go file. */
+static char *slow_runc(const char *started, const char *go)
+{
+	char *path = path_of("slow-runc");
+	char body[4096];
+
+	(void)snprintf(body, sizeof(body),
+		       "#!/bin/sh\n"
+		       "for a in \"$@\"; do\n"
+		       "  if [ \"$a\" = events ]; then\n"
+		       "    touch %s\n"
+		       "    while [ ! -e %s ]; do sleep 0.02; done\n"
+		       "  fi\n"
+		       "done\n"
+		       "exec runc \"$@\"\n",
+		       started, go);
+	testutil_write_file(path, body);
+	cr_assert(eq(int, chmod(path, 0755), 0));
+	return path;
+}
+
+/*
+ * A runs under the OCI engine (runc through the wrapper); one Stats waits in `runc events`
+ * while State is asked over and over and A prints: the loop must go on meanwhile.
+ */
+static void serve_oci(const char *shim, const char *tag, struct figures *fg)
+{
+	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__StateRequest sr = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+	Containerd__Task__V2__StatsRequest str = CONTAINERD__TASK__V2__STATS_REQUEST__INIT;
+	char ida[32], name[64];
+	uint8_t opts[512];
+	struct ttsync_reply r, rs;
+
+	(void)snprintf(ida, sizeof(ida), "%s-oa", tag);
+	(void)snprintf(name, sizeof(name), "%s-ostarted", tag);
+	char *started = path_of(name);
+	(void)snprintf(name, sizeof(name), "%s-ogo", tag);
+	char *go = path_of(name);
+	(void)snprintf(name, sizeof(name), "%s-oa.out", tag);
+	char *out = path_of(name);
+	char *out_uri = NULL;
+	cr_assert(asprintf(&out_uri, "file://%s", out) > 0);
+	char *bin = slow_runc(started, go);
+	(void)snprintf(name, sizeof(name), "%s-bundle-oa", tag);
+	char *ba =
+		bundle(name, "[\"sh\",\"-c\",\"while :; do echo tick; usleep 10000; done\"]", "");
+
+	start_shim(shim, ba, ida);
+	ro.binary_name = bin;
+	any.type_url = (char *)"containerd.runc.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, opts);
+	any.value.data = opts;
+	cr.id = ida;
+	cr.bundle = ba;
+	cr.stdout = out_uri;
+	cr.stderr = out_uri;
+	cr.options = &any;
+	r = call("Create", &cr.base);
+	expect_ok("Create A", &r);
+	simple("Start", ida);
+
+	str.id = ida;
+	cr_assert(eq(int,
+		     ttsync_call_async(&t.s, TASK, "Stats", &str.base, testutil_timeout(90), &rs),
+		     0));
+	/* The reference shim reads the cgroup itself: its Stats never runs the binary. */
+	double end = ttsync_now() + testutil_timeout(5);
+	while (access(started, F_OK) != 0 && !rs.done && ttsync_now() < end) {
+		(void)uv_run(&t.s.loop, UV_RUN_NOWAIT);
+		drain_log();
+		(void)usleep(5000);
+	}
+	sr.id = ida;
+	off_t size0 = file_size(out);
+	double window_end = ttsync_now() + WINDOW_S;
+	while (ttsync_now() < window_end && access(go, F_OK) != 0) {
+		timed(fg, M_STATE, &sr.base, window_end, go);
+		drain_log();
+	}
+	fg->out_during = file_size(out) - size0;
+	testutil_write_file(go, "go");
+	cr_assert(ttsync_run_until(&t.s, &rs.done, testutil_timeout(60)), "Stats answered");
+	cr_assert(eq(u32, rs.code, 0), "Stats: %s", rs.message);
+	Containerd__Task__V2__StatsResponse *resp =
+		containerd__task__v2__stats_response__unpack(NULL, rs.len, rs.payload);
+	cr_assert(resp != NULL && resp->stats != NULL && resp->stats->value.len > 0,
+		  "Stats carries metrics");
+	containerd__task__v2__stats_response__free_unpacked(resp, NULL);
+	ttsync_reply_done(&rs);
+
+	kill_task(ida);
+	wait_task(ida);
+	simple("Delete", ida);
+	fg->threads = count_threads(t.shim_pid);
+	shutdown_shim(ida);
+	free(ba);
+	free(bin);
+	free(started);
+	free(go);
+	free(out);
+	free(out_uri);
+}
+
+Test(loop, an_oci_runtimes_slow_stats_stalls_nothing)
+{
+	static struct figures husk, ref;
+	double p99[N_METHODS];
+
+	memset(&husk, 0, sizeof(husk));
+	memset(&ref, 0, sizeof(ref));
+	char htag[16], rtag[16];
+	(void)snprintf(htag, sizeof(htag), "h%d", (int)getpid());
+	(void)snprintf(rtag, sizeof(rtag), "r%d", (int)getpid());
+	serve_oci(husk_shim(), htag, &husk);
+	report("husk, oci engine", "while a Stats waits in `runc events`", &husk, p99);
+	double hp99 = p99[M_STATE];
+	if (access(REF_SHIM, X_OK) == 0) {
+		serve_oci(REF_SHIM, rtag, &ref);
+		report("runc shim", "while a Stats is in flight", &ref, p99);
+	}
+	cr_expect(ge(sz, husk.n[M_STATE], 10), "State answered %zu times in the window",
+		  husk.n[M_STATE]);
+	cr_expect(lt(dbl, hp99, testutil_timeout(0.1)), "State p99 %.3f ms", hp99 * 1e3);
+	cr_expect(ge(i64, (int64_t)husk.out_during, 20 * 5), "A's output kept flowing");
 	cr_expect(eq(sz, husk.threads, 1), "the shim has one thread");
 }
