@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,13 +94,21 @@ static const char *id_for(const char *sys)
 	return id;
 }
 
-/* husk --root <state> ARGS... (NULL-terminated) with the syscalls in sys refused. */
+/* husk --root <state> ARGS... (NULL-terminated) with the syscalls in sys refused (NULL:
+ * none, no filter). */
 static struct e2e_res husk_without(const char *sys, const char *arg, ...) __attribute__((sentinel));
 static struct e2e_res husk_without(const char *sys, const char *arg, ...)
 {
 	char *argv[MAX_ARGS + 1] = {enosys_bin, (char *)sys, husk_bin, "--root", b.state};
 	size_t n = 5;
 	va_list ap;
+
+	if (!sys) {
+		argv[0] = husk_bin;
+		argv[1] = "--root";
+		argv[2] = b.state;
+		n = 3;
+	}
 
 	va_start(ap, arg);
 	for (const char *a = arg; a; a = va_arg(ap, const char *)) {
@@ -241,6 +250,50 @@ Test(kernel, close_range_falls_back_to_a_loop)
 Test(kernel, clone3_and_close_range_both)
 {
 	runs_without("clone3,close_range");
+}
+
+/*
+ * On a running container (created with nothing refused), `husk <cmd> ID ARGS...` with sys
+ * refused fails with "husk <cmd>: <want>: Function not implemented", and the container
+ * still runs: it is killed and deleted without the filter afterwards.
+ */
+static void refused_on_running(const char *sys, const char *cmd, const char *arg, const char *want)
+{
+	const char *id = id_for(sys);
+	char line[512];
+
+	box_set_args(&b, "exec sleep 100000");
+	box_write_cfg(&b);
+	_cleanup_res_ struct e2e_res det =
+		husk_without(NULL, "run", "--detach", "--bundle", b.bundle, id, NULL);
+	cr_assert(eq(int, det.status, 0), "husk run --detach: %s", det.err);
+	pid_t pid = (pid_t)atoi(det.out);
+	cr_assert(pid > 0, "printed '%s'", det.out);
+
+	_cleanup_res_ struct e2e_res r = husk_without(sys, cmd, id, arg, NULL);
+	(void)snprintf(line, sizeof(line), "husk %s: %s: Function not implemented\n", cmd, want);
+	cr_assert(eq(int, r.status, 1), "husk %s without %s: %s", cmd, sys, r.err);
+	cr_assert(eq(str, r.err, line));
+	cr_assert(eq(int, kill(pid, 0), 0), "the init is gone");
+
+	_cleanup_res_ struct e2e_res d = husk_without(NULL, "delete", "--force", id, NULL);
+	cr_assert(eq(int, d.status, 0), "husk delete --force: %s", d.err);
+	int ws = 0;
+	cr_assert(eq(int, (int)waitpid(pid, &ws, 0), (int)pid));
+	assert_nothing_left(id);
+}
+
+/* An exec probes as a create does: without pidfd_open, the load found no init. */
+Test(kernel, exec_names_pidfd_open)
+{
+	refused_on_running("pidfd_open", "exec", "true",
+			   "husk needs pidfd_open(2) (Linux 5.3 or later)");
+}
+
+Test(kernel, kill_names_pidfd_send_signal)
+{
+	refused_on_running("pidfd_send_signal", "kill", "KILL",
+			   "husk needs pidfd_send_signal(2) (Linux 5.1 or later)");
 }
 
 /*
