@@ -256,13 +256,14 @@ Test(shim_stdio, stderr_and_stdout_are_separate)
 	int fds[3];
 	char buf[16] = {0};
 
+	/* The client's readers first, as containerd opens them. */
+	int ro = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int re = open(er, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	cr_assert(eq(int, shim_stdio_new(&loop, &cfg, &s, &err), 0), "%s", err.msg);
 	shim_stdio_child_fds(s, fds);
 	int o = fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
 	int e = fcntl(fds[2], F_DUPFD_CLOEXEC, 3);
 	cr_assert(eq(int, shim_stdio_start(s, -1, &err), 0));
-	int ro = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	int re = open(er, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	cr_assert(eq(int, (int)write(o, "out", 3), 3));
 	cr_assert(eq(int, (int)write(e, "err", 3), 3));
 	(void)close(o);
@@ -281,6 +282,44 @@ Test(shim_stdio, stderr_and_stdout_are_separate)
 	shim_stdio_close(s);
 	free(out);
 	free(er);
+}
+
+/*
+ * A client that opens its reader only after the process wrote and exited (containerd opens
+ * from a goroutine) still gets the output and then EOF: the shim holds the fifo open, and
+ * the output is not drained, until the client has read it.
+ */
+Test(shim_stdio, output_waits_for_a_late_client)
+{
+	char *out = make_fifo("late");
+	struct shim_stdio *s = NULL;
+	struct husk_err err = {0};
+	struct shim_stdio_config cfg = {.stdout_path = out};
+	int fds[3];
+	char buf[16] = {0};
+
+	cr_assert(eq(int, shim_stdio_new(&loop, &cfg, &s, &err), 0), "%s", err.msg);
+	shim_stdio_child_fds(s, fds);
+	int o = fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
+	cr_assert(eq(int, shim_stdio_start(s, -1, &err), 0));
+	cr_assert(eq(int, (int)write(o, "late", 4), 4));
+	(void)close(o);
+	drained_flag = false;
+	shim_stdio_on_drained(s, on_drained, NULL);
+	for (int i = 0; i < 50; i++) {
+		(void)uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	cr_assert(not(drained_flag), "drained before the client read the output");
+	int ro = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert(ge(int, ro, 0));
+	cr_assert(eq(int, (int)read(ro, buf, sizeof(buf)), 4));
+	cr_assert(eq(str, buf, "late"));
+	run_until(&drained_flag, NULL, 10);
+	cr_assert(eq(int, (int)read(ro, buf, sizeof(buf)), 0), "EOF once read");
+	(void)close(ro);
+	shim_stdio_close(s);
+	free(out);
 }
 
 Test(shim_stdio, missing_fifo_is_not_found_and_bad_scheme_invalid)
@@ -424,6 +463,7 @@ Test(shim_stdio, terminal_copies_master_and_resizes)
 	cr_assert(ge(int, slave, 0));
 	struct termios;
 
+	int ro = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	cr_assert(eq(int, shim_stdio_new(&loop, &cfg, &s, &err), 0), "%s", err.msg);
 	cr_assert(eq(int, shim_stdio_start(s, master, &err), 0), "%s", err.msg);
 	cr_assert(eq(int, shim_stdio_resize(s, 120, 40, &err), 0));
@@ -432,7 +472,6 @@ Test(shim_stdio, terminal_copies_master_and_resizes)
 	cr_assert(eq(int, ws.ws_col, 120));
 	cr_assert(eq(int, ws.ws_row, 40));
 
-	int ro = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	cr_assert(eq(int, (int)write(slave, "tty", 3), 3));
 	(void)close(slave);
 	drained_flag = false;
