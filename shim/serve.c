@@ -23,6 +23,7 @@
 #include "reaper.h"
 #include "shim.h"
 #include "shim_main.h"
+#include "trim.h"
 
 #define TASK_SERVICE_V2 "containerd.task.v2.Task"
 #define TASK_SERVICE_V3 "containerd.task.v3.Task"
@@ -126,6 +127,8 @@ static void task_handler(struct ttrpc_call *tc, const struct ttrpc_request *req,
 	struct shim_call *call = NULL;
 	bool known = false;
 
+	shim_trim_soon();
+
 	for (size_t i = 0; i < shim_n_task_methods && !known; i++)
 		known = strcmp(shim_task_methods[i].name, req->method) == 0;
 	if (!known) {
@@ -165,6 +168,7 @@ static void server_closed(struct ttrpc_server *server, void *userdata)
 	d->server = NULL;
 	/* Containers left running (SIGTERM) keep running; only our handles on them close. */
 	shim_service_done(&d->svc);
+	shim_trim_done();
 	shim_reaper_stop(&d->reaper);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
@@ -275,6 +279,20 @@ static int setup(struct daemon *d, const struct shim_flags *f, struct husk_err *
 	return 0;
 }
 
+/* The operator's GLIBC_TUNABLES again (start set ours for this process only). */
+static void restore_tunables(void)
+{
+	const char *saved = getenv(SHIM_TUNABLES_SAVED);
+
+	if (!saved)
+		return;
+	if (*saved)
+		(void)setenv("GLIBC_TUNABLES", saved, 1);
+	else
+		(void)unsetenv("GLIBC_TUNABLES");
+	(void)unsetenv(SHIM_TUNABLES_SAVED);
+}
+
 int shim_serve_main(const struct shim_flags *f)
 {
 	struct daemon d = {0};
@@ -282,6 +300,7 @@ int shim_serve_main(const struct shim_flags *f)
 
 	/* A reader of a fifo or of the log going away must be EPIPE, never death. */
 	(void)signal(SIGPIPE, SIG_IGN);
+	restore_tunables();
 	log_to_fifo(f);
 	d.socket_path = getenv("HUSK_SHIM_SOCKET");
 	if (!d.socket_path || !*d.socket_path)
@@ -292,6 +311,8 @@ int shim_serve_main(const struct shim_flags *f)
 		return 1;
 	}
 	shim_log_info("shim serving (pid %d)", (int)getpid());
+	shim_trim_init(&d.loop);
+	shim_trim();
 	(void)uv_run(&d.loop, UV_RUN_DEFAULT);
 	remove_socket(&d);
 	if (uv_loop_close(&d.loop) < 0)

@@ -9,6 +9,13 @@
 #define HUSK_VERSION "0.0.0"
 #endif
 
+/*
+ * The daemon's glibc tunables (start.c says why), and the variable that carries the
+ * operator's own GLIBC_TUNABLES ("" when unset) to the daemon, which restores it.
+ */
+#define SHIM_TUNABLES	    "glibc.malloc.tcache_count=0"
+#define SHIM_TUNABLES_SAVED "HUSK_SHIM_GLIBC_TUNABLES"
+
 /* `start`: print the address of the shim serving this container's sandbox. Exit code. */
 int shim_start_main(const struct shim_flags *f);
 

@@ -184,6 +184,31 @@ static int spawn_daemon(const struct shim_flags *f, bool debug, int listener, co
 	return shim_spawn(&sp, ret, err);
 }
 
+/*
+ * The daemon is single-threaded, and glibc's per-thread cache (tcache) keeps up to seven freed
+ * chunks of each small size out of malloc_trim's reach: across requests they pin heap pages,
+ * and an idle shim's Private_Dirty grows with what it has served. The daemon runs with the
+ * cache off (a tunable, read at its start); it gives the operator's own GLIBC_TUNABLES back to
+ * its environment (for what it runs) once started. An operator's tcache setting is kept.
+ */
+static int daemon_tunables(struct husk_err *err)
+{
+	const char *old = getenv("GLIBC_TUNABLES");
+	_cleanup_free_ char *value = NULL;
+
+	if (old && strstr(old, "glibc.malloc.tcache_count"))
+		return 0;
+	if (asprintf(&value, "%s%s" SHIM_TUNABLES, old && *old ? old : "", old && *old ? ":" : "") <
+	    0) {
+		value = NULL;
+		return husk_err_errno(err, ENOMEM, "GLIBC_TUNABLES");
+	}
+	if (setenv(SHIM_TUNABLES_SAVED, old ? old : "", 1) < 0 ||
+	    setenv("GLIBC_TUNABLES", value, 1) < 0)
+		return husk_err_errno(err, errno, "setenv");
+	return 0;
+}
+
 static int check_flags(const struct shim_flags *f, struct husk_err *err)
 {
 	if (!f->namespace_ || !*f->namespace_)
@@ -242,7 +267,9 @@ static int start(const struct shim_flags *f, const struct shim_bootstrap *b,
 		(void)unlink(path);
 		return husk_err_errno(err, errno, "setenv");
 	}
-	r = spawn_daemon(f, debug, listener, bundle, &daemon, err);
+	r = daemon_tunables(err);
+	if (r == 0)
+		r = spawn_daemon(f, debug, listener, bundle, &daemon, err);
 	if (r == 0)
 		r = shim_address_file_write(AT_FDCWD, address, err);
 	if (r < 0) {

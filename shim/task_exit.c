@@ -4,7 +4,6 @@
  * process's output to drain before it answers.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "shim.h"
 #include "shim_spawn.h"
 #include "shim_stdio.h"
+#include "trim.h"
 #include "worker.h"
 
 static struct shim_process *process_of(struct shim_proc_node *n)
@@ -374,9 +374,10 @@ static void reply_delete(struct shim_call *call, const struct shim_process *p, u
 	if (call)
 		shim_call_reply(call, &resp.base);
 	/* A process's buffers and state are freed by now: give their pages back (glibc keeps
-	 * freed heap pages dirty otherwise), so an idle pod's shim returns to its idle size
-	 * after any number of execs and containers. After the reply: off the caller's path. */
-	(void)malloc_trim(0);
+	 * freed heap pages dirty otherwise, and the stack keeps what the request touched), so an
+	 * idle pod's shim returns to its idle size after any number of execs and containers.
+	 * After the reply: off the caller's path. */
+	shim_trim_soon();
 }
 
 static void delete_exec(struct shim_service *svc, struct shim_process *p, struct shim_call *call)

@@ -235,6 +235,98 @@ static void shutdown_shim(void)
 		  "the socket is removed on exit");
 }
 
+/* /proc/PID/environ (the environment the process was started with), NULs and ':'s as
+ * '\n'. */
+static char *environ_of(pid_t pid)
+{
+	char path[64];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+	char *env = calloc(1, 65536);
+	cr_assert(env != NULL);
+	size_t len = 0;
+	ssize_t n;
+	while (len < 65535 && (n = read(fd, env + len, 65535 - len)) > 0)
+		len += (size_t)n;
+	(void)close(fd);
+	/* glibc's parser of GLIBC_TUNABLES splits its value in place, at the ':'s. */
+	for (size_t i = 0; i < len; i++)
+		if (env[i] == '\0' || env[i] == ':')
+			env[i] = '\n';
+	return env;
+}
+
+/*
+ * The daemon runs with glibc's per-thread malloc cache off (it pins freed heap pages of a
+ * single-threaded process), added to the operator's GLIBC_TUNABLES, whose own value it keeps
+ * to give back; an operator who set tcache_count keeps it.
+ */
+Test(proto, daemon_runs_without_the_malloc_thread_cache)
+{
+	static const struct {
+		const char *given; /* GLIBC_TUNABLES=... for start, NULL: unset */
+		const char *want;  /* in the daemon's environment at its start */
+		const char *saved;
+	} cases[] = {
+		{NULL, "\nGLIBC_TUNABLES=glibc.malloc.tcache_count=0\n",
+		 "\nHUSK_SHIM_GLIBC_TUNABLES=\n"},
+		{"glibc.malloc.check=0",
+		 "\nGLIBC_TUNABLES=glibc.malloc.check=0\nglibc.malloc.tcache_count=0\n",
+		 "\nHUSK_SHIM_GLIBC_TUNABLES=glibc.malloc.check=0\n"},
+		{"glibc.malloc.tcache_count=3", "\nGLIBC_TUNABLES=glibc.malloc.tcache_count=3\n",
+		 NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[4096], addr[2200], ev[2200], root[2200], tun[128], id[32];
+		char *env[] = {ev, root, cases[i].given ? tun : NULL, NULL};
+		size_t n = 0;
+
+		(void)snprintf(addr, sizeof(addr), "%.2000s/containerd.sock", t.dir);
+		(void)snprintf(ev, sizeof(ev), "TTRPC_ADDRESS=%.2000s", t.events_path);
+		(void)snprintf(root, sizeof(root), "HUSK_ROOT=%.2000s", t.state);
+		(void)snprintf(tun, sizeof(tun), "GLIBC_TUNABLES=%s",
+			       cases[i].given ? cases[i].given : "");
+		(void)snprintf(id, sizeof(id), "tun%zu", i);
+		write_spec("[\"true\"]");
+		int r = ttsync_shim_action_in(shim_binary(), t.bundle, NS, addr, id, "start", env,
+					      NULL, 0, buf, sizeof(buf), &n);
+		cr_assert(eq(int, r, 0), "start: %s", buf);
+		free(t.address);
+		t.address = strdup(buf);
+		cr_assert(eq(int, ttsync_connect(&t.s, t.address + 7), 0));
+		Containerd__Task__V2__ConnectRequest req =
+			CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+		req.id = id;
+		struct ttsync_reply c = call("Connect", &req.base);
+		cr_assert(eq(u32, c.code, 0), "Connect: %s", c.message);
+		Containerd__Task__V2__ConnectResponse *resp =
+			containerd__task__v2__connect_response__unpack(NULL, c.len, c.payload);
+		cr_assert(resp != NULL);
+		t.shim_pid = (pid_t)resp->shim_pid;
+		containerd__task__v2__connect_response__free_unpacked(resp, NULL);
+		ttsync_reply_done(&c);
+
+		char *denv = environ_of(t.shim_pid);
+		char *all = NULL;
+		cr_assert(asprintf(&all, "\n%s", denv) > 0);
+		cr_assert(strstr(all, cases[i].want) != NULL, "case %zu: not '%s' in:%s", i,
+			  cases[i].want, all);
+		if (cases[i].saved)
+			cr_assert(strstr(all, cases[i].saved) != NULL, "case %zu: not '%s' in:%s",
+				  i, cases[i].saved, all);
+		else
+			cr_assert(strstr(all, "HUSK_SHIM_GLIBC_TUNABLES") == NULL, "case %zu: %s",
+				  i, all);
+		free(all);
+		free(denv);
+		shutdown_shim();
+		t.shim_pid = 0;
+	}
+}
+
 Test(proto, version_and_info)
 {
 	char cmd[4200];
