@@ -1,8 +1,10 @@
-/* The public lifecycle API: ids, spec, state file, status machine and hooks; the engine
- * (engine.h) does the processes and the cgroup. */
+/* The public lifecycle API: ids, spec, state file, status machine, hooks, and the handles
+ * every engine has (the init's pidfd, the cgroup and its OOM fd); the engine (engine.h)
+ * makes the processes and the cgroup. */
 #include "husk/container.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 
 #include <sys/wait.h>
 
+#include "cgroup.h"
 #include "engine.h"
 #include "hooks.h"
 #include "husk/cleanup.h"
@@ -26,6 +29,14 @@ static int64_t now_ns(void)
 
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct husk_state *st(const struct husk_container *c)
@@ -105,6 +116,7 @@ struct husk_container *husk_container_free(struct husk_container *c)
 		return NULL;
 	if (c->ops && c->ops->free)
 		c->ops->free(c);
+	c->cgroup = husk__cgroup_free(c->cgroup);
 	husk_child_release(&c->init);
 	c->console = husk_safe_close(c->console);
 	husk_spec_free(c->spec);
@@ -241,6 +253,27 @@ int husk_container_create(struct husk_runtime *rt, const struct husk_create_opts
 	return 0;
 }
 
+/*
+ * The handles every engine has, from the state: a pidfd on the init while it runs (its start
+ * time checked, so a recycled pid is never ours) and the cgroup. Either stays unset when it
+ * is gone; delete still removes what the state names.
+ */
+static void handles_open(struct husk_container *c)
+{
+	struct husk_state *s = st(c);
+	struct husk_cgroup_host *host = NULL;
+
+	if (s->init_pid > 0 && !s->exited && s->status != HUSK_STATUS_STOPPED) {
+		int fd = husk_pidfd_open_checked(s->init_pid, s->init_start_time, NULL);
+		if (fd >= 0)
+			c->init = (struct husk_child){s->init_pid, fd, s->init_start_time};
+	}
+	/* A file of an earlier boot: its cgroup path may name someone else's cgroup now. */
+	if (s->cgroup_path && !s->stale && husk__cgroup_host_get(&host, NULL) >= 0 &&
+	    husk__cgroup_open(host, s->cgroup_path, &c->cgroup, NULL) < 0)
+		c->cgroup = NULL;
+}
+
 int husk_container_load(struct husk_runtime *rt, const char *id_or_prefix,
 			struct husk_container **ret, struct husk_err *err)
 {
@@ -261,7 +294,8 @@ int husk_container_load(struct husk_runtime *rt, const char *id_or_prefix,
 	/* Only for hooks and exec: a container whose bundle is gone can still be deleted. */
 	if (husk_spec_load(st(c)->bundle, &c->spec, NULL) < 0)
 		c->spec = NULL;
-	r = c->ops->load(c, err);
+	handles_open(c);
+	r = c->ops->load ? c->ops->load(c, err) : 0;
 	if (r < 0) {
 		husk_container_free(c);
 		return r;
@@ -474,12 +508,65 @@ int husk_container_exec(struct husk_container *c, const struct husk_exec_opts *o
 
 int husk_container_oom_fd(const struct husk_container *c)
 {
-	return c->ops->oom_fd(c);
+	if (!c->cgroup)
+		return -1;
+	int fd = husk__cgroup_oom_fd(c->cgroup, NULL);
+	return fd < 0 ? -1 : fd;
 }
 
 int husk_container_oom_check(struct husk_container *c, bool *ret_oom, struct husk_err *err)
 {
-	return c->ops->oom_check(c, ret_oom, err);
+	if (!c->cgroup) {
+		*ret_oom = false;
+		return 0;
+	}
+	return husk__cgroup_oom_check(c->cgroup, ret_oom, err);
+}
+
+bool husk__container_init_exited(const struct husk_container *c)
+{
+	struct pollfd p = {.fd = c->init.pidfd, .events = POLLIN};
+
+	if (c->init.pidfd < 0)
+		return !husk_proc_alive(st(c)->init_pid, st(c)->init_start_time);
+	return poll(&p, 1, 0) > 0;
+}
+
+void husk__container_wait_init(const struct husk_container *c, int timeout_ms)
+{
+	struct pollfd p = {.fd = c->init.pidfd, .events = POLLIN};
+	int64_t deadline = mono_ms() + timeout_ms;
+
+	if (c->init.pidfd < 0)
+		return;
+	for (;;) {
+		int64_t left = deadline - mono_ms();
+		if (poll(&p, 1, left > 0 ? (int)left : 0) >= 0 || errno != EINTR)
+			return;
+	}
+}
+
+int husk__container_cgroup_kill(struct husk_container *c, int timeout_ms, struct husk_err *err)
+{
+	bool frozen = false;
+
+	if (!c->cgroup)
+		return 0;
+	/* A frozen v1 task dies of SIGKILL only once thawed. */
+	if (husk__cgroup_is_frozen(c->cgroup, &frozen, NULL) >= 0 && frozen)
+		(void)husk__cgroup_freeze(c->cgroup, false, timeout_ms, NULL);
+	return husk__cgroup_kill_all(c->cgroup, SIGKILL, timeout_ms, err);
+}
+
+int husk__container_cgroup_remove(struct husk_container *c, int timeout_ms, struct husk_err *err)
+{
+	if (!c->cgroup)
+		return 0;
+	int r = husk__cgroup_destroy(c->cgroup, timeout_ms, err);
+	if (r < 0)
+		return r;
+	c->cgroup = husk__cgroup_free(c->cgroup);
+	return 0;
 }
 
 static int record_exit(struct husk_state *s, int wait_status, int64_t exited_ns,

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +26,8 @@
 #define CGROUP_TIMEOUT_MS 10000
 
 struct native {
-	struct husk_cgroup *cgroup; /* NULL: none (or gone) */
-	int init_sock;		    /* until start, else -1 */
-	void *seccomp;		    /* the container's filter, for exec */
+	int init_sock; /* until start, else -1 */
+	void *seccomp; /* the container's filter, for exec */
 	bool seccomp_built;
 	int console; /* a dup of the pty master (its foreground group), -1 without a terminal */
 };
@@ -62,7 +60,6 @@ static void native_free(struct husk_container *c)
 
 	if (!n)
 		return;
-	husk__cgroup_free(n->cgroup);
 	n->init_sock = husk_safe_close(n->init_sock);
 	n->console = husk_safe_close(n->console);
 	husk__seccomp_free(n->seccomp);
@@ -134,7 +131,7 @@ static int cgroup_setup(struct husk_container *c, struct husk_err *err)
 				      st(c)->id.container, own, &path, err);
 	if (r < 0)
 		return r;
-	r = husk__cgroup_create(host, path, &nat(c)->cgroup, err);
+	r = husk__cgroup_create(host, path, &c->cgroup, err);
 	if (r < 0)
 		return r;
 	st(c)->cgroup_path = TAKE_PTR(path);
@@ -142,7 +139,7 @@ static int cgroup_setup(struct husk_container *c, struct husk_err *err)
 	if (r < 0)
 		return r;
 	if (lx && lx->resources)
-		return apply_resources(nat(c)->cgroup, lx->resources, err);
+		return apply_resources(c->cgroup, lx->resources, err);
 	return 0;
 }
 
@@ -150,11 +147,9 @@ static void cgroup_remove(struct husk_container *c)
 {
 	struct husk_err e = {0};
 
-	if (!nat(c)->cgroup)
-		return;
-	if (husk__cgroup_destroy(nat(c)->cgroup, CGROUP_TIMEOUT_MS, &e) < 0)
+	if (husk__container_cgroup_remove(c, CGROUP_TIMEOUT_MS, &e) < 0)
 		husk_warn("remove cgroup of %s: %s, continuing", st(c)->id.container, e.msg);
-	nat(c)->cgroup = husk__cgroup_free(nat(c)->cgroup);
+	c->cgroup = husk__cgroup_free(c->cgroup);
 }
 
 static int run_hooks(struct husk_container *c, enum husk_hook_kind kind, struct husk_err *err)
@@ -224,7 +219,7 @@ static int create_children(struct husk_container *c, const struct husk_create_op
 		return r;
 	/* The init joins its cgroup itself, first thing (before its cgroup namespace, which is
 	 * rooted there): no move by pid, which would wait for the kernel's global lock. */
-	r = husk__cgroup_join_open(nat(c)->cgroup, &join, err);
+	r = husk__cgroup_join_open(c->cgroup, &join, err);
 	if (r < 0)
 		return r;
 	r = husk__init_spawn(&ctx, &init, &sock, err);
@@ -288,26 +283,6 @@ static int native_create(struct husk_container *c, const struct husk_create_opts
 	return r;
 }
 
-static int native_load(struct husk_container *c, struct husk_err *err)
-{
-	struct husk_state *s = st(c);
-	struct husk_cgroup_host *host = NULL;
-	int r = native_alloc(c, err);
-
-	if (r < 0)
-		return r;
-	if (s->init_pid > 0 && !s->exited && s->status != HUSK_STATUS_STOPPED) {
-		int fd = husk_pidfd_open_checked(s->init_pid, s->init_start_time, NULL);
-		if (fd >= 0)
-			c->init = (struct husk_child){s->init_pid, fd, s->init_start_time};
-	}
-	/* A file of an earlier boot: its cgroup path may name someone else's cgroup now. */
-	if (s->cgroup_path && !s->stale && husk__cgroup_host_get(&host, NULL) >= 0 &&
-	    husk__cgroup_open(host, s->cgroup_path, &nat(c)->cgroup, NULL) < 0)
-		nat(c)->cgroup = NULL;
-	return 0;
-}
-
 static int native_start(struct husk_container *c, struct husk_err *err)
 {
 	if (nat(c)->init_sock < 0)
@@ -343,7 +318,7 @@ static int native_exec(struct husk_container *c, const struct husk_exec_opts *op
 	struct husk_exec_ctx ctx = {.plan = &pp,
 				    .seccomp = nat(c)->seccomp,
 				    .init = &c->init,
-				    .cgroup = nat(c)->cgroup,
+				    .cgroup = c->cgroup,
 				    .keyring = c->rt->no_new_keyring ? NULL : keyring,
 				    .io_uid = opts->io_uid,
 				    .io_gid = opts->io_gid,
@@ -355,7 +330,7 @@ static int native_exec(struct husk_container *c, const struct husk_exec_opts *op
 
 static int need_cgroup(const struct husk_container *c, struct husk_err *err)
 {
-	if (!nat(c)->cgroup)
+	if (!c->cgroup)
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "container %s has no cgroup",
 				    st(c)->id.container);
 	return 0;
@@ -364,8 +339,8 @@ static int need_cgroup(const struct husk_container *c, struct husk_err *err)
 static int native_kill(struct husk_container *c, int sig, bool all, struct husk_err *err)
 {
 	/* Without a cgroup (none was made, or it is gone) the init is all there is. */
-	if (all && nat(c)->cgroup) {
-		int r = husk__cgroup_kill_all(nat(c)->cgroup, sig, CGROUP_TIMEOUT_MS, err);
+	if (all && c->cgroup) {
+		int r = husk__cgroup_kill_all(c->cgroup, sig, CGROUP_TIMEOUT_MS, err);
 		return r < 0 ? r : 0;
 	}
 	if (all)
@@ -396,7 +371,7 @@ static int native_freeze(struct husk_container *c, bool frozen, struct husk_err 
 {
 	int r = need_cgroup(c, err);
 
-	return r < 0 ? r : husk__cgroup_freeze(nat(c)->cgroup, frozen, CGROUP_TIMEOUT_MS, err);
+	return r < 0 ? r : husk__cgroup_freeze(c->cgroup, frozen, CGROUP_TIMEOUT_MS, err);
 }
 
 static int native_update(struct husk_container *c, const struct husk_resources *res,
@@ -404,14 +379,14 @@ static int native_update(struct husk_container *c, const struct husk_resources *
 {
 	int r = need_cgroup(c, err);
 
-	return r < 0 ? r : apply_resources(nat(c)->cgroup, res, err);
+	return r < 0 ? r : apply_resources(c->cgroup, res, err);
 }
 
 static int native_pids(struct husk_container *c, pid_t **ret_pids, size_t *ret_n,
 		       struct husk_err *err)
 {
-	if (nat(c)->cgroup)
-		return husk__cgroup_pids(nat(c)->cgroup, ret_pids, ret_n, err);
+	if (c->cgroup)
+		return husk__cgroup_pids(c->cgroup, ret_pids, ret_n, err);
 	/* No cgroup (none was made, or it is gone): the init alone, while it lives. */
 	*ret_pids = NULL;
 	*ret_n = 0;
@@ -430,33 +405,7 @@ static int native_stats(struct husk_container *c, struct husk_cgroup_stats *ret,
 {
 	int r = need_cgroup(c, err);
 
-	return r < 0 ? r : husk__cgroup_stats(nat(c)->cgroup, ret, err);
-}
-
-static int native_oom_fd(const struct husk_container *c)
-{
-	if (!nat(c)->cgroup)
-		return -1;
-	int fd = husk__cgroup_oom_fd(nat(c)->cgroup, NULL);
-	return fd < 0 ? -1 : fd;
-}
-
-static int native_oom_check(struct husk_container *c, bool *ret_oom, struct husk_err *err)
-{
-	if (!nat(c)->cgroup) {
-		*ret_oom = false;
-		return 0;
-	}
-	return husk__cgroup_oom_check(nat(c)->cgroup, ret_oom, err);
-}
-
-/* Wait (bounded) until the init has exited; it is reaped by whoever reaps our children. */
-static void wait_exited(const struct husk_child *init)
-{
-	struct pollfd p = {.fd = init->pidfd, .events = POLLIN};
-
-	if (init->pidfd >= 0)
-		(void)poll(&p, 1, CGROUP_TIMEOUT_MS);
+	return r < 0 ? r : husk__cgroup_stats(c->cgroup, ret, err);
 }
 
 static int native_destroy(struct husk_container *c, struct husk_err *err)
@@ -464,24 +413,13 @@ static int native_destroy(struct husk_container *c, struct husk_err *err)
 	struct husk_err e = {0};
 
 	nat(c)->init_sock = husk_safe_close(nat(c)->init_sock);
-	if (nat(c)->cgroup) {
-		bool frozen = false;
-		if (husk__cgroup_is_frozen(nat(c)->cgroup, &frozen, NULL) >= 0 && frozen)
-			(void)husk__cgroup_freeze(nat(c)->cgroup, false, CGROUP_TIMEOUT_MS, NULL);
-		if (husk__cgroup_kill_all(nat(c)->cgroup, SIGKILL, CGROUP_TIMEOUT_MS, &e) < 0)
-			husk_warn("kill %s: %s, continuing", st(c)->id.container, e.msg);
-	}
+	if (husk__container_cgroup_kill(c, CGROUP_TIMEOUT_MS, &e) < 0)
+		husk_warn("kill %s: %s, continuing", st(c)->id.container, e.msg);
 	if (c->init.pidfd >= 0) {
 		(void)husk_pidfd_signal(c->init.pidfd, SIGKILL, NULL);
-		wait_exited(&c->init);
+		husk__container_wait_init(c, CGROUP_TIMEOUT_MS);
 	}
-	if (nat(c)->cgroup) {
-		int r = husk__cgroup_destroy(nat(c)->cgroup, CGROUP_TIMEOUT_MS, err);
-		if (r < 0)
-			return r;
-		nat(c)->cgroup = husk__cgroup_free(nat(c)->cgroup);
-	}
-	return 0;
+	return husk__container_cgroup_remove(c, CGROUP_TIMEOUT_MS, err);
 }
 
 static void native_handoff(struct husk_container *c, int ret_fds[HUSK_ENGINE_HANDOFF_FDS])
@@ -501,7 +439,7 @@ static void native_adopt(struct husk_container *c, int fds[HUSK_ENGINE_HANDOFF_F
 const struct husk_engine_ops husk__native_engine = {
 	.name = "native",
 	.create = native_create,
-	.load = native_load,
+	.load = native_alloc,
 	.start = native_start,
 	.exec = native_exec,
 	.kill = native_kill,
@@ -509,8 +447,6 @@ const struct husk_engine_ops husk__native_engine = {
 	.update = native_update,
 	.pids = native_pids,
 	.stats = native_stats,
-	.oom_fd = native_oom_fd,
-	.oom_check = native_oom_check,
 	.destroy = native_destroy,
 	.handoff = native_handoff,
 	.adopt = native_adopt,

@@ -20,8 +20,9 @@
  *
  * Cgroups: the runtime owns them. The engine finds the container's cgroup from
  * /proc/<init>/cgroup after create (runc joins the unified tree of a hybrid host, runsc
- * does not, so the v1 memory path is used there) and opens it with cgroup.h for the
- * OOM fd and counter only; stats come from `events --stats`, pids from `ps --format json`.
+ * does not, so the v1 memory path is used there) and opens it as the container's cgroup
+ * (engine.h) for the OOM fd and counter only; stats come from `events --stats`, pids from
+ * `ps --format json`.
  * After the runtime's delete the cgroup is removed again if it is still there.
  */
 #include <errno.h>
@@ -69,9 +70,8 @@
 #define OCI_DEFAULT_PATH   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct oci {
-	struct husk_oci_data d;	    /* binary, root, work, systemd_cgroup */
-	char *log;		    /* <work>/log.json */
-	struct husk_cgroup *cgroup; /* for OOM; NULL when unknown or gone */
+	struct husk_oci_data d; /* binary, root, work, systemd_cgroup */
+	char *log;		/* <work>/log.json */
 	unsigned exec_seq;
 };
 
@@ -166,7 +166,6 @@ static void oci_free(struct husk_container *c)
 		return;
 	husk__oci_data_done(&o->d);
 	free(o->log);
-	husk__cgroup_free(o->cgroup);
 	free(o);
 	c->engine_data = NULL;
 }
@@ -631,15 +630,6 @@ static int child_from_pid_file(const char *path, struct husk_child *ret, struct 
 	return 0;
 }
 
-static bool init_exited(const struct husk_container *c)
-{
-	struct pollfd p = {.fd = c->init.pidfd, .events = POLLIN};
-
-	if (c->init.pidfd < 0)
-		return !husk_proc_alive(st(c)->init_pid, st(c)->init_start_time);
-	return poll(&p, 1, 0) > 0;
-}
-
 static void cgroup_find(struct husk_container *c, pid_t pid)
 {
 	struct husk_cgroup_host *host = NULL;
@@ -655,7 +645,7 @@ static void cgroup_find(struct husk_container *c, pid_t pid)
 	    husk__oci_cgroup_from_proc(text, len,
 				       husk__cgroup_host_mode(host) == HUSK_CGROUP_MODE_V2, &path,
 				       &e) < 0 ||
-	    husk__cgroup_open(host, path, &oc(c)->cgroup, &e) < 0) {
+	    husk__cgroup_open(host, path, &c->cgroup, &e) < 0) {
 		husk_warn("cgroup of %s not found (%s), continuing without OOM events", cid(c),
 			  e.msg[0] ? e.msg : procf);
 		return;
@@ -796,7 +786,6 @@ static int oci_create(struct husk_container *c, const struct husk_create_opts *o
 static int oci_load(struct husk_container *c, struct husk_err *err)
 {
 	struct husk_state *s = st(c);
-	struct husk_cgroup_host *host = NULL;
 	int r = oci_alloc(c, err);
 
 	if (r < 0)
@@ -810,15 +799,6 @@ static int oci_load(struct husk_container *c, struct husk_err *err)
 	oc(c)->log = path_join(oc(c)->d.work, "log.json");
 	if (!oc(c)->log)
 		return husk_err_errno(err, ENOMEM, "oci paths");
-	if (s->init_pid > 0 && !s->exited && s->status != HUSK_STATUS_STOPPED) {
-		int fd = husk_pidfd_open_checked(s->init_pid, s->init_start_time, NULL);
-		if (fd >= 0)
-			c->init = (struct husk_child){s->init_pid, fd, s->init_start_time};
-	}
-	/* A file of an earlier boot: its cgroup path may name someone else's cgroup now. */
-	if (s->cgroup_path && !s->stale && husk__cgroup_host_get(&host, NULL) >= 0 &&
-	    husk__cgroup_open(host, s->cgroup_path, &oc(c)->cgroup, NULL) < 0)
-		oc(c)->cgroup = NULL;
 	return 0;
 }
 
@@ -926,7 +906,7 @@ static int oci_kill(struct husk_container *c, int sig, bool all, struct husk_err
 
 	if (r >= 0)
 		return 0;
-	if (msg_gone(&e) || init_exited(c))
+	if (msg_gone(&e) || husk__container_init_exited(c))
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
 	if (err)
 		*err = e;
@@ -987,23 +967,6 @@ static int oci_stats(struct husk_container *c, struct husk_cgroup_stats *ret, st
 	r = husk__oci_events_stats_parse(run.out ? run.out : "", run.out_len, mode, ret, err);
 	free(run.out);
 	return r < 0 ? husk_err_prefix(err, "%s events", oc(c)->d.binary) : 0;
-}
-
-static int oci_oom_fd(const struct husk_container *c)
-{
-	if (!oc(c)->cgroup)
-		return -1;
-	int fd = husk__cgroup_oom_fd(oc(c)->cgroup, NULL);
-	return fd < 0 ? -1 : fd;
-}
-
-static int oci_oom_check(struct husk_container *c, bool *ret_oom, struct husk_err *err)
-{
-	if (!oc(c)->cgroup) {
-		*ret_oom = false;
-		return 0;
-	}
-	return husk__cgroup_oom_check(oc(c)->cgroup, ret_oom, err);
 }
 
 /* ---- exec --------------------------------------------------------------------------- */
@@ -1106,12 +1069,6 @@ static int oci_exec(struct husk_container *c, const struct husk_exec_opts *opts,
 
 /* ---- delete ------------------------------------------------------------------------- */
 
-static void wait_exited(const struct husk_child *init)
-{
-	if (init->pidfd >= 0)
-		(void)wait_readable(init->pidfd, OCI_WAIT_EXIT_MS);
-}
-
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -1125,14 +1082,14 @@ static void kill_and_reap_init(struct husk_container *c)
 {
 	siginfo_t si;
 
-	if (c->init.pidfd < 0 || init_exited(c))
+	if (c->init.pidfd < 0 || husk__container_init_exited(c))
 		return;
 	(void)oci_call(c,
 		       (struct husk_oci_call){.cmd = HUSK_OCI_KILL, .signal = SIGKILL, .all = true},
 		       NULL);
-	if (!init_exited(c))
+	if (!husk__container_init_exited(c))
 		(void)husk_pidfd_signal(c->init.pidfd, SIGKILL, NULL);
-	wait_exited(&c->init);
+	husk__container_wait_init(c, OCI_WAIT_EXIT_MS);
 	memset(&si, 0, sizeof(si));
 	if (waitid((idtype_t)P_PIDFD, (id_t)c->init.pidfd, &si, WEXITED | WNOHANG) < 0 ||
 	    si.si_pid != c->init.pid)
@@ -1150,7 +1107,7 @@ static void reap_helper(struct husk_container *c)
 	struct husk_state *s = st(c);
 	siginfo_t si;
 
-	if (s->gofer_pid <= 0 || (c->init.pidfd >= 0 && !init_exited(c)))
+	if (s->gofer_pid <= 0 || (c->init.pidfd >= 0 && !husk__container_init_exited(c)))
 		return;
 	_cleanup_close_ int fd = husk_pidfd_open_checked(s->gofer_pid, s->gofer_start_time, NULL);
 	if (fd >= 0) {
@@ -1176,15 +1133,12 @@ static int oci_destroy(struct husk_container *c, struct husk_err *err)
 			*err = e;
 		return r;
 	}
-	wait_exited(&c->init);
-	if (o->cgroup) {
-		/* The runtime removed it; a runtime that lost its state leaves it to us. */
-		(void)husk__cgroup_kill_all(o->cgroup, SIGKILL, OCI_CGROUP_MS, NULL);
-		r = husk__cgroup_destroy(o->cgroup, OCI_CGROUP_MS, err);
-		if (r < 0)
-			return r;
-		o->cgroup = husk__cgroup_free(o->cgroup);
-	}
+	husk__container_wait_init(c, OCI_WAIT_EXIT_MS);
+	/* The runtime removed it; a runtime that lost its state leaves it to us. */
+	(void)husk__container_cgroup_kill(c, OCI_CGROUP_MS, NULL);
+	r = husk__container_cgroup_remove(c, OCI_CGROUP_MS, err);
+	if (r < 0)
+		return r;
 	/* The runc shim unmounts the rootfs after `runc delete`, as here. */
 	r = rootfs_unmount(o, err);
 	if (r < 0)
@@ -1205,8 +1159,6 @@ const struct husk_engine_ops husk__oci_engine = {
 	.update = oci_update,
 	.pids = oci_pids,
 	.stats = oci_stats,
-	.oom_fd = oci_oom_fd,
-	.oom_check = oci_oom_check,
 	.destroy = oci_destroy,
 	.free = oci_free,
 };
