@@ -168,3 +168,32 @@ Test(cli_cgroup, delete_force_kills_a_live_container)
 	assert_killed(b, SIGKILL);
 	cr_assert(eq(int, state_test_count_entries(dir), 0));
 }
+
+/*
+ * A state file of an earlier boot (a disk-backed /run) names a cgroup path that this boot may
+ * have given to someone else: delete removes the file and leaves that cgroup and its
+ * processes alone.
+ */
+Test(cli_cgroup, delete_of_a_file_of_an_earlier_boot_leaves_the_cgroup_alone)
+{
+	pid_t a = sleeper_in_cgroup();
+	uint64_t st = 0;
+	cr_assert(eq(int, husk_proc_start_time(a, &st, NULL), 0));
+	char doc[1024];
+	(void)snprintf(doc, sizeof(doc),
+		       "{\"version\":1,\"container_id\":\"old\",\"sandbox_id\":\"pod\","
+		       "\"bundle\":\"/b\",\"status\":\"running\",\"created_ns\":5,\"owner\":0,"
+		       "\"engine\":\"native\",\"cgroup_path\":\"/%s\",\"init_pid\":%d,"
+		       "\"init_start_time\":%llu,"
+		       "\"boot_id\":\"00000000-1111-2222-3333-444444444444\"}",
+		       cgname, (int)a, (unsigned long long)st);
+	testutil_write_file(state_test_path(dir, "old_sandbox:pod.state"), doc);
+
+	cr_assert(eq(int, run_husk("delete", "--force", "old", NULL, NULL), 0));
+	cr_assert(eq(int, state_test_count_entries(dir), 0));
+	cr_assert(eq(int, (int)waitpid(a, NULL, WNOHANG), 0), "the process in that cgroup lives");
+	struct stat sb;
+	cr_assert(eq(int, stat(cgdir, &sb), 0), "the cgroup stays");
+	cr_assert(eq(int, kill(a, SIGKILL), 0));
+	assert_killed(a, SIGKILL);
+}
