@@ -45,6 +45,15 @@ if grep -rnE '\b(socket|socketpair|accept4)\(' runtime/ ttrpc/ shim/ 2>/dev/null
 	status=1
 fi
 
+# The kernel's clone, open, mount, pidfd and close_range syscalls go through their one
+# wrapper each in runtime/src/syscalls.c, which holds the fallbacks and the kernel check.
+if grep -rnE '\b(close_range|pidfd_open|pidfd_send_signal|open_tree|move_mount|mount_setattr|fsopen|fsconfig|fsmount)\(|SYS_(clone3|clone|openat2|pidfd_open|pidfd_send_signal|close_range|open_tree|move_mount|mount_setattr|fsopen|fsconfig|fsmount)\b' \
+	runtime/ shim/ ttrpc/ --include='*.c' 2>/dev/null | grep -v '^runtime/src/syscalls\.c:' \
+	| grep -vE '^\S+:[0-9]+:\s*(/\*|\*)'; then
+	echo "lint: a syscall made outside its wrapper in runtime/src/syscalls.c" >&2
+	status=1
+fi
+
 # clang-tidy with the project's .clang-tidy over the production sources. Test sources are
 # left out for now: Criterion's Test() macros make test bodies long, over the size budget.
 # It needs the asan preset's compile_commands.json and generated protobuf headers
