@@ -20,6 +20,7 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
+#include "mountinfo.h"
 #include "testutil.h"
 
 #define MAX_ARGS 64
@@ -646,12 +647,11 @@ static bool check_mounts(struct e2e_cd *cd)
 
 	cr_assert(f != NULL);
 	while (fgets(line, sizeof(line), f)) {
-		/* id parent major:minor root mount-point ... */
-		char mnt[4096];
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+		struct husk_mountinfo_entry m;
+		if (husk__mountinfo_split(line, &m, NULL) < 0)
 			continue;
-		if (strncmp(mnt, prefix, strlen(prefix)) == 0) {
-			cr_expect(false, "leak check: mount %s left behind", mnt);
+		if (strncmp(m.mount_point, prefix, strlen(prefix)) == 0) {
+			cr_expect(false, "leak check: mount %s left behind", m.mount_point);
 			ok = false;
 		}
 	}
