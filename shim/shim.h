@@ -74,8 +74,8 @@ struct shim_pending_delete {
 struct shim_container;
 struct shim_task_method;
 
-/* A call naming a container whose create is in flight: it runs once the create has ended,
- * as the runc shim serialises the calls on one container (not those on the others). */
+/* A call naming a container whose create or delete is in flight: it runs once that has
+ * ended, as the runc shim serialises the calls on one container (not those on the others). */
 struct shim_deferred {
 	struct shim_deferred *next;
 	struct shim_container *ct;
@@ -137,6 +137,7 @@ struct shim_container {
 	uv_timer_t gone_timer; /* after the init's exit: watches for that deletion */
 	bool gone_active;
 	bool creating;	 /* its create runs in a worker; c is NULL until it ends */
+	bool deleting;	 /* its delete runs in a worker */
 	bool oci_engine; /* an OCI runtime binary runs it: its slow calls go to workers */
 	struct shim_deferred *deferred;
 };

@@ -871,7 +871,8 @@ static void deferred_cancel(void *userdata)
 	free(d);
 }
 
-/* A call on a container whose create is in flight waits for its end (it owns req then). */
+/* A call on a container whose create or delete is in flight waits for its end (it owns req
+ * then). */
 static bool defer(struct shim_service *svc, struct shim_call *call,
 		  const struct shim_task_method *m, ProtobufCMessage *req)
 {
@@ -879,7 +880,7 @@ static bool defer(struct shim_service *svc, struct shim_call *call,
 	struct shim_container *ct = id ? shim_container_find(svc, id) : NULL;
 	struct husk_err err = {0};
 
-	if (!ct || !ct->creating)
+	if (!ct || !(ct->creating || ct->deleting))
 		return false;
 	struct shim_deferred *d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -906,7 +907,7 @@ void shim_deferred_run(struct shim_service *svc, struct shim_deferred *list)
 		struct shim_deferred *d = list;
 		list = d->next;
 		shim_call_on_cancel(d->call, NULL, NULL);
-		/* A later create of the same id may be in flight again: it waits once more. */
+		/* A later create of the same id may be in flight already: it waits once more. */
 		if (!defer(svc, d->call, d->m, d->req)) {
 			d->m->fn(svc, d->call, d->req);
 			protobuf_c_message_free_unpacked(d->req, NULL);

@@ -418,19 +418,14 @@ void shim_container_unlink(struct shim_service *svc, struct shim_container *ct)
 		shim_container_free(ct);
 }
 
-static void delete_init(struct shim_service *svc, struct shim_process *p, struct shim_call *call)
+/* The rest of an init's Delete once the runtime has removed the container. */
+static void delete_init_finish(struct shim_service *svc, struct shim_process *p,
+			       struct shim_call *call)
 {
 	struct shim_container *ct = p->container;
-	struct husk_err err = {0};
 	int status = 0;
 	int64_t ns = 0;
 
-	/* Kills a created-but-never-started init and anything left, removes cgroup and state. */
-	if (husk_container_delete(ct->c, /* force= */ true, &err) < 0) {
-		if (call)
-			shim_call_fail(call, &err);
-		return;
-	}
 	if (!p->node.published) {
 		/* Killed before it ran: report it like runc does, 137 unless recorded. */
 		if (!husk_container_exit(ct->c, &status, &ns)) {
@@ -443,7 +438,6 @@ static void delete_init(struct shim_service *svc, struct shim_process *p, struct
 		publish_exit(svc, p);
 		shim_process_answer_waiters(p);
 	}
-	shim_exits_unregister(&svc->exits, &p->node);
 
 	Containerd__Events__TaskDelete ev = CONTAINERD__EVENTS__TASK_DELETE__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
@@ -456,6 +450,108 @@ static void delete_init(struct shim_service *svc, struct shim_process *p, struct
 	shim_log_info("deleted task %s", ct->id);
 	reply_delete(call, p, (uint32_t)p->exit_status, true, p->exited_ns);
 	shim_container_unlink(svc, ct);
+}
+
+/*
+ * The runtime's delete (thaw, kill everything, wait for it, remove the cgroup, poststop
+ * hooks, state files: up to minutes) runs in a worker on the shim's handle; calls naming
+ * the container wait for its end.
+ */
+struct delete_job {
+	struct shim_service *svc;
+	struct shim_process *p;
+	struct shim_call *call; /* NULL: none or cancelled */
+	bool was_registered;
+};
+
+static int delete_work(void *arg, int report)
+{
+	struct husk_container *c = arg;
+	struct husk_err err = {0};
+	int r = husk_container_delete(c, /* force= */ true, &err);
+	const struct shim_worker_report rep = {.r = r, .err = &err};
+
+	return shim_worker_report(report, &rep) < 0 ? 1 : 0;
+}
+
+static void delete_done(void *userdata, struct shim_worker_result *res)
+{
+	struct delete_job *j = userdata;
+	struct shim_process *p = j->p;
+	struct shim_container *ct = p->container;
+	struct husk_err err = {0};
+
+	if (res->abandoned) {
+		free(j);
+		return;
+	}
+	struct shim_deferred *later = TAKE_PTR(ct->deferred);
+	ct->deleting = false;
+	if (j->call)
+		shim_call_on_cancel(j->call, NULL, NULL);
+	if (!res->reported || res->r < 0) {
+		if (res->reported)
+			err = res->err;
+		else
+			(void)husk_err_set(&err, HUSK_ERR_INTERNAL, 0,
+					   "delete %s: the delete process ended without a result "
+					   "(wait status %#x)",
+					   ct->id, (unsigned)res->wait_status);
+		/* Nothing changed for the shim: its exit is watched again. */
+		if (j->was_registered && !p->node.registered)
+			shim_exits_register(&j->svc->exits, &p->node);
+		if (j->call)
+			shim_call_fail(j->call, &err);
+	} else {
+		delete_init_finish(j->svc, p, j->call);
+	}
+	shim_deferred_run(j->svc, later);
+	free(j);
+}
+
+static void delete_cancel(void *userdata)
+{
+	struct delete_job *j = userdata;
+
+	/* containerd went away: the delete goes on, without a reply. */
+	j->call = NULL;
+}
+
+static void delete_init(struct shim_service *svc, struct shim_process *p, struct shim_call *call)
+{
+	struct shim_container *ct = p->container;
+	struct husk_err err = {0};
+	struct delete_job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		(void)husk_err_errno(&err, ENOMEM, "delete");
+		if (call)
+			shim_call_fail(call, &err);
+		return;
+	}
+	j->svc = svc;
+	j->p = p;
+	j->was_registered = p->node.registered;
+	/* The init the delete kills is not reported as an exit of its own: the delete says
+	 * how it ended (as before the reaper could see it). */
+	shim_exits_unregister(&svc->exits, &p->node);
+	const struct shim_worker_spec spec = {.name = "husk:[delete]",
+					      .fn = delete_work,
+					      .arg = ct->c,
+					      .done = delete_done,
+					      .userdata = j};
+	if (shim_worker_start(svc, &spec, &err) < 0) {
+		if (j->was_registered)
+			shim_exits_register(&svc->exits, &p->node);
+		free(j);
+		if (call)
+			shim_call_fail(call, &err);
+		return;
+	}
+	ct->deleting = true;
+	j->call = call;
+	if (call)
+		shim_call_on_cancel(call, delete_cancel, j);
 }
 
 static void delete_now(struct shim_process *p, struct shim_call *call)

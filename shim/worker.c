@@ -53,6 +53,10 @@ static void close_handle_fd(uv_handle_t *h, void *arg)
 	const struct close_ctx *cc = arg;
 	uv_os_fd_t fd = -1;
 
+	/* A poll handle watches a runtime's fd (an OOM eventfd): the core here owns and closes
+	 * it, so it stays. */
+	if (uv_handle_get_type(h) == UV_POLL)
+		return;
 	if (uv_fileno(h, &fd) == 0 && !kept(cc, fd))
 		(void)close(fd);
 }

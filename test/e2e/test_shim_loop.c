@@ -606,3 +606,114 @@ Test(loop, an_oci_runtimes_slow_stats_stalls_nothing)
 	cr_expect(ge(i64, (int64_t)husk.out_during, 20 * 5), "A's output kept flowing");
 	cr_expect(eq(sz, husk.threads, 1), "the shim has one thread");
 }
+
+/* ---- a slow delete ---- */
+
+/*
+ * B's Delete waits in its poststop hook (after its processes were killed and its cgroup
+ * removed) while A is asked State, Pids and Stats over and over and prints.
+ */
+static void serve_delete(const char *shim, const char *tag, struct figures *fg)
+{
+	Containerd__Task__V2__StateRequest sr = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+	Containerd__Task__V2__PidsRequest pr = CONTAINERD__TASK__V2__PIDS_REQUEST__INIT;
+	Containerd__Task__V2__StatsRequest str = CONTAINERD__TASK__V2__STATS_REQUEST__INIT;
+	Containerd__Task__V2__DeleteRequest dr = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
+	char ida[32], idb[32], name[64], hooks[4096];
+	struct ttsync_reply ra, rb, rd;
+
+	(void)snprintf(ida, sizeof(ida), "%s-da", tag);
+	(void)snprintf(idb, sizeof(idb), "%s-db", tag);
+	(void)snprintf(name, sizeof(name), "%s-dstarted", tag);
+	char *started = path_of(name);
+	(void)snprintf(name, sizeof(name), "%s-dgo", tag);
+	char *go = path_of(name);
+	(void)snprintf(name, sizeof(name), "%s-da.out", tag);
+	char *out = path_of(name);
+	char *out_uri = NULL;
+	cr_assert(asprintf(&out_uri, "file://%s", out) > 0);
+	(void)snprintf(hooks, sizeof(hooks),
+		       "\"hooks\":{\"poststop\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\","
+		       "\"-c\",\"touch %s; while [ ! -e %s ]; do sleep 0.02; done\"],"
+		       "\"env\":[\"PATH=/usr/bin:/bin\"],\"timeout\":60}]},",
+		       started, go);
+	(void)snprintf(name, sizeof(name), "%s-bundle-da", tag);
+	char *ba =
+		bundle(name, "[\"sh\",\"-c\",\"while :; do echo tick; usleep 10000; done\"]", "");
+	(void)snprintf(name, sizeof(name), "%s-bundle-db", tag);
+	char *bb = bundle(name, "[\"sleep\",\"1000\"]", hooks);
+
+	start_shim(shim, ba, ida);
+	create_async(ida, ba, out_uri, &ra);
+	cr_assert(ttsync_run_until(&t.s, &ra.done, testutil_timeout(60)), "A created");
+	expect_ok("Create A", &ra);
+	simple("Start", ida);
+	create_async(idb, bb, NULL, &rb);
+	cr_assert(ttsync_run_until(&t.s, &rb.done, testutil_timeout(60)), "B created");
+	expect_ok("Create B", &rb);
+
+	dr.id = idb;
+	cr_assert(eq(int,
+		     ttsync_call_async(&t.s, TASK, "Delete", &dr.base, testutil_timeout(90), &rd),
+		     0));
+	double end = ttsync_now() + testutil_timeout(60);
+	while (access(started, F_OK) != 0 && !rd.done) {
+		cr_assert(ttsync_now() < end, "B's poststop hook runs");
+		(void)uv_run(&t.s.loop, UV_RUN_NOWAIT);
+		drain_log();
+		(void)usleep(5000);
+	}
+	cr_assert(eq(int, rd.done, false), "B's delete waits for its hook: %s", rd.message);
+
+	sr.id = pr.id = str.id = ida;
+	off_t size0 = file_size(out);
+	double window_end = ttsync_now() + WINDOW_S;
+	while (ttsync_now() < window_end && access(go, F_OK) != 0) {
+		timed(fg, M_STATE, &sr.base, window_end, go);
+		timed(fg, M_PIDS, &pr.base, window_end, go);
+		timed(fg, M_STATS, &str.base, window_end, go);
+		drain_log();
+	}
+	fg->out_during = file_size(out) - size0;
+	testutil_write_file(go, "go");
+	cr_assert(ttsync_run_until(&t.s, &rd.done, testutil_timeout(60)), "B deleted");
+	expect_ok("Delete B", &rd);
+
+	kill_task(ida);
+	wait_task(ida);
+	simple("Delete", ida);
+	fg->threads = count_threads(t.shim_pid);
+	shutdown_shim(ida);
+	free(ba);
+	free(bb);
+	free(started);
+	free(go);
+	free(out);
+	free(out_uri);
+}
+
+Test(loop, a_slow_delete_stalls_no_other_container)
+{
+	static struct figures husk, ref;
+	double hp99[N_METHODS], rp99[N_METHODS];
+	char htag[16], rtag[16];
+
+	memset(&husk, 0, sizeof(husk));
+	memset(&ref, 0, sizeof(ref));
+	(void)snprintf(htag, sizeof(htag), "h%d", (int)getpid());
+	(void)snprintf(rtag, sizeof(rtag), "r%d", (int)getpid());
+	serve_delete(husk_shim(), htag, &husk);
+	report("husk", "while B's Delete waits in its poststop hook", &husk, hp99);
+	if (access(REF_SHIM, X_OK) == 0) {
+		serve_delete(REF_SHIM, rtag, &ref);
+		report("runc shim", "while B's Delete waits in its poststop hook", &ref, rp99);
+	}
+	for (int m = 0; m < N_METHODS; m++) {
+		cr_expect(ge(sz, husk.n[m], 10), "%s answered %zu times in the window",
+			  method_names[m], husk.n[m]);
+		cr_expect(lt(dbl, hp99[m], testutil_timeout(0.1)), "%s p99 %.3f ms",
+			  method_names[m], hp99[m] * 1e3);
+	}
+	cr_expect(ge(i64, (int64_t)husk.out_during, 20 * 5), "A's output kept flowing");
+	cr_expect(eq(sz, husk.threads, 1), "the shim has one thread");
+}

@@ -608,11 +608,13 @@ Test(shim_task, shutdown_waits_for_the_last_task)
 	start("b", NULL);
 	run_until_events(6);
 	struct shim_call *d = delete_call("a", NULL);
+	run_until(call_done, d);
 	expect_ok(d);
 	call_free(d);
 	simple("Shutdown", &sd.base);
 	cr_assert(eq(int, shutdowns, 0), "b is still there");
 	d = delete_call("b", NULL);
+	run_until(call_done, d);
 	expect_ok(d);
 	call_free(d);
 	sd.id = "b";

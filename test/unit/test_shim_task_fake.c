@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "husk/container.h"
@@ -44,10 +45,28 @@ struct husk_container {
 
 static struct husk_container *all;
 
+/* The shim deletes in a worker process: the ids it deleted are kept in memory shared with
+ * it (mapped before any worker is forked), and marked deleted here when we look. */
+#define FAKE_MAX_DELETED 64
+struct fake_shared {
+	unsigned n;
+	char ids[FAKE_MAX_DELETED][HUSK_ID_MAX + 1];
+};
+static struct fake_shared *shared;
+
+static void shared_sync(void)
+{
+	for (unsigned i = 0; shared && i < shared->n; i++)
+		for (struct husk_container *c = all; c; c = c->next)
+			if (strcmp(c->id.container, shared->ids[i]) == 0)
+				c->deleted = true;
+}
+
 int fake_live_containers(void)
 {
 	int n = 0;
 
+	shared_sync();
 	for (struct husk_container *c = all; c; c = c->next)
 		n += !c->deleted;
 	return n;
@@ -139,6 +158,13 @@ int husk_runtime_open(const struct husk_runtime_config *cfg, struct husk_runtime
 		      struct husk_err *err)
 {
 	(void)cfg;
+	if (!shared) {
+		void *m = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return husk_err_errno(err, errno, "mmap");
+		shared = m;
+	}
 	*ret = calloc(1, sizeof(**ret));
 	if (report_pipe[0] < 0 && pipe2(report_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return husk_err_errno(err, errno, "pipe");
@@ -157,6 +183,7 @@ int husk_container_create(struct husk_runtime *rt, const struct husk_create_opts
 	int gate[2];
 
 	(void)rt;
+	shared_sync();
 	for (struct husk_container *c = all; c; c = c->next)
 		if (!c->deleted && strcmp(c->id.container, opts->id) == 0)
 			return husk_err_set(err, HUSK_ERR_EXISTS, 0, "id %s", opts->id);
@@ -432,6 +459,9 @@ int husk_container_delete(struct husk_container *c, bool force, struct husk_err 
 	c->oom_fd = -1;
 	c->status = HUSK_STATUS_STOPPED;
 	c->deleted = true;
+	if (shared && shared->n < FAKE_MAX_DELETED)
+		(void)snprintf(shared->ids[shared->n++], sizeof(shared->ids[0]), "%s",
+			       c->id.container);
 	return 0;
 }
 
