@@ -32,3 +32,19 @@ husk_native_root_test(mounts test_mounts.c)
 husk_criterion_test(NAME root-mount-race SOURCES root/test_mount_race.c
 	LIBS husk::runtime LABELS root TIMEOUT 120)
 target_include_directories(test-root-mount-race PRIVATE ${HUSK_NATIVE_SRC})
+
+# Three of those suites again with clone3 and close_range refused (test/helpers/enosys.c),
+# as under Docker's default seccomp profile on a kernel older than 5.9: exec stages,
+# idmapped and attribute mounts, and terminals run on the fallbacks (runtime/src/syscalls.h).
+foreach(suite exec mounts terminal)
+	get_test_property(root-${suite} ENVIRONMENT suite_env)
+	get_test_property(root-${suite} TIMEOUT suite_timeout)
+	add_test(NAME root-${suite}-fallbacks
+		COMMAND husk-enosys clone3,close_range $<TARGET_FILE:test-root-${suite}>
+			--jobs 2 --timeout ${suite_timeout})
+	set_tests_properties(root-${suite}-fallbacks PROPERTIES
+		TIMEOUT ${suite_timeout}
+		LABELS root
+		ENVIRONMENT "${suite_env}"
+		FAIL_REGULAR_EXPRESSION "${HUSK_SANITIZER_FAIL_REGEX}")
+endforeach()
