@@ -25,6 +25,7 @@ for rt in $(bench_runtimes); do
 	ctr run -d --null-io --runtime "$rt" "$bench_image" "$id" sleep 1000000
 	bench_wait_running "$id"
 	pid=$(bench_shim_pid "$id")
+	sleep 1 # an idle shim: read a second after the last call
 	rss0[$rt]=$(bench_smaps "$pid" Rss)
 	pss0[$rt]=$(bench_smaps "$pid" Pss)
 	dirty0[$rt]=$(bench_smaps "$pid" Private_Dirty)
@@ -34,6 +35,7 @@ for rt in $(bench_runtimes); do
 		ctr task exec --exec-id "e$i" "$id" true </dev/null
 	done
 	end=$(bench_now_ns)
+	sleep 1
 	pss1[$rt]=$(bench_smaps "$pid" Pss)
 	dirty1[$rt]=$(bench_smaps "$pid" Private_Dirty)
 	echo "$rt: $execs execs in $(((end - start) / 1000000)) ms"
@@ -65,6 +67,7 @@ for rt in $(bench_runtimes); do
 	for ((i = 0; i < pods; i++)); do
 		bench_wait_running "pod-$name-$i"
 	done
+	sleep 1
 	podpss[$rt]=$(bench_shims_total "$(bench_shim_bin "$rt")" Pss)
 	echo "$rt: $pods idle pods, shims' total Pss ${podpss[$rt]} kB"
 	for ((i = 0; i < pods; i++)); do
