@@ -205,52 +205,8 @@ int husk_spec_parse(const char *json, size_t len, struct husk_spec **ret_spec, s
 		husk_spec_free(spec);
 		return r;
 	}
-	husk__spec_log_unsupported(spec, NULL);
 	*ret_spec = spec;
 	return 0;
-}
-
-/* ---- unsupported fields ---- */
-
-static void append(char *line, size_t size, size_t *pos, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (*pos + n >= size)
-		n = size - 1 - *pos;
-	memcpy(line + *pos, s, n);
-	*pos += n;
-	line[*pos] = '\0';
-}
-
-static void note(char *line, size_t size, size_t *pos, const char *field, const char *value)
-{
-	if (!value || !value[0])
-		return;
-	if (*pos)
-		append(line, size, pos, ", ");
-	append(line, size, pos, field);
-	append(line, size, pos, "='");
-	append(line, size, pos, value);
-	append(line, size, pos, "'");
-}
-
-void husk__spec_log_unsupported(const struct husk_spec *spec, const struct husk_process *p)
-{
-	char line[768];
-	size_t pos = 0;
-
-	line[0] = '\0';
-	if (spec)
-		p = spec->process;
-	if (p) {
-		note(line, sizeof(line), &pos, "process.apparmorProfile", p->apparmor_profile);
-		note(line, sizeof(line), &pos, "process.selinuxLabel", p->selinux_label);
-	}
-	if (spec && spec->linux_)
-		note(line, sizeof(line), &pos, "linux.mountLabel", spec->linux_->mount_label);
-	if (pos > 0)
-		husk_warn("spec: unsupported fields set, not applied: %s", line);
 }
 
 /* ---- loading ---- */

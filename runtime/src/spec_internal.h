@@ -27,6 +27,3 @@ int husk__linux_from_json(json_t *obj, const char *path, struct husk_linux *lx,
 void husk__linux_done(struct husk_linux *lx);
 /* One {containerID, hostID, size} object (linux.uidMappings[i], mounts[i].uidMappings[j]). */
 int husk__parse_id_mapping(json_t *obj, const char *path, void *item, struct husk_err *err);
-
-/* One line through the log hook naming the unsupported fields a spec sets, if any. */
-void husk__spec_log_unsupported(const struct husk_spec *spec, const struct husk_process *p);

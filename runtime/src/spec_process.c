@@ -285,7 +285,6 @@ int husk_process_parse(const char *json, size_t len, struct husk_process **ret_p
 		husk_process_free(p);
 		return r;
 	}
-	husk__spec_log_unsupported(NULL, p);
 	*ret_process = p;
 	return 0;
 }

@@ -29,6 +29,7 @@ husk_native_root_test(devices test_devices.c)
 husk_native_root_test(terminal test_terminal.c)
 husk_native_root_test(hooks test_hooks.c)
 husk_native_root_test(mounts test_mounts.c)
+husk_native_root_test(lsm test_lsm.c)
 husk_criterion_test(NAME root-mount-race SOURCES root/test_mount_race.c
 	LIBS husk::runtime LABELS root TIMEOUT 120)
 target_include_directories(test-root-mount-race PRIVATE ${HUSK_NATIVE_SRC})

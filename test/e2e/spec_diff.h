@@ -8,8 +8,10 @@
 #include <stddef.h>
 
 enum {
-	SD_TTY = 1 << 0,  /* process.terminal: run through `ctr run -t` on a real pty */
-	SD_HOST = 1 << 1, /* append the host-side file <case dir>/host.log (hooks write it) */
+	SD_TTY = 1 << 0,    /* process.terminal: run through `ctr run -t` on a real pty */
+	SD_HOST = 1 << 1,   /* append the host-side file <case dir>/host.log (hooks write it) */
+	SD_NO_LSM = 1 << 2, /* err holds only where the host runs neither AppArmor nor SELinux;
+			     * elsewhere the two outcomes are compared without it */
 };
 
 /*

@@ -11,6 +11,13 @@
 #define CG(f)	"cat /sys/fs/cgroup/" f "; "
 #define RC(cmd) cmd " 2>/dev/null; echo \"" cmd ": $?\"; "
 
+/* What a host without AppArmor or SELinux answers (runc 1.1.5's words). */
+#define APPARMOR_ERR                                                                       \
+	"unable to apply apparmor profile: apparmor failed to apply profile: write /proc/" \
+	"self/attr/exec: invalid argument"
+#define SELINUX_ERR	"selinux label is specified in config, but selinux is disabled or not supported"
+#define MOUNT_LABEL_ERR "invalid argument"
+
 /* A bind mount of the case's src dir on /mnt with these options. */
 #define BIND(opts)                                                                     \
 	"{'+mounts': [{'destination': '/mnt', 'type': 'bind', 'source': '@DIR@/src', " \
@@ -186,10 +193,18 @@ const struct sd_case sd_cases[] = {
 	 "cat /proc/self/oom_score_adj"},
 	{"process.oom.unset", NULL, "cat /proc/self/oom_score_adj"},
 	{"process.oom.min", "{'process': {'oomScoreAdj': -1000}}", "cat /proc/self/oom_score_adj"},
+	/* AppArmor and SELinux: applied where the host runs them; on a host without, runc
+	 * 1.1.5 writes the profile anyway (the kernel refuses it) and refuses the label. */
 	{"process.apparmor-profile", "{'process': {'apparmorProfile': 'unconfined'}}",
-	 "cat /proc/self/attr/current 2>/dev/null; echo ran"},
+	 "cat /proc/self/attr/current 2>/dev/null; echo ran", SD_NO_LSM, APPARMOR_ERR},
+	{"process.apparmor-profile.cri-default",
+	 "{'process': {'apparmorProfile': 'cri-containerd.apparmor.d'}}", "echo ran", SD_NO_LSM,
+	 APPARMOR_ERR},
+	{"process.apparmor-profile.empty", "{'process': {'apparmorProfile': ''}}", "echo ran"},
 	{"process.selinux-label",
-	 "{'process': {'selinuxLabel': 'system_u:system_r:svirt_lxc_net_t:s0'}}", "echo ran"},
+	 "{'process': {'selinuxLabel': 'system_u:system_r:svirt_lxc_net_t:s0'}}", "echo ran",
+	 SD_NO_LSM, SELINUX_ERR},
+	{"process.selinux-label.empty", "{'process': {'selinuxLabel': ''}}", "echo ran"},
 	{"process.caps.all",
 	 "{'process': {'capabilities': {'bounding': " ALL_CAPS ", 'effective': " ALL_CAPS
 	 ", 'permitted': " ALL_CAPS ", 'inheritable': " ALL_CAPS "}}}",
@@ -663,6 +678,10 @@ const struct sd_case sd_cases[] = {
 
 	/* ---- misc linux ---- */
 	{"linux.mountLabel-empty", "{'linux': {'mountLabel': ''}}", "echo ran"},
+	/* runc adds context="..." to its tmpfs (/dev first) whether or not SELinux runs. */
+	{"linux.mountLabel",
+	 "{'linux': {'mountLabel': 'system_u:object_r:container_file_t:s0:c1,c2'}}", "echo ran", 0,
+	 MOUNT_LABEL_ERR},
 	{"linux.intelRdt-absent", "{'linux': {'intelRdt': {'closID': 'x'}}}", "echo ran"},
 };
 
@@ -733,11 +752,6 @@ const struct sd_allow sd_allowed[] = {
 	{"mounts.idmap",
 	 "husk refuses a mount's uidMappings without the idmap option; runc 1.1.5 has no "
 	 "idmapped mounts and ignores the field"},
-	{"process.apparmor-profile",
-	 "husk ignores process.apparmorProfile; runc 1.1.5 applies it and fails Create here "
-	 "(write /proc/self/attr/exec: invalid argument, no such profile loaded)"},
-	{"process.selinux-label",
-	 "husk ignores process.selinuxLabel; runc 1.1.5 fails Create when SELinux is disabled"},
 	{"res.devices.wildcard-major",
 	 "the wildcard (-1) is written as '*' by both; the lists differ only in the default "
 	 "rules, as in res.devices.deny-all (husk allows c 5:1, runc c 10:200)"},

@@ -1970,3 +1970,188 @@ Test(proto, shim_cgroup_missing_fails_start_as_the_runc_shim)
 	}
 	(void)close(log_fd);
 }
+
+/* ---- AppArmor and SELinux labels of an exec, against the reference shim ---- */
+
+struct exec_outcome {
+	uint32_t exec_code;  /* Exec's */
+	uint32_t start_code; /* the exec's Start's */
+	uint32_t status;     /* its exit status when it ran */
+	char *message;	     /* the failed call's, or NULL */
+};
+
+/* Exec a process with the extra members given, Wait (when it is to run) and Start it. */
+static struct exec_outcome exec_with(const char *id, const char *exec_id, const char *extra,
+				     bool runs)
+{
+	char spec[512];
+	struct exec_outcome o = {0};
+	Containerd__Task__V2__ExecProcessRequest er =
+		CONTAINERD__TASK__V2__EXEC_PROCESS_REQUEST__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	struct ttsync_reply w;
+	int n = snprintf(spec, sizeof(spec),
+			 "{\"args\":[\"true\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"
+			 "\"user\":{\"uid\":0,\"gid\":0},%s}",
+			 extra);
+
+	any.type_url = (char *)"types.containerd.io/opencontainers/runtime-spec/1/Process";
+	any.value.data = (uint8_t *)spec;
+	any.value.len = (size_t)n;
+	er.id = (char *)id;
+	er.exec_id = (char *)exec_id;
+	er.spec = &any;
+	struct ttsync_reply r = call("Exec", &er.base);
+	o.exec_code = r.code;
+	if (r.code) {
+		o.message = strdup(r.message);
+		ttsync_reply_done(&r);
+		return o;
+	}
+	ttsync_reply_done(&r);
+	wr.id = (char *)id;
+	wr.exec_id = (char *)exec_id;
+	if (runs)
+		cr_assert(eq(
+			int,
+			ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+			0));
+	sr.id = (char *)id;
+	sr.exec_id = (char *)exec_id;
+	r = call("Start", &sr.base);
+	o.start_code = r.code;
+	if (r.code)
+		o.message = strdup(r.message);
+	ttsync_reply_done(&r);
+	if (runs && !o.start_code)
+		o.status = wait_status(&w);
+	else if (runs)
+		ttsync_reply_done(&w);
+	/* As containerd after a failed start: the exec is deleted. */
+	Containerd__Task__V2__DeleteRequest dr = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
+	dr.id = (char *)id;
+	dr.exec_id = (char *)exec_id;
+	r = call("Delete", &dr.base);
+	ttsync_reply_done(&r);
+	return o;
+}
+
+enum { LSM_APPARMOR, LSM_SELINUX, LSM_EMPTY, LSM_N };
+
+/* A running container under shim (created with options, or none), then an exec with each
+ * kind of label. */
+static void lsm_exec_cases(const char *shim, const char *id, Google__Protobuf__Any *options,
+			   struct exec_outcome *out)
+{
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest ir = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	struct ttsync_reply w;
+
+	start_shim_bin(shim, id, NULL, 0);
+	cr.id = (char *)id;
+	cr.bundle = t.bundle;
+	cr.options = options;
+	struct ttsync_reply r = call("Create", &cr.base);
+	cr_assert(eq(u32, r.code, 0), "%s Create: %s", shim, r.message);
+	ttsync_reply_done(&r);
+	ir.id = (char *)id;
+	r = call("Start", &ir.base);
+	cr_assert(eq(u32, r.code, 0), "%s Start: %s", shim, r.message);
+	ttsync_reply_done(&r);
+	out[LSM_APPARMOR] = exec_with(id, "aa", "\"apparmorProfile\":\"unconfined\"", false);
+	out[LSM_SELINUX] = exec_with(
+		id, "se", "\"selinuxLabel\":\"system_u:system_r:container_t:s0:c1,c2\"", false);
+	out[LSM_EMPTY] =
+		exec_with(id, "none", "\"apparmorProfile\":\"\",\"selinuxLabel\":\"\"", true);
+	wr.id = (char *)id;
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	kill_task(id, NULL, SIGKILL, 0);
+	cr_assert(eq(u32, wait_status(&w), 137));
+	delete_task(id, NULL);
+	shutdown_shim();
+	t.shim_pid = 0;
+}
+
+/*
+ * runc 1.1.5 writes an exec's AppArmor profile whether or not AppArmor runs and refuses a
+ * SELinux label where SELinux does not: on a host with neither, both fail the exec's Start
+ * with the same code and words; empty labels are no labels. Elsewhere only the codes are
+ * compared (the labels then apply, or fail on the host's policy, alike). husk's OCI engine
+ * (BinaryName runc) hands the labels to runc unchanged, with the same outcome.
+ */
+Test(proto, exec_lsm_labels_as_the_runc_shim)
+{
+	static const char *const words[LSM_N] = {
+		[LSM_APPARMOR] = "apparmor failed to apply profile: write /proc/self/attr/exec: "
+				 "invalid argument",
+		[LSM_SELINUX] = "selinux label is specified in config, but selinux is disabled or "
+				"not supported",
+	};
+	struct exec_outcome ref[LSM_N], mine[LSM_N], oci[LSM_N];
+	char ref_id[32], husk_id[32], oci_id[32], roots[32][128], dir[256];
+	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	uint8_t opts[256];
+	struct stat st;
+	char *aa = testutil_read_file("/sys/module/apparmor/parameters/enabled");
+	bool lsm = (aa && aa[0] == 'Y') || stat("/sys/fs/selinux/enforce", &st) == 0;
+
+	free(aa);
+	if (access(REF_SHIM, X_OK) != 0)
+		cr_skip_test("%s is not installed: nothing to compare with", REF_SHIM);
+	(void)snprintf(ref_id, sizeof(ref_id), "lsm-runc-%d", (int)getpid());
+	(void)snprintf(husk_id, sizeof(husk_id), "lsm-husk-%d", (int)getpid());
+	(void)snprintf(oci_id, sizeof(oci_id), "lsm-oci-%d", (int)getpid());
+	ro.binary_name = (char *)"runc";
+	any.type_url = (char *)"containerd.runc.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, opts);
+	any.value.data = opts;
+	char cg[64];
+	(void)snprintf(cg, sizeof(cg), "\"cgroupsPath\":\"/husk-lsm-%d/c\",", (int)getpid());
+	write_spec_ex("[\"sleep\",\"1000\"]", cg);
+	int log_fd = make_log_fifo();
+	lsm_exec_cases(REF_SHIM, ref_id, NULL, ref);
+	lsm_exec_cases(shim_binary(), husk_id, NULL, mine);
+	lsm_exec_cases(shim_binary(), oci_id, &any, oci);
+	(void)close(log_fd);
+	size_t n = cgroup_roots(roots, 32);
+	for (size_t i = 0; i < n; i++) {
+		(void)snprintf(dir, sizeof(dir), "%s/husk-lsm-%d", roots[i], (int)getpid());
+		(void)rmdir(dir);
+	}
+	for (size_t i = 0; i < LSM_N; i++) {
+		cr_log_info("case %zu: runc shim %u/%u '%s', husk %u/%u '%s', husk with runc %u/%u "
+			    "'%s'",
+			    i, ref[i].exec_code, ref[i].start_code,
+			    ref[i].message ? ref[i].message : "", mine[i].exec_code,
+			    mine[i].start_code, mine[i].message ? mine[i].message : "",
+			    oci[i].exec_code, oci[i].start_code,
+			    oci[i].message ? oci[i].message : "");
+		cr_expect(eq(u32, oci[i].exec_code, ref[i].exec_code), "case %zu: OCI Exec's code",
+			  i);
+		cr_expect(eq(u32, oci[i].start_code, ref[i].start_code),
+			  "case %zu: OCI Start's code", i);
+		cr_expect(eq(u32, oci[i].status, ref[i].status), "case %zu: OCI exit status", i);
+		cr_expect(eq(u32, mine[i].exec_code, ref[i].exec_code), "case %zu: Exec's code", i);
+		cr_expect(eq(u32, mine[i].start_code, ref[i].start_code), "case %zu: Start's code",
+			  i);
+		cr_expect(eq(u32, mine[i].status, ref[i].status), "case %zu: exit status", i);
+		if (!lsm && words[i]) {
+			cr_expect(ref[i].message && strcasestr(ref[i].message, words[i]),
+				  "case %zu: the runc shim's words", i);
+			cr_expect(mine[i].message && strcasestr(mine[i].message, words[i]),
+				  "case %zu: husk's words: %s", i, mine[i].message);
+			cr_expect(oci[i].message && strcasestr(oci[i].message, words[i]),
+				  "case %zu: husk's OCI engine's words: %s", i, oci[i].message);
+		}
+		free(ref[i].message);
+		free(mine[i].message);
+		free(oci[i].message);
+	}
+	cr_assert(ref[LSM_EMPTY].start_code == 0, "empty labels run");
+}

@@ -385,3 +385,32 @@ Test(lsm, an_overlong_profile_is_refused)
 	expect_file("self/attr/exec", "");
 	free(profile);
 }
+
+Test(lsm, a_file_label_needs_selinux_and_a_label)
+{
+	struct husk_err err = {0};
+
+	/* Nothing is touched: not even the (invalid) fd. */
+	cr_assert(eq(int, husk__lsm_file_label(-1, &apparmor, "u:r:t:s0", &err), 0));
+	cr_assert(eq(int, husk__lsm_file_label(-1, &selinux, "", &err), 0));
+	cr_assert(eq(int, husk__lsm_file_label(-1, &selinux, NULL, &err), 0));
+	cr_assert(lt(int, husk__lsm_file_label(-1, &selinux, "u:r:t:s0", &err), 0));
+	cr_assert(strstr(err.msg, "setxattr security.selinux") != NULL, "%s", err.msg);
+}
+
+Test(lsm, mount_data_appends_the_quoted_context)
+{
+	char *d = NULL;
+
+	cr_assert(eq(int, husk__lsm_mount_data("mode=755", "u:r:t:s0:c1,c2", &d), 0));
+	cr_assert(eq(str, d, "mode=755,context=\"u:r:t:s0:c1,c2\""));
+	free(d);
+	cr_assert(eq(int, husk__lsm_mount_data(NULL, "u:r:t:s0", &d), 0));
+	cr_assert(eq(str, d, "context=\"u:r:t:s0\""));
+	free(d);
+	cr_assert(eq(int, husk__lsm_mount_data("", "", &d), 0));
+	cr_assert(eq(ptr, d, NULL));
+	cr_assert(eq(int, husk__lsm_mount_data("size=1m", NULL, &d), 0));
+	cr_assert(eq(str, d, "size=1m"));
+	free(d);
+}

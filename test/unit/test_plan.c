@@ -579,3 +579,62 @@ Test(plan, sysctls_only_in_the_containers_own_namespaces)
 	cr_assert(eq(str, err.msg,
 		     "sysctl \"kernel.domainname\" is not in a separate kernel namespace"));
 }
+
+/* linux.mountLabel as runc 1.1.5 formats it: context="..." after the data of the mounts
+ * that take it (tmpfs, devpts, ...), not on proc, sysfs, mqueue, cgroup or a bind. */
+Test(plan, mount_label_goes_into_the_data_of_new_filesystems)
+{
+	struct fixture f;
+	struct husk_gofer_plan gp;
+	struct husk_init_plan ip;
+	struct husk_err err = {0};
+	const char *label = "system_u:object_r:container_file_t:s0:c1,c2";
+
+	fixture_init(&f);
+	f.lx.mount_label = (char *)label;
+	cr_assert(eq(int, husk__gofer_plan_build(&f.spec, "/bundle", NULL, 0, &gp, &err), 0), "%s",
+		  err.msg);
+	cr_assert(
+		eq(str, gp.mounts[0].data,
+		   "mode=755,size=65536k,context=\"system_u:object_r:container_file_t:s0:c1,c2\""));
+	cr_assert(eq(ptr, gp.mounts[1].data, NULL), "a bind has no data of its own");
+	husk__gofer_plan_done(&gp);
+
+	cr_assert(eq(int, husk__init_plan_build(&f.spec, &ip, &err), 0), "%s", err.msg);
+	cr_assert(eq(sz, ip.n_mounts, (size_t)2));
+	cr_assert(eq(str, (char *)ip.mounts[0].fstype, "proc"));
+	cr_assert(eq(ptr, ip.mounts[0].data, NULL), "proc takes no label");
+	cr_assert(eq(str, (char *)ip.mounts[1].fstype, "devpts"));
+	cr_assert(eq(str, ip.mounts[1].data,
+		     "context=\"system_u:object_r:container_file_t:s0:c1,c2\""));
+	cr_assert(eq(str, ip.cgroup_tmpfs_data,
+		     "mode=755,context=\"system_u:object_r:container_file_t:s0:c1,c2\""));
+	cr_assert(eq(str, ip.masked_dir_data,
+		     "context=\"system_u:object_r:container_file_t:s0:c1,c2\""));
+	husk__init_plan_done(&ip);
+
+	f.lx.mount_label = (char *)"";
+	cr_assert(eq(int, husk__init_plan_build(&f.spec, &ip, &err), 0), "%s", err.msg);
+	cr_assert(eq(ptr, ip.mounts[1].data, NULL), "an empty label is none");
+	cr_assert(eq(str, ip.cgroup_tmpfs_data, "mode=755"));
+	cr_assert(eq(ptr, ip.masked_dir_data, NULL));
+	husk__init_plan_done(&ip);
+}
+
+Test(plan, process_labels_are_carried_and_the_host_is_not_asked)
+{
+	struct fixture f;
+	struct husk_proc_plan pp;
+	struct husk_err err = {0};
+
+	fixture_init(&f);
+	f.proc.apparmor_profile = (char *)"cri-containerd.apparmor.d";
+	f.proc.selinux_label = (char *)"system_u:system_r:container_t:s0:c1,c2";
+	cr_assert(eq(int, husk__proc_plan_build(&f.proc, &pp, &err), 0), "%s", err.msg);
+	cr_assert(eq(str, (char *)pp.apparmor_profile, "cri-containerd.apparmor.d"));
+	cr_assert(eq(str, (char *)pp.selinux_label, "system_u:system_r:container_t:s0:c1,c2"));
+	/* The engine fills in what the host runs. */
+	cr_assert(not(pp.lsm.apparmor));
+	cr_assert(not(pp.lsm.selinux));
+	husk__proc_plan_done(&pp);
+}

@@ -89,8 +89,8 @@ struct husk_process {
 	size_t n_rlimits;
 	bool no_new_privileges;
 	struct husk_opt_i64 oom_score_adj;
-	char *apparmor_profile; /* unsupported: logged once when set */
-	char *selinux_label;	/* unsupported: logged once when set */
+	char *apparmor_profile; /* AppArmor profile of the process, "" or NULL: none */
+	char *selinux_label;	/* SELinux label of the process (and its keyring) */
 };
 
 /* linux.uidMappings[] / gidMappings[] */
@@ -305,7 +305,7 @@ struct husk_linux {
 	char *rootfs_propagation;	      /* NULL, "private", "rprivate", "slave", ... */
 	struct husk_seccomp *seccomp;	      /* NULL when absent */
 	struct husk_personality *personality; /* NULL when absent */
-	char *mount_label;		      /* unsupported: logged once when set */
+	char *mount_label;		      /* SELinux context= of the container's mounts */
 };
 
 struct husk_spec {

@@ -19,8 +19,10 @@
 #include <sys/stat.h>
 
 #include "husk/cleanup.h"
+#include "husk/err.h"
 #include "husk/log.h"
 #include "husk/spec.h"
+#include "native/lsm.h"
 #include "native/native.h"
 #include "native/sync.h"
 #include "syscalls.h"
@@ -154,6 +156,26 @@ static int set_user(int sock, const struct husk_proc_plan *p)
 		return husk__sync_error(sock, errno, "setuid %u", (unsigned)p->uid);
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return husk__sync_error(sock, errno, "keep capabilities");
+	return 0;
+}
+
+int husk__proc_labels(int sock, const struct husk_proc_plan *p, bool init)
+{
+	struct husk_err e = {0};
+
+	if (!(p->apparmor_profile && *p->apparmor_profile) && !p->lsm.selinux &&
+	    !(p->selinux_label && *p->selinux_label))
+		return 0;
+	_cleanup_close_ int proc = husk__lsm_proc_open("/proc", &e);
+	if (proc < 0)
+		return husk__sync_fail(sock, e.errnum, "%s", e.msg);
+	/* runc's init says which step failed; its exec does not. */
+	if (husk__lsm_apparmor_exec(proc, p->apparmor_profile, &e) < 0)
+		return husk__sync_fail(sock, e.errnum, "%s%s",
+				       init ? "unable to apply apparmor profile: " : "", e.msg);
+	if (husk__lsm_selinux_exec(proc, &p->lsm, p->selinux_label, &e) < 0)
+		return husk__sync_fail(sock, e.errnum, "%s%s",
+				       init ? "can't set process label: " : "", e.msg);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "husk/log.h"
 #include "husk/spec.h"
 #include "husk/state.h"
+#include "native/lsm.h"
 #include "native/native.h"
 #include "syscalls.h"
 
@@ -270,6 +271,9 @@ static int native_create(struct husk_container *c, const struct husk_create_opts
 	/* Before the cgroup, the gofer or the init: a kernel without what the engine needs
 	 * gets one line naming it, and nothing to clean up. */
 	r = husk__kernel_check(ip.clone_flags, err);
+	husk__lsm_detect("/sys", "/proc", &ip.proc.lsm);
+	if (r >= 0)
+		r = husk__lsm_check_process(&ip.proc.lsm, ip.proc.selinux_label, err);
 	if (r >= 0)
 		r = husk__seccomp_build(c->spec->linux_ ? c->spec->linux_->seccomp : NULL,
 					&nat(c)->seccomp, err);
@@ -313,6 +317,12 @@ static int native_exec(struct husk_container *c, const struct husk_exec_opts *op
 	int r = husk__proc_plan_build(opts->process, &pp, err);
 	if (r < 0)
 		return r;
+	husk__lsm_detect("/sys", "/proc", &pp.lsm);
+	r = husk__lsm_check_process(&pp.lsm, pp.selinux_label, err);
+	if (r < 0) {
+		husk__proc_plan_done(&pp);
+		return r;
+	}
 	char keyring[HUSK_ID_MAX + 8];
 	(void)snprintf(keyring, sizeof(keyring), "_ses.%s", st(c)->id.container);
 	struct husk_exec_ctx ctx = {.plan = &pp,

@@ -48,13 +48,15 @@ static int exec_main(const struct husk_exec_ctx *ctx)
 		    NULL, NULL, NULL) < 0)
 		return 127;
 	/* The container's session keyring, which the init made (runc's setns init). */
-	if (ctx->keyring && husk__keyring_join(sock, ctx->keyring, false, false) < 0)
+	if (ctx->keyring && husk__keyring_join_labelled(sock, ctx->keyring, false, false, &p->lsm,
+							p->selinux_label) < 0)
 		return 127;
 	if (p->terminal && husk__console_setup(sock, p, ctx->io_uid ? ctx->io_uid : p->uid,
 					       ctx->io_gid ? ctx->io_gid : p->gid) < 0)
 		return 127;
 	char path[PATH_MAX];
-	if (husk__proc_setup(sock, p, ctx->seccomp) < 0 ||
+	if (husk__proc_labels(sock, p, /* init= */ false) < 0 ||
+	    husk__proc_setup(sock, p, ctx->seccomp) < 0 ||
 	    husk__proc_lookup(sock, p, path, sizeof(path)) < 0)
 		return 127;
 	(void)husk__proc_exec(sock, p, path, ctx->seccomp);

@@ -131,7 +131,9 @@ static json_t *seccomp(void)
 /*
  * linux: cgroup v1 and v2 (and hybrid) through cgroupfs. The systemd driver (transient
  * units over D-Bus) is not implemented: a systemd-form cgroupsPath is only mapped to the
- * path systemd would use. AppArmor, SELinux and Intel RDT are parsed but not applied.
+ * path systemd would use. AppArmor and SELinux are applied (native/lsm.c; "enabled" means
+ * supported by the runtime, as runc's document says, not enabled on this host); Intel RDT is
+ * parsed but not applied.
  */
 static json_t *linux_features(void)
 {
@@ -139,7 +141,7 @@ static json_t *linux_features(void)
 			 "s:{s:b}, s:{s:{s:b}}}",
 			 "namespaces", sorted_names(ns_name, NULL), "capabilities", capabilities(),
 			 "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 0,
-			 "seccomp", seccomp(), "apparmor", "enabled", 0, "selinux", "enabled", 0,
+			 "seccomp", seccomp(), "apparmor", "enabled", 1, "selinux", "enabled", 1,
 			 "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 0);
 }
 

@@ -509,11 +509,30 @@ static int fs_option(int fs, const char *fstype, const char *d, size_t len)
 	char *eq = strchr(opt, '=');
 	if (eq) {
 		*eq = '\0';
-		r = husk__fsconfig(fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+		char *v = eq + 1;
+		size_t vlen = strlen(v);
+		/* A quoted value (context="u:r:t:s0:c1,c2") goes to the filesystem without its
+		 * quotes, as mount(2)'s option splitting passes it. */
+		if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+			v[vlen - 1] = '\0';
+			v++;
+		}
+		r = husk__fsconfig(fs, FSCONFIG_SET_STRING, opt, v, 0);
 	} else if (len) {
 		r = husk__fsconfig(fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
 	}
 	return r < 0 ? -errno : 0;
+}
+
+/* The end of the data option at d: the next comma outside double quotes, or the NUL. */
+static const char *option_end(const char *d)
+{
+	bool quoted = false;
+
+	for (; *d && (quoted || *d != ','); d++)
+		if (*d == '"')
+			quoted = !quoted;
+	return d;
 }
 
 static int fs_configure(int fs, const char *fstype, const char *source, unsigned long flags,
@@ -531,7 +550,7 @@ static int fs_configure(int fs, const char *fstype, const char *source, unsigned
 		    husk__fsconfig(fs, FSCONFIG_SET_FLAG, sb[i].key, NULL, 0) < 0)
 			return -errno;
 	for (const char *d = data; d && *d;) {
-		const char *end = strchrnul(d, ',');
+		const char *end = option_end(d);
 		int r = fs_option(fs, fstype, d, (size_t)(end - d));
 		if (r < 0)
 			return r;

@@ -26,6 +26,7 @@
 #include "husk/process.h"
 #include "husk/spec.h"
 #include "native/keyring.h"
+#include "native/lsm.h"
 #include "native/native.h"
 #include "native/sync.h"
 #include "spawn_internal.h"
@@ -52,7 +53,8 @@ static void link_controllers(int top, const char *ctrls)
 
 /* v1 and hybrid hosts: a tmpfs with one mount per hierarchy the init belongs to (in its
  * cgroup namespace, each shows the container's own cgroup as its root). */
-static int mount_cgroup_v1(int sock, const char *dest, int target, unsigned long flags)
+static int mount_cgroup_v1(int sock, const struct husk_init_plan *p, const char *dest, int target,
+			   unsigned long flags)
 {
 	char buf[4096];
 	_cleanup_close_ int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
@@ -65,8 +67,8 @@ static int mount_cgroup_v1(int sock, const char *dest, int target, unsigned long
 	buf[n] = '\0';
 	char reason[256];
 	/* Detached, then moved onto target: its fd is the tmpfs, no second lookup of dest. */
-	_cleanup_close_ int top = husk__fs_mount_detached("tmpfs", "tmpfs", flags & ~MS_RDONLY,
-							  "mode=755", reason, sizeof(reason));
+	_cleanup_close_ int top = husk__fs_mount_detached(
+		"tmpfs", "tmpfs", flags & ~MS_RDONLY, p->cgroup_tmpfs_data, reason, sizeof(reason));
 	if (top < 0)
 		return husk__sync_error(sock, top, "mount cgroup tmpfs %s", reason);
 	if (husk__move_mount(top, "", target, "",
@@ -99,7 +101,8 @@ static int mount_cgroup_v1(int sock, const char *dest, int target, unsigned long
 	return 0;
 }
 
-static int mount_cgroup(int sock, int rootfd, const struct husk_plan_mount *m)
+static int mount_cgroup(int sock, int rootfd, const struct husk_init_plan *p,
+			const struct husk_plan_mount *m)
 {
 	struct statfs sfs;
 	_cleanup_close_ int target = husk__open_in_root(rootfd, m->destination, false);
@@ -112,19 +115,35 @@ static int mount_cgroup(int sock, int rootfd, const struct husk_plan_mount *m)
 						m->destination);
 		return 0;
 	}
-	if (mount_cgroup_v1(sock, m->destination, target, m->flags) < 0)
+	if (mount_cgroup_v1(sock, p, m->destination, target, m->flags) < 0)
 		return -EIO;
 	return 0;
 }
 
 /* ---- child side -------------------------------------------------------------------------- */
 
+/* runc gives mqueue no context= but labels its mount point (where SELinux runs). */
+static int mqueue_label(int sock, int rootfd, const struct husk_init_plan *p,
+			const struct husk_plan_mount *m)
+{
+	struct husk_err e = {0};
+
+	if (!p->proc.lsm.selinux || !p->mount_label || !*p->mount_label)
+		return 0;
+	_cleanup_close_ int fd = husk__open_in_root(rootfd, m->destination, false);
+	if (fd < 0)
+		return husk__sync_error(sock, fd, "mqueue '%s'", m->destination);
+	if (husk__lsm_file_label(fd, &p->proc.lsm, p->mount_label, &e) < 0)
+		return husk__sync_fail(sock, e.errnum, "label '%s': %s", m->destination, e.msg);
+	return 0;
+}
+
 static int init_mounts(int sock, int rootfd, const struct husk_init_plan *p)
 {
 	for (size_t i = 0; i < p->n_mounts; i++) {
 		const struct husk_plan_mount *m = &p->mounts[i];
 		if (strcmp(m->fstype, "cgroup") == 0 || strcmp(m->fstype, "cgroup2") == 0) {
-			if (mount_cgroup(sock, rootfd, m) < 0)
+			if (mount_cgroup(sock, rootfd, p, m) < 0)
 				return -EIO;
 			continue;
 		}
@@ -132,6 +151,8 @@ static int init_mounts(int sock, int rootfd, const struct husk_init_plan *p)
 		if (target < 0)
 			return target;
 		if (husk__mount_new(sock, target, m) < 0)
+			return -EIO;
+		if (strcmp(m->fstype, "mqueue") == 0 && mqueue_label(sock, rootfd, p, m) < 0)
 			return -EIO;
 	}
 	return 0;
@@ -186,7 +207,7 @@ static int make_cwd(int sock, const char *cwd)
 
 /* A directory gets a read-only tmpfs (runc's: no size option), anything else /dev/null; on
  * the fd of one lookup of path. */
-static int mask_path(const char *path)
+static int mask_path(const char *path, const char *data)
 {
 	char reason[256];
 	struct stat st;
@@ -196,7 +217,7 @@ static int mask_path(const char *path)
 		return -errno;
 	_cleanup_close_ int mnt = S_ISDIR(st.st_mode)
 					  ? husk__fs_mount_detached("tmpfs", "tmpfs", MS_RDONLY,
-								    NULL, reason, sizeof(reason))
+								    data, reason, sizeof(reason))
 					  : husk__open_tree(AT_FDCWD, "/dev/null",
 							    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (mnt < 0)
@@ -210,7 +231,7 @@ static int mask_path(const char *path)
 static int mask_paths(int sock, const struct husk_init_plan *p)
 {
 	for (size_t i = 0; i < p->n_masked_paths; i++) {
-		int r = mask_path(p->masked_paths[i]);
+		int r = mask_path(p->masked_paths[i], p->masked_dir_data);
 		if (r == -ENOENT)
 			continue;
 		if (r < 0)
@@ -385,8 +406,10 @@ static int init_main(void *arg)
 
 	/* Nothing in the container may open the runtime binary through /proc/1/exe. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/* First, as runc: a session keyring of the container's own, searchable. */
-	if (ctx->keyring && husk__keyring_join(sock, ctx->keyring, true, p->new_userns) < 0)
+	/* First, as runc: a session keyring of the container's own, searchable, with the
+	 * process's SELinux label. */
+	if (ctx->keyring && husk__keyring_join_labelled(sock, ctx->keyring, true, p->new_userns,
+							&p->proc.lsm, p->proc.selinux_label) < 0)
 		return 127;
 	/* A stage joined already, and we were born where it is. */
 	if (p->n_joins == 0 && join_cgroup(sock, ctx) < 0)
@@ -416,7 +439,8 @@ static int init_main(void *arg)
 				ctx->io_gid ? ctx->io_gid : p->proc.gid) < 0)
 		return 127;
 	char path[PATH_MAX];
-	if (husk__proc_setup(sock, &p->proc, ctx->seccomp) < 0 ||
+	if (husk__proc_labels(sock, &p->proc, /* init= */ true) < 0 ||
+	    husk__proc_setup(sock, &p->proc, ctx->seccomp) < 0 ||
 	    husk__proc_lookup(sock, &p->proc, path, sizeof(path)) < 0)
 		return 127;
 	if (husk__sync_send(sock, HUSK_SYNC_READY, 0, -1, NULL) < 0)

@@ -8,6 +8,9 @@
 #include <linux/keyctl.h>
 #include <sys/syscall.h>
 
+#include "husk/cleanup.h"
+#include "husk/err.h"
+#include "native/lsm.h"
 #include "native/sync.h"
 
 /* runc's permission bits: search for the key's user, or for others in a user namespace. */
@@ -56,4 +59,23 @@ int husk__keyring_join(int sock, const char *name, bool searchable, bool userns)
 	if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm) < 0)
 		return husk__sync_error(sock, errno, "set the permissions of keyring '%s'", name);
 	return 0;
+}
+
+int husk__keyring_join_labelled(int sock, const char *name, bool searchable, bool userns,
+				const struct husk_lsm *lsm, const char *label)
+{
+	struct husk_err e = {0};
+	_cleanup_close_ int proc = -1;
+
+	if (lsm->selinux || (label && *label)) {
+		proc = husk__lsm_proc_open("/proc", &e);
+		if (proc < 0)
+			return husk__sync_fail(sock, e.errnum, "%s", e.msg);
+	}
+	if (husk__lsm_set_keycreate(proc, lsm, label, &e) < 0)
+		return husk__sync_fail(sock, e.errnum, "%s", e.msg);
+	int r = husk__keyring_join(sock, name, searchable, userns);
+	/* runc defers this reset and ignores its error; the exec resets it anyway. */
+	(void)husk__lsm_set_keycreate(proc, lsm, "", NULL);
+	return r;
 }

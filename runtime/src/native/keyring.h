@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+struct husk_lsm;
+
 /*
  * Join (create, or join by name) the session keyring `name` ("_ses.<container id>"), so
  * the container never shares the runtime's; with `searchable`, add the owner's search
@@ -11,3 +13,12 @@
  * Async-signal-safe.
  */
 int husk__keyring_join(int sock, const char *name, bool searchable, bool userns);
+
+/*
+ * husk__keyring_join for a process labelled label: where SELinux is enabled the keyring is
+ * created with that key-creation label, which is reset after the join (runc's SetKeyLabel
+ * around JoinSessionKeyring). /proc is opened only when there is a label to write. Child
+ * side, single-threaded; errors go to sock.
+ */
+int husk__keyring_join_labelled(int sock, const char *name, bool searchable, bool userns,
+				const struct husk_lsm *lsm, const char *label);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 
 #include "husk/cleanup.h"
 #include "husk/err.h"
@@ -163,7 +164,7 @@ int husk__lsm_apparmor_exec(int proc, const char *profile, struct husk_err *err)
 		return husk_err_set(err, HUSK_ERR_INVALID, 0,
 				    "apparmor profile '%.64s...' is longer than %d bytes", profile,
 				    ATTR_MAX - 5);
-	/* Before Linux 5.8 AppArmor shares the attr/ files with the other modules. */
+	/* Older kernels have no per-module directory: AppArmor shares attr/ with the others. */
 	if (fstatat(proc, rel, &st, 0) < 0 && errno == ENOENT)
 		rel = "self/attr/exec";
 	int r = attr_write(proc, rel, value, err);
@@ -179,6 +180,19 @@ int husk__lsm_selinux_exec(int proc, const struct husk_lsm *lsm, const char *lab
 	if (!*label && !lsm->selinux)
 		return 0;
 	return attr_write(proc, "thread-self/attr/exec", label, err);
+}
+
+int husk__lsm_file_label(int fd, const struct husk_lsm *lsm, const char *label,
+			 struct husk_err *err)
+{
+	char path[64];
+
+	if (!lsm->selinux || !label || !*label)
+		return 0;
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (setxattr(path, "security.selinux", label, strlen(label), 0) < 0)
+		return husk_err_errno(err, errno, "setxattr security.selinux");
+	return 0;
 }
 
 int husk__lsm_mount_data(const char *data, const char *label, char **ret)

@@ -71,6 +71,14 @@ int husk__lsm_selinux_exec(int proc, const struct husk_lsm *lsm, const char *lab
 			   struct husk_err *err);
 
 /*
+ * Where SELinux is enabled, label the file fd (O_PATH is fine) with label as its
+ * security.selinux (go-selinux's label.SetFileLabel: runc labels mqueue's mount point so);
+ * nothing otherwise, or for an empty label. Child side.
+ */
+int husk__lsm_file_label(int fd, const struct husk_lsm *lsm, const char *label,
+			 struct husk_err *err);
+
+/*
  * Filesystem data with SELinux's mount label: data followed by context="label" (comma-
  * separated; go-selinux's FormatMountLabel, quoted because a label's categories hold
  * commas). Returns a malloc'ed copy of data (NULL data: none) when label is NULL or empty,

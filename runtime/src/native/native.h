@@ -148,6 +148,14 @@ int husk__init_release(int sock, int extra_ms, struct husk_err *err);
 
 /* ---- process setup shared by init and exec (child side) ------------------------------- */
 
+/*
+ * The AppArmor profile and SELinux label of the execve (native/lsm.c), through the
+ * container's /proc: before husk__proc_setup, as root. init: errors carry runc's init
+ * prefixes ("unable to apply apparmor profile: ...", "can't set process label: ...").
+ * Nothing is opened when there is nothing to write.
+ */
+int husk__proc_labels(int sock, const struct husk_proc_plan *plan, bool init);
+
 /* rlimits, oom_score_adj, umask, cwd, groups/gid/uid, capabilities (and seccomp now when
  * no_new_privs is off: loading needs CAP_SYS_ADMIN then). */
 int husk__proc_setup(int sock, const struct husk_proc_plan *plan, void *seccomp);

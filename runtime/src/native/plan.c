@@ -16,6 +16,7 @@
 #include "husk/err.h"
 #include "husk/spec.h"
 #include "mount_opts.h"
+#include "native/lsm.h"
 #include "native/sysctl_check.h"
 #include "syscalls.h"
 
@@ -142,6 +143,26 @@ static bool needs_ordinary_dir(const char *fstype, const char *dest)
 	return fstype && (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0);
 }
 
+/*
+ * linux.mountLabel as runc 1.1.5 applies it: in the data of a new filesystem, but not of
+ * proc, sysfs, mqueue (runc labels its mount point instead), cgroup (v1's tmpfs takes it
+ * in the init) or cgroup2; a bind has no data of its own. -errno.
+ */
+static int mount_label_add(struct husk_plan_mount *m, const char *label)
+{
+	static const char *const unlabelled[] = {"proc", "sysfs", "mqueue", "cgroup", "cgroup2"};
+	char *data = NULL;
+
+	if (!label || !*label || m->bind || in_list(unlabelled, ARRAY_SIZE(unlabelled), m->fstype))
+		return 0;
+	int r = husk__lsm_mount_data(m->data, label, &data);
+	if (r < 0)
+		return r;
+	free(m->data);
+	m->data = data;
+	return 0;
+}
+
 /* Where a list of mounts comes from and what its relative bind sources are relative to. */
 struct mount_list {
 	const char *what;	     /* "mounts" or "rootfs" (containerd's), for errors */
@@ -192,6 +213,10 @@ static int mount_build(const struct husk_mount *src, const struct mount_list *l,
 	    (m->idmap && (r = idmap_build(src, lx, m, what, idx, err)) < 0)) {
 		plan_mount_done(m);
 		return r;
+	}
+	if ((r = mount_label_add(m, lx ? lx->mount_label : NULL)) < 0) {
+		plan_mount_done(m);
+		return husk_err_errno(err, -r, "%s[%zu]", what, idx);
 	}
 	m->where = husk__mount_type_in_init(m->fstype) ? HUSK_MOUNT_IN_INIT : HUSK_MOUNT_IN_GOFER;
 	m->ordinary_dir = needs_ordinary_dir(m->fstype, m->destination);
@@ -501,6 +526,8 @@ int husk__proc_plan_build(const struct husk_process *process, struct husk_proc_p
 	p.console_rows =
 		process->console_height.set ? (unsigned short)process->console_height.v : 0;
 	p.console_cols = process->console_width.set ? (unsigned short)process->console_width.v : 0;
+	p.apparmor_profile = process->apparmor_profile;
+	p.selinux_label = process->selinux_label;
 	*ret = p;
 	return 0;
 }
@@ -663,6 +690,13 @@ int husk__init_plan_build(const struct husk_spec *spec, struct husk_init_plan *r
 	r = init_mounts_build(spec, &p, err);
 	if (r < 0)
 		goto fail;
+	p.mount_label = spec->linux_->mount_label;
+	/* runc's own tmpfs mounts carry the mount label too. */
+	if (husk__lsm_mount_data("mode=755", spec->linux_->mount_label, &p.cgroup_tmpfs_data) < 0 ||
+	    husk__lsm_mount_data(NULL, spec->linux_->mount_label, &p.masked_dir_data) < 0) {
+		r = husk_err_errno(err, ENOMEM, "init plan");
+		goto fail;
+	}
 	r = husk__proc_plan_build(spec->process, &p.proc, err);
 	if (r < 0)
 		goto fail;
@@ -677,6 +711,8 @@ void husk__init_plan_done(struct husk_init_plan *plan)
 {
 	plan_mounts_free(plan->mounts, plan->n_mounts);
 	plan_mounts_free(plan->unbindable, plan->n_unbindable);
+	free(plan->cgroup_tmpfs_data);
+	free(plan->masked_dir_data);
 	husk__proc_plan_done(&plan->proc);
 	*plan = (struct husk_init_plan){0};
 }

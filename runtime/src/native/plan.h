@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 
+#include "native/lsm.h"
+
 struct husk_err;
 struct husk_mount;
 struct husk_process;
@@ -112,6 +114,9 @@ struct husk_proc_plan {
 	bool terminal;
 	unsigned short console_rows;
 	unsigned short console_cols;
+	const char *apparmor_profile; /* for the execve; NULL or "": none */
+	const char *selinux_label;    /* for the execve and the session keyring; NULL or "" */
+	struct husk_lsm lsm;	      /* the host's modules: set by the engine, not the plan */
 };
 
 /* A namespace to join by path, in join order (user first). */
@@ -141,6 +146,12 @@ struct husk_init_plan {
 					 * unset, "/" stays the slave the init made it */
 	const char *const *masked_paths;
 	size_t n_masked_paths;
+	/* Data of the tmpfs mounts the init makes itself, with linux.mountLabel (owned):
+	 * v1's /sys/fs/cgroup ("mode=755,context=...") and a masked directory's (NULL: none) */
+	char *cgroup_tmpfs_data;
+	char *masked_dir_data;
+	const char *mount_label; /* linux.mountLabel: mqueue's mount point gets it where SELinux
+				  * runs (runc); NULL or "": none */
 	const char *const *readonly_paths;
 	size_t n_readonly_paths;
 	const char *hostname; /* NULL: leave */
