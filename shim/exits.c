@@ -51,8 +51,14 @@ static void publish(struct shim_exits *x, struct shim_proc_node *n)
 /* The init's exit goes out once no exec of its group is still running. */
 static void flush_init(struct shim_exits *x, struct shim_exit_group *g)
 {
-	if (g->init && g->init_reaped && g->running_execs == 0)
+	if (g->init && g->init_reaped && g->running_execs == 0 && !g->killing)
 		publish(x, g->init);
+}
+
+void shim_exits_killed(struct shim_exits *x, struct shim_exit_group *group)
+{
+	group->killing = false;
+	flush_init(x, group);
 }
 
 static void exited(struct shim_exits *x, struct shim_proc_node *n, int wait_status, int64_t ns)

@@ -29,6 +29,7 @@ struct shim_exit_group {
 	struct shim_proc_node *init;
 	unsigned running_execs; /* registered, not yet reaped */
 	bool init_reaped;	/* the init's exit was seen (published or held back) */
+	bool killing; /* init_exited's kill of the rest runs (off the loop): the exit waits */
 };
 
 /* Per process: embedded in the task layer's process. */
@@ -101,6 +102,9 @@ struct shim_proc_node *shim_exits_find(const struct shim_exits *x, pid_t pid);
 
 /* The reaper collected pid with wait_status at exited_ns. */
 void shim_exits_reaped(struct shim_exits *x, pid_t pid, int wait_status, int64_t exited_ns);
+
+/* The kill init_exited started (group->killing) has ended: the init's exit may go out. */
+void shim_exits_killed(struct shim_exits *x, struct shim_exit_group *group);
 
 /* Whether the init of group has exited (new execs must then be refused). */
 bool shim_exits_init_gone(const struct shim_exit_group *group);

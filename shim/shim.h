@@ -74,8 +74,9 @@ struct shim_pending_delete {
 struct shim_container;
 struct shim_task_method;
 
-/* A call naming a container whose create or delete is in flight: it runs once that has
- * ended, as the runc shim serialises the calls on one container (not those on the others). */
+/* A call naming a container whose create, delete or init-exit kill is in flight: it runs
+ * once that has ended, as the runc shim serialises the calls on one container (not those on the
+ * others). */
 struct shim_deferred {
 	struct shim_deferred *next;
 	struct shim_container *ct;

@@ -871,8 +871,8 @@ static void deferred_cancel(void *userdata)
 	free(d);
 }
 
-/* A call on a container whose create or delete is in flight waits for its end (it owns req
- * then). */
+/* A call on a container whose create, delete or init-exit kill is in flight waits for its
+ * end (it owns req then). */
 static bool defer(struct shim_service *svc, struct shim_call *call,
 		  const struct shim_task_method *m, ProtobufCMessage *req)
 {
@@ -880,7 +880,7 @@ static bool defer(struct shim_service *svc, struct shim_call *call,
 	struct shim_container *ct = id ? shim_container_find(svc, id) : NULL;
 	struct husk_err err = {0};
 
-	if (!ct || !(ct->creating || ct->deleting))
+	if (!ct || !(ct->creating || ct->deleting || ct->group.killing))
 		return false;
 	struct shim_deferred *d = calloc(1, sizeof(*d));
 	if (!d) {

@@ -55,16 +55,76 @@ static void oom_check(struct shim_container *ct)
 		publish_oom(ct);
 }
 
+/* As runc: what is left of the container goes with its init (a shared or host pid namespace
+ * keeps it alive otherwise). Already gone is fine. */
+static int kill_rest(struct husk_container *c, struct husk_err *err)
+{
+	int r = husk_container_kill(c, SIGKILL, /* all= */ true, err);
+
+	return r < 0 && err->kind == HUSK_ERR_NOT_FOUND ? 0 : r;
+}
+
+static int kill_rest_work(void *arg, int report)
+{
+	struct husk_err err = {0};
+	int r = kill_rest(arg, &err);
+	const struct shim_worker_report rep = {.r = r, .err = &err};
+
+	return shim_worker_report(report, &rep) < 0 ? 1 : 0;
+}
+
+struct kill_job {
+	struct shim_service *svc;
+	struct shim_container *ct;
+};
+
+static void kill_rest_done(void *userdata, struct shim_worker_result *res)
+{
+	struct kill_job *j = userdata;
+	struct shim_container *ct = j->ct;
+
+	if (!res->abandoned) {
+		if (!res->reported)
+			shim_log_warn("kill the rest of %s: the kill process ended without a "
+				      "result (wait status %#x), ignoring",
+				      ct->id, (unsigned)res->wait_status);
+		else if (res->r < 0)
+			shim_log_warn("kill the rest of %s: %s, ignoring", ct->id, res->err.msg);
+		struct shim_deferred *later = TAKE_PTR(ct->deferred);
+		/* The init's exit goes out now (once its execs' have). */
+		shim_exits_killed(&j->svc->exits, &ct->group);
+		shim_deferred_run(j->svc, later);
+	}
+	free(j);
+}
+
+/*
+ * The kill (freeze, signal, thaw, or an OCI binary's `kill --all`) runs in a worker; the
+ * init's exit is held back until it has ended, and calls naming the container wait for it.
+ */
 static void on_init_exited(void *userdata, struct shim_exit_group *g)
 {
+	struct shim_service *svc = userdata;
 	struct shim_container *ct = container_of_group(g);
 	struct husk_err err = {0};
+	struct kill_job *j = calloc(1, sizeof(*j));
 
-	(void)userdata;
-	/* As runc: what is left of the container goes with its init (a shared or host pid
-	 * namespace keeps it alive otherwise). Already gone is fine. */
-	if (husk_container_kill(ct->c, SIGKILL, /* all= */ true, &err) < 0 &&
-	    err.kind != HUSK_ERR_NOT_FOUND)
+	if (j) {
+		j->svc = svc;
+		j->ct = ct;
+		const struct shim_worker_spec spec = {.name = "husk:[kill]",
+						      .fn = kill_rest_work,
+						      .arg = ct->c,
+						      .done = kill_rest_done,
+						      .userdata = j};
+		if (shim_worker_start(svc, &spec, &err) >= 0) {
+			g->killing = true;
+			return;
+		}
+		free(j);
+	}
+	/* No worker: here, then. */
+	if (kill_rest(ct->c, &err) < 0)
 		shim_log_warn("kill the rest of %s: %s, ignoring", ct->id, err.msg);
 }
 

@@ -476,22 +476,26 @@ Test(loop, a_slow_create_stalls_no_other_container)
 
 /* ---- an OCI runtime's slow call ---- */
 
-/* runc behind a wrapper whose `events` (the OCI engine's Stats) waits for the go file. */
-static char *slow_runc(const char *started, const char *go)
+/* runc behind a wrapper whose command cmd (`events`: the OCI engine's Stats) waits for the
+ * go file. */
+static char *slow_runc(const char *cmd, const char *started, const char *go)
 {
-	char *path = path_of("slow-runc");
+	char name[64];
+
+	(void)snprintf(name, sizeof(name), "slow-runc-%s", cmd);
+	char *path = path_of(name);
 	char body[4096];
 
 	(void)snprintf(body, sizeof(body),
 		       "#!/bin/sh\n"
 		       "for a in \"$@\"; do\n"
-		       "  if [ \"$a\" = events ]; then\n"
+		       "  if [ \"$a\" = %s ]; then\n"
 		       "    touch %s\n"
 		       "    while [ ! -e %s ]; do sleep 0.02; done\n"
 		       "  fi\n"
 		       "done\n"
 		       "exec runc \"$@\"\n",
-		       started, go);
+		       cmd, started, go);
 	testutil_write_file(path, body);
 	cr_assert(eq(int, chmod(path, 0755), 0));
 	return path;
@@ -522,7 +526,7 @@ static void serve_oci(const char *shim, const char *tag, struct figures *fg)
 	char *out = path_of(name);
 	char *out_uri = NULL;
 	cr_assert(asprintf(&out_uri, "file://%s", out) > 0);
-	char *bin = slow_runc(started, go);
+	char *bin = slow_runc("events", started, go);
 	(void)snprintf(name, sizeof(name), "%s-bundle-oa", tag);
 	char *ba =
 		bundle(name, "[\"sh\",\"-c\",\"while :; do echo tick; usleep 10000; done\"]", "");
@@ -707,6 +711,125 @@ Test(loop, a_slow_delete_stalls_no_other_container)
 	if (access(REF_SHIM, X_OK) == 0) {
 		serve_delete(REF_SHIM, rtag, &ref);
 		report("runc shim", "while B's Delete waits in its poststop hook", &ref, rp99);
+	}
+	for (int m = 0; m < N_METHODS; m++) {
+		cr_expect(ge(sz, husk.n[m], 10), "%s answered %zu times in the window",
+			  method_names[m], husk.n[m]);
+		cr_expect(lt(dbl, hp99[m], testutil_timeout(0.1)), "%s p99 %.3f ms",
+			  method_names[m], hp99[m] * 1e3);
+	}
+	cr_expect(ge(i64, (int64_t)husk.out_during, 20 * 5), "A's output kept flowing");
+	cr_expect(eq(sz, husk.threads, 1), "the shim has one thread");
+}
+
+/* ---- the kill of what is left when an init exits ---- */
+
+/*
+ * X runs under the OCI engine (runc behind a wrapper whose `kill` waits) and exits at once:
+ * the shim kills what is left of it (`runc kill --all`) while A, in the same shim, is asked
+ * State, Pids and Stats over and over and prints.
+ */
+static void serve_init_exit(const char *shim, const char *tag, struct figures *fg)
+{
+	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	Containerd__Task__V2__StateRequest sr = CONTAINERD__TASK__V2__STATE_REQUEST__INIT;
+	Containerd__Task__V2__PidsRequest pr = CONTAINERD__TASK__V2__PIDS_REQUEST__INIT;
+	Containerd__Task__V2__StatsRequest str = CONTAINERD__TASK__V2__STATS_REQUEST__INIT;
+	char ida[32], idx[32], name[64];
+	uint8_t opts[512];
+	struct ttsync_reply ra, rw;
+
+	(void)snprintf(ida, sizeof(ida), "%s-ka", tag);
+	(void)snprintf(idx, sizeof(idx), "%s-kx", tag);
+	(void)snprintf(name, sizeof(name), "%s-kstarted", tag);
+	char *started = path_of(name);
+	(void)snprintf(name, sizeof(name), "%s-kgo", tag);
+	char *go = path_of(name);
+	(void)snprintf(name, sizeof(name), "%s-ka.out", tag);
+	char *out = path_of(name);
+	char *out_uri = NULL;
+	cr_assert(asprintf(&out_uri, "file://%s", out) > 0);
+	char *bin = slow_runc("kill", started, go);
+	(void)snprintf(name, sizeof(name), "%s-bundle-ka", tag);
+	char *ba =
+		bundle(name, "[\"sh\",\"-c\",\"while :; do echo tick; usleep 10000; done\"]", "");
+	(void)snprintf(name, sizeof(name), "%s-bundle-kx", tag);
+	char *bx = bundle(name, "[\"true\"]", "");
+
+	start_shim(shim, ba, ida);
+	create_async(ida, ba, out_uri, &ra);
+	cr_assert(ttsync_run_until(&t.s, &ra.done, testutil_timeout(60)), "A created");
+	expect_ok("Create A", &ra);
+	simple("Start", ida);
+	ro.binary_name = bin;
+	any.type_url = (char *)"containerd.runc.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, opts);
+	any.value.data = opts;
+	cr.id = idx;
+	cr.bundle = bx;
+	cr.options = &any;
+	struct ttsync_reply r = call("Create", &cr.base);
+	expect_ok("Create X", &r);
+	wr.id = idx;
+	cr_assert(eq(int,
+		     ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(90), &rw),
+		     0));
+	simple("Start", idx);
+	/* The reference shim may never kill through the binary here: bounded. */
+	double end = ttsync_now() + testutil_timeout(5);
+	while (access(started, F_OK) != 0 && ttsync_now() < end) {
+		(void)uv_run(&t.s.loop, UV_RUN_NOWAIT);
+		drain_log();
+		(void)usleep(5000);
+	}
+	sr.id = pr.id = str.id = ida;
+	off_t size0 = file_size(out);
+	double window_end = ttsync_now() + WINDOW_S;
+	while (ttsync_now() < window_end && access(go, F_OK) != 0) {
+		timed(fg, M_STATE, &sr.base, window_end, go);
+		timed(fg, M_PIDS, &pr.base, window_end, go);
+		timed(fg, M_STATS, &str.base, window_end, go);
+		drain_log();
+	}
+	fg->out_during = file_size(out) - size0;
+	testutil_write_file(go, "go");
+	cr_assert(ttsync_run_until(&t.s, &rw.done, testutil_timeout(60)), "X's exit");
+	expect_ok("Wait X", &rw);
+
+	kill_task(ida);
+	wait_task(ida);
+	simple("Delete", ida);
+	simple("Delete", idx);
+	fg->threads = count_threads(t.shim_pid);
+	shutdown_shim(ida);
+	free(ba);
+	free(bx);
+	free(bin);
+	free(started);
+	free(go);
+	free(out);
+	free(out_uri);
+}
+
+Test(loop, the_kill_after_an_init_exit_stalls_no_other_container)
+{
+	static struct figures husk, ref;
+	double hp99[N_METHODS], rp99[N_METHODS];
+	char htag[16], rtag[16];
+
+	memset(&husk, 0, sizeof(husk));
+	memset(&ref, 0, sizeof(ref));
+	(void)snprintf(htag, sizeof(htag), "h%d", (int)getpid());
+	(void)snprintf(rtag, sizeof(rtag), "r%d", (int)getpid());
+	serve_init_exit(husk_shim(), htag, &husk);
+	report("husk", "while X's exit waits in `runc kill --all`", &husk, hp99);
+	if (access(REF_SHIM, X_OK) == 0) {
+		serve_init_exit(REF_SHIM, rtag, &ref);
+		report("runc shim", "while X's exit waits in `runc kill --all`", &ref, rp99);
 	}
 	for (int m = 0; m < N_METHODS; m++) {
 		cr_expect(ge(sz, husk.n[m], 10), "%s answered %zu times in the window",

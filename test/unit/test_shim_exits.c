@@ -15,6 +15,7 @@ struct rec {
 	bool alive[100000];
 	struct shim_exits *x;
 	struct shim_proc_node *unregister_on_kill;
+	bool kill_later; /* init_exited starts a kill that ends later (a worker's) */
 };
 
 static void addf(struct rec *r, const char *tag, pid_t pid)
@@ -27,8 +28,11 @@ static void addf(struct rec *r, const char *tag, pid_t pid)
 
 static void on_init_exited(void *ud, struct shim_exit_group *g)
 {
-	(void)g;
+	struct rec *r = ud;
+
 	addf(ud, "K", 0);
+	if (r->kill_later)
+		g->killing = true;
 }
 
 static void on_publish(void *ud, struct shim_proc_node *n)
@@ -261,4 +265,24 @@ Test(shim_exits, many_pids_share_buckets)
 	for (int i = 0; i < 200; i++)
 		cr_assert(eq(ptr, shim_exits_find(&x, n[i].pid), i % 2 ? &n[i] : NULL));
 	cr_assert(eq(u32, x.n_registered, 100));
+}
+
+Test(shim_exits, init_exit_waits_for_the_kill_of_the_rest)
+{
+	struct shim_exit_group g = {0};
+	struct shim_proc_node init, e1;
+
+	rec.kill_later = true;
+	node(&init, SHIM_PROC_INIT, &g, 100);
+	node(&e1, SHIM_PROC_EXEC, &g, 101);
+	shim_exits_register(&x, &init);
+	shim_exits_register(&x, &e1);
+	shim_exits_reaped(&x, 100, EXIT(0), 5);
+	cr_assert(eq(str, rec.log, "K "), "the init's exit waits while the kill runs");
+	cr_assert(shim_exits_init_gone(&g));
+	shim_exits_reaped(&x, 101, SIGKILL, 6);
+	cr_assert(eq(str, rec.log, "K X101 "), "the exec's exit goes out, the init's waits");
+	shim_exits_killed(&x, &g);
+	cr_assert(eq(str, rec.log, "K X101 X100 "));
+	cr_assert(init.published);
 }
