@@ -183,3 +183,22 @@ Test(cgroup_faults, vanished_pids_are_skipped)
 	husk__cgroup_free(cg);
 	husk__cgroup_host_free(h);
 }
+
+/* A cgroup that no freezer hierarchy holds is signalled unfrozen, as runc does when it
+ * cannot freeze, instead of failing the kill. */
+Test(cgroup_faults, a_cgroup_no_freezer_holds_is_signalled_unfrozen)
+{
+	require_pidfd_open();
+	struct husk_cgroup_host *h = NULL;
+	struct husk_cgroup *cg = husk__cgroup_free(frozen_cgroup(&h));
+	struct husk_err err = {0};
+	char *freezer = NULL;
+
+	cr_assert(asprintf(&freezer, "%s/sys/fs/cgroup/freezer/k/c", root) > 0);
+	testutil_rmtree_free(freezer);
+	cr_assert(eq(int, husk__cgroup_open(h, "/k/c", &cg, &err), 0), "%s", err.msg);
+	cr_expect(eq(int, husk__cgroup_kill_all(cg, SIGKILL, 1000, &err), 0), "%s", err.msg);
+	cr_expect(eq(int, pidfd_opens, 2), "every pid of the list is tried");
+	husk__cgroup_free(cg);
+	husk__cgroup_host_free(h);
+}
