@@ -222,7 +222,7 @@ static int spawn_and_wait(const struct husk_hook *h, struct hook_arg *a, const c
 		{in_r, 0, false}, {-1, 1, false}, {-1, 2, false}, {ep_w, 3, true}};
 	struct husk_spawn_opts o = {.name = "husk:[hook]", .fds = fds, .n_fds = ARRAY_SIZE(fds)};
 	struct husk_child ch = HUSK_CHILD_NULL;
-	int r = husk__spawn(&o, hook_main, a, &ch, err);
+	int r = husk_spawn(&o, hook_main, a, &ch, err);
 
 	if (r < 0)
 		return r;

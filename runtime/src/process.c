@@ -120,6 +120,20 @@ int husk_pidfd_signal(int pidfd, int sig, struct husk_err *err)
 	return husk_err_errno(err, errno, "pidfd_send_signal %d", sig);
 }
 
+int husk_child_signal(const struct husk_child *child, int sig)
+{
+	if (child->pid <= 0)
+		return -ESRCH;
+	if (child->pidfd >= 0) {
+		if (husk__pidfd_send_signal(child->pidfd, sig, 0) == 0)
+			return 0;
+		/* valgrind opens pidfds but refuses pidfd_send_signal: the pid, as below. */
+		if (errno != ENOSYS)
+			return -errno;
+	}
+	return kill(child->pid, sig) < 0 ? -errno : 0;
+}
+
 /* Reap pid if it has exited within timeout_ms: poll its pidfd, or without one (valgrind)
  * try every few milliseconds. 1 reaped, 0 still there, -errno. */
 static int reap_within(pid_t pid, int pidfd, int timeout_ms)

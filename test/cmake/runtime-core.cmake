@@ -24,6 +24,9 @@ husk_criterion_test(NAME unit-state-faults
 
 husk_criterion_test(NAME root-process SOURCES root/test_process.c LIBS husk::runtime LABELS root)
 
+# The fork recipe the runtime and the shim share (husk/spawn.h), on real children.
+husk_criterion_test(NAME unit-spawn SOURCES unit/test_spawn.c LIBS husk::runtime LABELS unit)
+
 if(TARGET husk)
 	husk_criterion_test(NAME unit-cli
 		SOURCES unit/test_cli.c unit/state_test.c LIBS husk::runtime LABELS unit)

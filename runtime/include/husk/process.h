@@ -37,6 +37,13 @@ bool husk_proc_alive(pid_t pid, uint64_t expected_start_time);
  */
 int husk_pidfd_signal(int pidfd, int sig, struct husk_err *err);
 
+/*
+ * Signal a child of ours: through its pidfd, or by pid when it has none or the kernel
+ * refuses pidfd_send_signal (valgrind: an unreaped child's pid cannot have been recycled).
+ * 0 or -errno; -ESRCH when it is gone (or child is empty).
+ */
+int husk_child_signal(const struct husk_child *child, int sig);
+
 /* How long husk_child_kill_and_reap() waits for a SIGKILLed child to exit. */
 #define HUSK_REAP_TIMEOUT_MS 5000
 

@@ -166,7 +166,7 @@ static int spawn_stage(struct exec_arg *a, struct husk_spawn_fd *fds, struct hus
 		o->clone_flags = CLONE_INTO_CGROUP;
 		o->cgroup_fd = join.clone_fd;
 	}
-	r = husk__spawn(o, stage_main, a, ret_stage, err);
+	r = husk_spawn(o, stage_main, a, ret_stage, err);
 	husk__cgroup_join_done(&join);
 	return r;
 }

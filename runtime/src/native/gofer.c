@@ -1145,7 +1145,7 @@ int husk__gofer_start(const struct husk_gofer_plan *plan, struct husk_child *ret
 				    .fds = fds,
 				    .n_fds = ARRAY_SIZE(fds)};
 
-	r = husk__spawn(&o, gofer_main, (void *)plan, ret_gofer, err);
+	r = husk_spawn(&o, gofer_main, (void *)plan, ret_gofer, err);
 	if (r < 0)
 		return r;
 	*ret_sock = TAKE_FD(mine);

@@ -521,7 +521,7 @@ static int spawn_staged(const struct husk_spawn_opts *o, const struct husk_init_
 {
 	struct husk_child stage = HUSK_CHILD_NULL;
 	struct husk_sync_msg msg;
-	int r = husk__spawn(o, stage_main, (void *)ctx, &stage, err);
+	int r = husk_spawn(o, stage_main, (void *)ctx, &stage, err);
 
 	if (r < 0)
 		return r;
@@ -584,7 +584,7 @@ int husk__init_spawn(const struct husk_init_ctx *ctx, struct husk_child *ret_chi
 		o.name = "husk:[init]";
 		/* The cgroup namespace is unshared by the init once it is in its cgroup. */
 		o.clone_flags |= p->clone_flags & ~(uint64_t)CLONE_NEWCGROUP;
-		r = husk__spawn(&o, init_main, (void *)ctx, &init, err);
+		r = husk_spawn(&o, init_main, (void *)ctx, &init, err);
 	}
 	if (r < 0)
 		return r;

@@ -408,7 +408,7 @@ static int spawn_and_wait(const struct oci *o, struct husk_oci_argv *argv, struc
 	};
 	struct husk_spawn_opts so = {.fds = fds, .n_fds = 3};
 	off_t log_at = file_size(o->log);
-	int r = husk__spawn(&so, exec_child, argv->v, &ch, err);
+	int r = husk_spawn(&so, exec_child, argv->v, &ch, err);
 
 	outp[1] = husk_safe_close(outp[1]);
 	errp[1] = husk_safe_close(errp[1]);
@@ -826,19 +826,17 @@ static int waiter_main(void *arg)
 	char buf[4096];
 	size_t len = 0;
 	int p[2];
+	struct husk_child ch = HUSK_CHILD_NULL;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return 255;
-	pid_t pid = fork();
-	if (pid < 0)
-		return 255;
-	if (pid == 0) {
-		if (dup2(p[1], STDOUT_FILENO) < 0)
-			_exit(127);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	struct husk_spawn_fd fds[3] = {{-1, 0, false}, {p[1], 1, false}, {-1, 2, false}};
+	struct husk_spawn_opts so = {.fds = fds, .n_fds = 3};
+	struct husk_spawn_exec x = {.path = argv[0], .argv = argv};
+	int r = husk_spawn_exec(&so, &x, &ch, NULL);
 	(void)close(p[1]);
+	if (r < 0)
+		return 255;
 	while (len < sizeof(buf) - 1) {
 		ssize_t n = read(p[0], buf + len, sizeof(buf) - 1 - len);
 		if (n == 0 || (n < 0 && errno != EINTR))
@@ -846,7 +844,8 @@ static int waiter_main(void *arg)
 		len += n > 0 ? (size_t)n : 0;
 	}
 	buf[len] = '\0';
-	(void)husk__wait_pid(pid);
+	(void)husk__wait_pid(ch.pid);
+	husk_child_release(&ch);
 	/* {"id":"...","exitStatus":N}: N is 128+signal for a killed process, as runc's. */
 	const char *s = strstr(buf, "\"exitStatus\":");
 	if (!s)
@@ -877,7 +876,7 @@ static int waiter_spawn(struct husk_container *c, struct husk_err *err)
 	struct husk_spawn_fd fds[3] = {
 		{.fd = -1, .target = 0}, {.fd = -1, .target = 1}, {.fd = -1, .target = 2}};
 	struct husk_spawn_opts so = {.name = "husk:[wait]", .fds = fds, .n_fds = 3};
-	r = husk__spawn(&so, waiter_main, argv.v, &w, err);
+	r = husk_spawn(&so, waiter_main, argv.v, &w, err);
 	husk__oci_argv_done(&argv);
 	if (r < 0)
 		return r;
