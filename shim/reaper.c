@@ -2,8 +2,12 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 
 #include <sys/wait.h>
+
+#include "husk/process.h"
+#include "log.h"
 
 void shim_reaper_reap(struct shim_reaper *r)
 {
@@ -46,4 +50,14 @@ void shim_reaper_stop(struct shim_reaper *r)
 {
 	if (!uv_is_closing((uv_handle_t *)&r->sig))
 		uv_close((uv_handle_t *)&r->sig, NULL);
+}
+
+void shim_child_kill_and_reap(struct husk_child *c)
+{
+	int r = husk_child_kill_and_reap(c);
+
+	if (r < 0)
+		shim_log_warn("child did not exit after SIGKILL: %s, leaving it to the reaper",
+			      strerror(-r));
+	*c = HUSK_CHILD_NULL;
 }

@@ -9,6 +9,8 @@
 
 #include <uv.h>
 
+struct husk_child;
+
 typedef void shim_reaped_fn(void *userdata, pid_t pid, int wait_status);
 
 struct shim_reaper {
@@ -26,3 +28,9 @@ void shim_reaper_reap(struct shim_reaper *r);
 
 /* Stop watching (the handle is closed; r must stay valid until the loop runs once). */
 void shim_reaper_stop(struct shim_reaper *r);
+
+/*
+ * SIGKILL and reap a child of ours that nobody else will reap, and reset it. Bounded: one
+ * stuck in uninterruptible sleep is logged and left to the reaper (or to init).
+ */
+void shim_child_kill_and_reap(struct husk_child *c);

@@ -26,10 +26,12 @@
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/id.h"
+#include "husk/process.h"
+#include "husk/spawn.h"
 #include "husk/spec.h"
 #include "log.h"
+#include "reaper.h"
 #include "shim_main.h"
-#include "shim_spawn.h"
 
 #ifndef PR_SCHED_CORE
 #define PR_SCHED_CORE 62
@@ -176,12 +178,13 @@ static int spawn_daemon(const struct shim_flags *f, bool debug, int listener, co
 			(char *)(f->address ? f->address : ""),
 			debug ? (char *)"-debug" : NULL,
 			NULL};
-	struct shim_spawn sp = {
-		/* /proc/self/exe: the same binary even if the file was replaced meanwhile. */
-		.path = "/proc/self/exe", .argv = argv,	 .fds = {-1, -1, -1, listener}, .n_fds = 4,
-		.new_session = true,	  .cwd = bundle,
-	};
-	return shim_spawn(&sp, ret, err);
+	struct husk_spawn_fd fds[] = {
+		{-1, 0, false}, {-1, 1, false}, {-1, 2, false}, {listener, 3, false}};
+	struct husk_spawn_opts o = {.fds = fds, .n_fds = ARRAY_SIZE(fds)};
+	/* /proc/self/exe: the same binary even if the file was replaced meanwhile. */
+	struct husk_spawn_exec x = {
+		.path = "/proc/self/exe", .argv = argv, .new_session = true, .cwd = bundle};
+	return husk_spawn_exec(&o, &x, ret, err);
 }
 
 /*
@@ -286,7 +289,7 @@ static int start(const struct shim_flags *f, const struct shim_bootstrap *b,
 	}
 	set_oom_score(daemon.pid);
 	/* Not waited for: it is reparented when we exit. */
-	shim_child_close(&daemon);
+	husk_child_release(&daemon);
 	return 0;
 }
 

@@ -13,8 +13,9 @@
 
 #include "husk/cleanup.h"
 #include "husk/err.h"
+#include "husk/spawn.h"
 #include "log.h"
-#include "shim_spawn.h"
+#include "reaper.h"
 #include "shim_stdio.h"
 #include "stdio_uri.h"
 
@@ -447,8 +448,12 @@ static char *env_entry(const char *key, const char *value)
 	return e;
 }
 
-/* Spawn sp with a readiness pipe's write end on fd 5, and wait for the logger's byte. */
-static int spawn_and_wait_ready(struct shim_stdio *s, struct shim_spawn *sp, struct husk_err *err)
+/*
+ * Spawn x with stdio on /dev/null, the process's stdout and stderr pipes on fds 3 and 4 and a
+ * readiness pipe's write end on fd 5, and wait for the logger's byte.
+ */
+static int spawn_and_wait_ready(struct shim_stdio *s, const struct husk_spawn_exec *x, int out_r,
+				int err_r, struct husk_err *err)
 {
 	int p[2];
 
@@ -456,8 +461,10 @@ static int spawn_and_wait_ready(struct shim_stdio *s, struct shim_spawn *sp, str
 		return husk_err_errno(err, errno, "pipe");
 	_cleanup_close_ int ready_r = p[0];
 	_cleanup_close_ int ready_w = p[1];
-	sp->fds[5] = ready_w;
-	int r = shim_spawn(sp, &s->logger, err);
+	struct husk_spawn_fd fds[] = {{-1, 0, false},	 {-1, 1, false},    {-1, 2, false},
+				      {out_r, 3, false}, {err_r, 4, false}, {ready_w, 5, false}};
+	struct husk_spawn_opts o = {.fds = fds, .n_fds = ARRAY_SIZE(fds)};
+	int r = husk_spawn_exec(&o, x, &s->logger, err);
 	if (r < 0)
 		return husk_err_prefix(err, "start logger");
 	husk_closep(&ready_w);
@@ -480,14 +487,8 @@ static int spawn_logger(struct shim_stdio *s, const struct shim_stdio_config *cf
 		for (size_t i = 0; i < u->n_args; i++)
 			argv[i + 1] = u->args[i];
 		char *envp[] = {env_id, env_ns, NULL};
-		struct shim_spawn sp = {
-			.path = u->path,
-			.argv = argv,
-			.envp = envp,
-			.fds = {-1, -1, -1, out_r, err_r, -1},
-			.n_fds = 6,
-		};
-		r = spawn_and_wait_ready(s, &sp, err);
+		struct husk_spawn_exec x = {.path = u->path, .argv = argv, .envp = envp};
+		r = spawn_and_wait_ready(s, &x, out_r, err_r, err);
 	}
 	free(argv);
 	free(env_id);

@@ -13,9 +13,9 @@
 #include "husk/cleanup.h"
 #include "husk/spec.h"
 #include "log.h"
+#include "reaper.h"
 #include "runtime/task/v2/shim.pb-c.h"
 #include "shim.h"
-#include "shim_spawn.h"
 #include "shim_stdio.h"
 #include "trim.h"
 #include "worker.h"
@@ -217,7 +217,7 @@ static void on_publish(void *userdata, struct shim_proc_node *n)
 		}
 		shim_log_info("task %s exited with status %d", ct->id, p->exit_status);
 	} else {
-		shim_child_close(&p->child);
+		husk_child_release(&p->child);
 	}
 	publish_exit(svc, p);
 	shim_process_answer_waiters(p);
@@ -322,7 +322,7 @@ static void logger_free(struct shim_logger *l)
 		}
 	}
 	shim_exits_unregister(&svc->exits, &l->node);
-	shim_child_close(&l->child);
+	husk_child_release(&l->child);
 	uv_close((uv_handle_t *)&l->kill_timer, logger_timer_closed);
 }
 
@@ -330,7 +330,7 @@ static void logger_kill_cb(uv_timer_t *t)
 {
 	struct shim_logger *l = t->data;
 
-	(void)shim_child_signal(&l->child, SIGKILL);
+	(void)husk_child_signal(&l->child, SIGKILL);
 }
 
 struct shim_logger *shim_logger_adopt(struct shim_service *svc, struct shim_process *owner,
@@ -361,7 +361,7 @@ void shim_logger_stop(struct shim_logger *l)
 {
 	if (l->exited || l->timer_active)
 		return;
-	(void)shim_child_signal(&l->child, SIGTERM);
+	(void)husk_child_signal(&l->child, SIGTERM);
 	l->timer_active = true;
 	(void)uv_timer_start(&l->kill_timer, logger_kill_cb, SHIM_LOGGER_TERM_TIMEOUT_MS, 0);
 }
@@ -386,7 +386,7 @@ static void process_free(struct shim_service *svc, struct shim_process *p)
 	}
 	shim_stdio_close(p->stdio);
 	p->stdio = NULL;
-	shim_child_close(&p->child);
+	husk_child_release(&p->child);
 	husk_process_free(p->spec);
 	free(p->exec_id);
 	free(p->stdin_path);

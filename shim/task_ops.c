@@ -18,7 +18,6 @@
 #include "runc/options/oci.pb-c.h"
 #include "runtime/task/v2/shim.pb-c.h"
 #include "shim.h"
-#include "shim_spawn.h"
 #include "shim_stdio.h"
 #include "worker.h"
 
@@ -60,7 +59,7 @@ static int kill_process(struct shim_container *ct, struct shim_process *p, int s
 	if (!p->started)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "process not created");
 	/* `all` is ignored for execs, as runc does. */
-	int r = shim_child_signal(&p->child, sig);
+	int r = husk_child_signal(&p->child, sig);
 	if (r == -ESRCH)
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
 	if (r < 0)
