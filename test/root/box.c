@@ -211,10 +211,15 @@ int box_exec_start(struct husk_container *c, json_t *proc, pid_t *ret_pid, int *
 		(void)close(pipefd[0]);
 		return r;
 	}
-	if (console >= 0)
-		(void)close(console);
 	*ret_pid = ch.pid;
 	husk_child_release(&ch);
+	if (console >= 0) {
+		/* A terminal's output is the pty master's; closing the master would hang the
+		 * terminal up and SIGHUP the process. */
+		(void)close(pipefd[0]);
+		*ret_out = console;
+		return 0;
+	}
 	*ret_out = pipefd[0];
 	return 0;
 }

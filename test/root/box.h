@@ -58,7 +58,10 @@ json_t *box_exec_proc(struct box *b, const char *script);
  */
 int box_exec(struct husk_container *c, json_t *proc, char *out, size_t size, struct husk_err *err);
 
-/* Exec proc without waiting: *ret_pid is ours to reap, *ret_out the read end of its output. */
+/*
+ * Exec proc without waiting: *ret_pid is ours to reap, *ret_out the read end of its output
+ * (the pty master for a terminal: the process lives as long as it stays open).
+ */
 int box_exec_start(struct husk_container *c, json_t *proc, pid_t *ret_pid, int *ret_out,
 		   struct husk_err *err);
 
