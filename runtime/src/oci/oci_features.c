@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +17,9 @@
 #include "husk/cleanup.h"
 #include "husk/err.h"
 #include "husk/features.h"
+#include "husk/process.h"
+#include "husk/spawn.h"
+#include "spawn_internal.h"
 #include "spec_json.h"
 
 /* runc's document is about 3 KiB; anything near this is not one. */
@@ -28,21 +30,18 @@ static int capture(const char *path, char *const argv[], char **ret, size_t *ret
 		   int *ret_status, struct husk_err *err)
 {
 	int p[2];
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
+	struct husk_child ch = HUSK_CHILD_NULL;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return husk_err_errno(err, errno, "pipe");
-	(void)posix_spawn_file_actions_init(&fa);
-	(void)posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	(void)posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	(void)posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	int r = posix_spawn(&pid, path, &fa, NULL, argv, environ);
-	(void)posix_spawn_file_actions_destroy(&fa);
+	struct husk_spawn_fd fds[] = {{-1, 0, false}, {p[1], 1, false}, {-1, 2, false}};
+	struct husk_spawn_opts o = {.fds = fds, .n_fds = ARRAY_SIZE(fds)};
+	struct husk_spawn_exec x = {.path = path, .argv = argv};
+	int r = husk_spawn_exec(&o, &x, &ch, err);
 	(void)close(p[1]);
-	if (r != 0) {
+	if (r < 0) {
 		(void)close(p[0]);
-		return husk_err_errno(err, r, "run '%s features'", path);
+		return husk_err_prefix(err, "run '%s features'", path);
 	}
 	_cleanup_free_ char *buf = malloc(FEATURES_MAX + 1);
 	size_t len = 0;
@@ -55,10 +54,11 @@ static int capture(const char *path, char *const argv[], char **ret, size_t *ret
 		len += (size_t)n;
 	}
 	(void)close(p[0]);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return husk_err_errno(err, errno, "wait for '%s features'", path);
+	int status = husk__wait_pid(ch.pid);
+	ch.pid = 0;
+	husk_child_release(&ch);
+	if (status < 0)
+		return husk_err_errno(err, -status, "wait for '%s features'", path);
 	if (!buf)
 		return husk_err_errno(err, ENOMEM, "features of '%s'", path);
 	buf[len] = '\0';
