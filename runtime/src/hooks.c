@@ -56,23 +56,11 @@ static char *state_json(const struct husk_hook_state *s)
 	return text;
 }
 
+/* A hook's argv and envp (NULL-terminated; argv is [path] when the spec gives none). */
 struct hook_arg {
-	const struct husk_hook *hook;
 	const char *const *argv;
 	const char *const *envp;
 };
-
-static int hook_main(void *arg)
-{
-	const struct hook_arg *a = arg;
-	int e;
-
-	execve(a->hook->path, (char *const *)a->argv, (char *const *)a->envp);
-	e = errno;
-	/* fd 3 is the close-on-exec error pipe: reached only when execve failed. */
-	(void)!write(3, &e, sizeof(e));
-	return 127;
-}
 
 static int64_t now_ms(void)
 {
@@ -183,13 +171,9 @@ int husk__hooks_timeout_ms(const struct husk_spec *spec, enum husk_hook_kind kin
 	return ms > INT_MAX / 2 ? INT_MAX / 2 : (int)ms;
 }
 
-/* What a hook that ran to its end reports: its exec error (over ep_r), signal or exit status. */
-static int hook_result(int ep_r, int status, struct husk_err *err)
+/* What a hook that ran to its end reports: its signal or exit status. */
+static int hook_result(int status, struct husk_err *err)
 {
-	int e = 0;
-
-	if (read(ep_r, &e, sizeof(e)) == (ssize_t)sizeof(e))
-		return husk_err_errno(err, e, "exec");
 	if (WIFSIGNALED(status))
 		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "killed by signal %d",
 				    WTERMSIG(status));
@@ -204,30 +188,22 @@ static int spawn_and_wait(const struct husk_hook *h, struct hook_arg *a, const c
 			  struct husk_err *err)
 {
 	int in[2];
-	int ep[2];
 
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return -errno;
-	if (pipe2(ep, O_CLOEXEC) < 0) {
-		int r = -errno;
-		(void)close(in[0]);
-		(void)close(in[1]);
-		return r;
-	}
 	_cleanup_close_ int in_r = in[0];
 	_cleanup_close_ int in_w = in[1];
-	_cleanup_close_ int ep_r = ep[0];
-	_cleanup_close_ int ep_w = ep[1];
-	struct husk_spawn_fd fds[] = {
-		{in_r, 0, false}, {-1, 1, false}, {-1, 2, false}, {ep_w, 3, true}};
+	struct husk_spawn_fd fds[] = {{in_r, 0, false}, {-1, 1, false}, {-1, 2, false}};
 	struct husk_spawn_opts o = {.name = "husk:[hook]", .fds = fds, .n_fds = ARRAY_SIZE(fds)};
+	/* An exec failure (no such file) is this call's error, its errno kept. */
+	struct husk_spawn_exec x = {
+		.path = h->path, .argv = (char *const *)a->argv, .envp = (char *const *)a->envp};
 	struct husk_child ch = HUSK_CHILD_NULL;
-	int r = husk_spawn(&o, hook_main, a, &ch, err);
+	int r = husk_spawn_exec(&o, &x, &ch, err);
 
 	if (r < 0)
 		return r;
 	husk_closep(&in_r);
-	husk_closep(&ep_w);
 	/* As runc: the timeout runs from the start, the state's write included. */
 	int timeout = hook_timeout(h);
 	int64_t deadline = now_ms() + (int64_t)timeout * 1000;
@@ -243,7 +219,7 @@ static int spawn_and_wait(const struct husk_hook *h, struct hook_arg *a, const c
 				    timeout);
 	if (r < 0)
 		return husk_err_errno(err, -r, "wait");
-	return hook_result(ep_r, status, err);
+	return hook_result(status, err);
 }
 
 static int run_one(const struct husk_hook *h, const char *input, struct husk_err *err)
@@ -259,7 +235,7 @@ static int run_one(const struct husk_hook *h, const char *input, struct husk_err
 			argv[i] = h->args[i];
 		for (size_t i = 0; i < h->n_env; i++)
 			envp[i] = h->env[i];
-		struct hook_arg a = {h, h->n_args ? argv : argv0, h->n_env ? envp : env0};
+		struct hook_arg a = {h->n_args ? argv : argv0, h->n_env ? envp : env0};
 		r = spawn_and_wait(h, &a, input, err);
 	}
 	free(argv);

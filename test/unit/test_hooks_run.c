@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
@@ -121,5 +123,19 @@ Test(hooks_run, a_hook_that_reads_gets_the_whole_state)
 	cr_expect(strstr(got, "\"a149\":\"0000") != NULL, "the last annotation arrived");
 	cr_expect(eq(chr, got[strlen(got) - 1], '}'));
 	free(got);
+	husk_spec_free(spec);
+}
+
+Test(hooks_run, a_hook_that_cannot_be_executed_fails_at_once_with_its_errno)
+{
+	require_pidfd();
+	struct husk_spec *spec = spec_with("{\"path\":\"/nonexistent/husk-hook\",\"timeout\":30}");
+	struct husk_err err = {0};
+	double t0 = now_s();
+	cr_expect(lt(int, run(spec, &err), 0));
+	cr_expect(lt(dbl, now_s() - t0, 1.0 * testutil_timeout(5)), "not at its timeout");
+	cr_expect(eq(int, err.errnum, ENOENT), "%s", err.msg);
+	cr_expect(strstr(err.msg, "exec '/nonexistent/husk-hook'") != NULL, "%s", err.msg);
+	cr_expect(eq(int, waitpid(-1, NULL, WNOHANG), -1), "the hook's child is reaped");
 	husk_spec_free(spec);
 }
