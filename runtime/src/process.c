@@ -171,13 +171,9 @@ int husk_child_kill_and_reap_within(struct husk_child *child, int timeout_ms)
 	int r = 0;
 
 	if (child->pid > 0) {
-		int k = -1;
-		if (child->pidfd >= 0)
-			k = husk__pidfd_send_signal(child->pidfd, SIGKILL, 0);
-		/* Without a pidfd (pidfd_open refused: ENOSYS under valgrind) the pid of our
-		 * own unreaped child cannot have been recycled, so kill() hits the right one. */
-		if (k < 0 && child->pidfd < 0)
-			(void)kill(child->pid, SIGKILL);
+		/* Without a working pidfd (valgrind) the pid of our own unreaped child cannot
+		 * have been recycled, so husk_child_signal()'s kill() hits the right one. */
+		(void)husk_child_signal(child, SIGKILL);
 		/* A child in uninterruptible sleep (a frozen v1 cgroup, a hung mount) dies only
 		 * when it wakes: never wait for that. It stays our child, so a waitpid(-1)
 		 * reaper (the shim's) or init (after a CLI exits) reaps it later. */
