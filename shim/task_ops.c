@@ -212,6 +212,103 @@ static int pids_reply(struct shim_call *call, const struct shim_container *ct, c
 	return r;
 }
 
+/* An OCI runtime's pids (`ps --format json`) come from a worker, as its stats do. */
+struct pids_job {
+	struct shim_service *svc;
+	struct shim_call *call;	  /* NULL once cancelled */
+	struct husk_container *c; /* the worker's copy of the handle */
+	char *id;
+};
+
+static int pids_work(void *arg, int report)
+{
+	struct pids_job *j = arg;
+	struct husk_err err = {0};
+	pid_t *pids = NULL;
+	size_t n = 0;
+	int r = husk_container_pids(j->c, &pids, &n, &err);
+
+	if (r >= 0 && n * sizeof(pid_t) > SHIM_WORKER_MAX_PAYLOAD)
+		r = husk_err_set(&err, HUSK_ERR_INTERNAL, 0, "pids: %zu processes, too many", n);
+	const struct shim_worker_report rep = {
+		.r = r, .err = &err, .payload = pids, .len = r < 0 ? 0 : n * sizeof(pid_t)};
+	r = shim_worker_report(report, &rep);
+	free(pids);
+	return r < 0 ? 1 : 0;
+}
+
+static int pids_answer(struct pids_job *j, const struct shim_worker_result *res,
+		       struct husk_err *err)
+{
+	/* Exec pids are tagged from the container as it is now (it may be gone). */
+	struct shim_container *ct = shim_container_find(j->svc, j->id);
+
+	if (!res->reported)
+		return husk_err_set(err, HUSK_ERR_INTERNAL, 0,
+				    "pids: the pids process ended without a result (wait status "
+				    "%#x)",
+				    (unsigned)res->wait_status);
+	if (res->r < 0) {
+		*err = res->err;
+		return res->r;
+	}
+	if (!ct)
+		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "container not created");
+	size_t n = res->len / sizeof(pid_t);
+	pid_t *pids = calloc(n ? n : 1, sizeof(pid_t));
+	if (!pids)
+		return husk_err_errno(err, ENOMEM, "pids");
+	memcpy(pids, res->payload, n * sizeof(pid_t));
+	int r = pids_reply(j->call, ct, pids, n, err);
+	free(pids);
+	return r;
+}
+
+static void pids_done(void *userdata, struct shim_worker_result *res)
+{
+	struct pids_job *j = userdata;
+	struct husk_err err = {0};
+
+	if (j->call && !res->abandoned) {
+		shim_call_on_cancel(j->call, NULL, NULL);
+		if (pids_answer(j, res, &err) < 0)
+			shim_call_fail(j->call, &err);
+	}
+	free(j->id);
+	free(j);
+}
+
+static void pids_cancel(void *userdata)
+{
+	struct pids_job *j = userdata;
+
+	j->call = NULL;
+}
+
+static int pids_in_worker(struct shim_service *svc, struct shim_call *call,
+			  struct shim_container *ct, struct husk_err *err)
+{
+	struct pids_job *j = calloc(1, sizeof(*j));
+
+	if (!j || !(j->id = strdup(ct->id))) {
+		free(j);
+		return husk_err_errno(err, ENOMEM, "pids");
+	}
+	j->svc = svc;
+	j->c = ct->c;
+	const struct shim_worker_spec spec = {
+		.name = "husk:[pids]", .fn = pids_work, .arg = j, .done = pids_done, .userdata = j};
+	int r = shim_worker_start(svc, &spec, err);
+	if (r < 0) {
+		free(j->id);
+		free(j);
+		return r;
+	}
+	j->call = call;
+	shim_call_on_cancel(call, pids_cancel, j);
+	return 0;
+}
+
 void shim_task_pids(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
 {
 	const Containerd__Task__V2__PidsRequest *req = (const void *)m;
@@ -220,8 +317,16 @@ void shim_task_pids(struct shim_service *svc, struct shim_call *call, const Prot
 	size_t n = 0;
 	struct husk_err err = {0};
 
-	if (shim_process_find(svc, req->id, NULL, &ct, NULL, &err) < 0 ||
-	    husk_container_pids(ct->c, &pids, &n, &err) < 0 ||
+	if (shim_process_find(svc, req->id, NULL, &ct, NULL, &err) < 0) {
+		shim_call_fail(call, &err);
+		return;
+	}
+	if (ct->oci_engine) {
+		if (pids_in_worker(svc, call, ct, &err) < 0)
+			shim_call_fail(call, &err);
+		return;
+	}
+	if (husk_container_pids(ct->c, &pids, &n, &err) < 0 ||
 	    pids_reply(call, ct, pids, n, &err) < 0)
 		shim_call_fail(call, &err);
 }

@@ -502,11 +502,13 @@ static char *slow_runc(const char *cmd, const char *started, const char *go)
 }
 
 /*
- * A runs under the OCI engine (runc through the wrapper); one Stats waits in `runc events`
- * while State is asked over and over and A prints: the loop must go on meanwhile.
+ * A runs under the OCI engine (runc through the wrapper); one call (Stats: `runc events`,
+ * Pids: `runc ps`) waits in the runtime binary while State is asked over and over and A
+ * prints: the loop must go on meanwhile.
  */
-static void serve_oci(const char *shim, const char *tag, struct figures *fg)
+static void serve_oci(const char *shim, const char *tag, int slow, struct figures *fg)
 {
+	const char *cmd = slow == M_STATS ? "events" : "ps";
 	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
 	Containerd__Task__V2__CreateTaskRequest cr =
@@ -526,7 +528,7 @@ static void serve_oci(const char *shim, const char *tag, struct figures *fg)
 	char *out = path_of(name);
 	char *out_uri = NULL;
 	cr_assert(asprintf(&out_uri, "file://%s", out) > 0);
-	char *bin = slow_runc("events", started, go);
+	char *bin = slow_runc(cmd, started, go);
 	(void)snprintf(name, sizeof(name), "%s-bundle-oa", tag);
 	char *ba =
 		bundle(name, "[\"sh\",\"-c\",\"while :; do echo tick; usleep 10000; done\"]", "");
@@ -545,9 +547,12 @@ static void serve_oci(const char *shim, const char *tag, struct figures *fg)
 	expect_ok("Create A", &r);
 	simple("Start", ida);
 
-	str.id = ida;
+	Containerd__Task__V2__PidsRequest pr = CONTAINERD__TASK__V2__PIDS_REQUEST__INIT;
+	str.id = pr.id = ida;
 	cr_assert(eq(int,
-		     ttsync_call_async(&t.s, TASK, "Stats", &str.base, testutil_timeout(90), &rs),
+		     ttsync_call_async(&t.s, TASK, method_names[slow],
+				       slow == M_STATS ? &str.base : &pr.base, testutil_timeout(90),
+				       &rs),
 		     0));
 	/* The reference shim reads the cgroup itself: its Stats never runs the binary. */
 	double end = ttsync_now() + testutil_timeout(5);
@@ -557,6 +562,9 @@ static void serve_oci(const char *shim, const char *tag, struct figures *fg)
 		(void)usleep(5000);
 	}
 	sr.id = ida;
+	if (getenv("LOOP_DEBUG"))
+		fprintf(stderr, "[loop] %s: the slow %s %s\n", tag, cmd,
+			access(started, F_OK) == 0 ? "runs" : "never ran");
 	off_t size0 = file_size(out);
 	double window_end = ttsync_now() + WINDOW_S;
 	while (ttsync_now() < window_end && access(go, F_OK) != 0) {
@@ -565,13 +573,21 @@ static void serve_oci(const char *shim, const char *tag, struct figures *fg)
 	}
 	fg->out_during = file_size(out) - size0;
 	testutil_write_file(go, "go");
-	cr_assert(ttsync_run_until(&t.s, &rs.done, testutil_timeout(60)), "Stats answered");
-	cr_assert(eq(u32, rs.code, 0), "Stats: %s", rs.message);
-	Containerd__Task__V2__StatsResponse *resp =
-		containerd__task__v2__stats_response__unpack(NULL, rs.len, rs.payload);
-	cr_assert(resp != NULL && resp->stats != NULL && resp->stats->value.len > 0,
-		  "Stats carries metrics");
-	containerd__task__v2__stats_response__free_unpacked(resp, NULL);
+	cr_assert(ttsync_run_until(&t.s, &rs.done, testutil_timeout(60)), "%s answered",
+		  method_names[slow]);
+	cr_assert(eq(u32, rs.code, 0), "%s: %s", method_names[slow], rs.message);
+	if (slow == M_STATS) {
+		Containerd__Task__V2__StatsResponse *resp =
+			containerd__task__v2__stats_response__unpack(NULL, rs.len, rs.payload);
+		cr_assert(resp != NULL && resp->stats != NULL && resp->stats->value.len > 0,
+			  "Stats carries metrics");
+		containerd__task__v2__stats_response__free_unpacked(resp, NULL);
+	} else {
+		Containerd__Task__V2__PidsResponse *resp =
+			containerd__task__v2__pids_response__unpack(NULL, rs.len, rs.payload);
+		cr_assert(resp != NULL && resp->n_processes >= 1, "Pids lists A's processes");
+		containerd__task__v2__pids_response__free_unpacked(resp, NULL);
+	}
 	ttsync_reply_done(&rs);
 
 	kill_task(ida);
@@ -597,11 +613,11 @@ Test(loop, an_oci_runtimes_slow_stats_stalls_nothing)
 	char htag[16], rtag[16];
 	(void)snprintf(htag, sizeof(htag), "h%d", (int)getpid());
 	(void)snprintf(rtag, sizeof(rtag), "r%d", (int)getpid());
-	serve_oci(husk_shim(), htag, &husk);
+	serve_oci(husk_shim(), htag, M_STATS, &husk);
 	report("husk, oci engine", "while a Stats waits in `runc events`", &husk, p99);
 	double hp99 = p99[M_STATE];
 	if (access(REF_SHIM, X_OK) == 0) {
-		serve_oci(REF_SHIM, rtag, &ref);
+		serve_oci(REF_SHIM, rtag, M_STATS, &ref);
 		report("runc shim", "while a Stats is in flight", &ref, p99);
 	}
 	cr_expect(ge(sz, husk.n[M_STATE], 10), "State answered %zu times in the window",
@@ -837,6 +853,30 @@ Test(loop, the_kill_after_an_init_exit_stalls_no_other_container)
 		cr_expect(lt(dbl, hp99[m], testutil_timeout(0.1)), "%s p99 %.3f ms",
 			  method_names[m], hp99[m] * 1e3);
 	}
+	cr_expect(ge(i64, (int64_t)husk.out_during, 20 * 5), "A's output kept flowing");
+	cr_expect(eq(sz, husk.threads, 1), "the shim has one thread");
+}
+
+Test(loop, an_oci_runtimes_slow_ps_stalls_nothing)
+{
+	static struct figures husk, ref;
+	double p99[N_METHODS];
+	char htag[16], rtag[16];
+
+	memset(&husk, 0, sizeof(husk));
+	memset(&ref, 0, sizeof(ref));
+	(void)snprintf(htag, sizeof(htag), "h%d", (int)getpid());
+	(void)snprintf(rtag, sizeof(rtag), "r%d", (int)getpid());
+	serve_oci(husk_shim(), htag, M_PIDS, &husk);
+	report("husk, oci engine", "while a Pids waits in `runc ps`", &husk, p99);
+	double hp99 = p99[M_STATE];
+	if (access(REF_SHIM, X_OK) == 0) {
+		serve_oci(REF_SHIM, rtag, M_PIDS, &ref);
+		report("runc shim", "while a Pids is in flight", &ref, p99);
+	}
+	cr_expect(ge(sz, husk.n[M_STATE], 10), "State answered %zu times in the window",
+		  husk.n[M_STATE]);
+	cr_expect(lt(dbl, hp99, testutil_timeout(0.1)), "State p99 %.3f ms", hp99 * 1e3);
 	cr_expect(ge(i64, (int64_t)husk.out_during, 20 * 5), "A's output kept flowing");
 	cr_expect(eq(sz, husk.threads, 1), "the shim has one thread");
 }
