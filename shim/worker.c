@@ -164,6 +164,8 @@ int shim_worker_report(int fd, const struct shim_worker_report *rep)
 		m.msg_control = u.buf;
 		m.msg_controllen = CMSG_SPACE(sizeof(int) * n);
 		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		if (!c)
+			return -EINVAL;
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
 		c->cmsg_len = CMSG_LEN(sizeof(int) * n);

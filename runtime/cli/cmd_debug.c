@@ -130,9 +130,16 @@ static void debug_leftovers(const char *path, const char *only)
 		if (n[0] == '.' && strstr(n, ".tmp-")) {
 			(void)printf("leftover %s: temp file of an interrupted save\n", n);
 		} else if (len > 5 && strcmp(n + len - 5, ".lock") == 0) {
+			/* <path>/<name less ".lock">.state */
 			char state[512];
-			(void)snprintf(state, sizeof(state), "%s/%.*s.state", path, (int)(len - 5),
-				       n);
+			size_t plen = strlen(path);
+			size_t base = len - 5;
+			if (plen + 1 + base + sizeof(".state") > sizeof(state))
+				continue;
+			memcpy(state, path, plen);
+			state[plen] = '/';
+			memcpy(state + plen + 1, n, base);
+			memcpy(state + plen + 1 + base, ".state", sizeof(".state"));
 			if (access(state, F_OK) < 0)
 				(void)printf("leftover %s: lock file without a state file\n", n);
 		}

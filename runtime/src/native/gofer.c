@@ -76,11 +76,15 @@ static int open_or_create(int dir, const char *name, bool as_file)
 static int splice_link(char *path, size_t size, const char *target, const char *rest)
 {
 	char tmp[PATH_MAX];
-	int n = snprintf(tmp, sizeof(tmp), "%s/%s", target, rest);
+	size_t tl = strlen(target);
+	size_t rl = strlen(rest);
 
-	if (n < 0 || (size_t)n >= sizeof(tmp) || (size_t)n >= size)
+	if (tl + 1 + rl >= sizeof(tmp) || tl + 1 + rl >= size)
 		return -ENAMETOOLONG;
-	memcpy(path, tmp, (size_t)n + 1);
+	memcpy(tmp, target, tl);
+	tmp[tl] = '/';
+	memcpy(tmp + tl + 1, rest, rl + 1);
+	memcpy(path, tmp, tl + rl + 2);
 	return 0;
 }
 
@@ -877,7 +881,8 @@ static int mount_from_dir(const struct husk_plan_mount *m, const char *target, c
 	if (cwd < 0 || chdir(dir) < 0)
 		return -errno;
 	int r = mount(m->source, target, m->fstype, m->flags, data) < 0 ? -errno : 0;
-	(void)fchdir(cwd);
+	if (fchdir(cwd) < 0 && r == 0)
+		r = -errno;
 	return r;
 }
 

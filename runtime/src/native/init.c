@@ -47,8 +47,10 @@ static void link_controllers(int top, const char *ctrls)
 	if (len >= sizeof(copy))
 		return;
 	memcpy(copy, ctrls, len + 1);
+	/* Best effort, as runc's: a name taken already keeps what it is. */
 	for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save))
-		(void)symlinkat(ctrls, top, c);
+		if (symlinkat(ctrls, top, c) < 0)
+			continue;
 }
 
 /* v1 and hybrid hosts: a tmpfs with one mount per hierarchy the init belongs to (in its
@@ -354,8 +356,8 @@ static int attach_tree(int sock, const struct husk_init_plan *p, pid_t *ret_pid)
 	*ret_pid = msg.value;
 	if (p->new_userns) {
 		/* Mapped by the parent by now: become the namespace's root. */
-		(void)setresgid(0, 0, 0);
-		(void)setresuid(0, 0, 0);
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+			return husk__sync_error(sock, errno, "become root of the user namespace");
 	}
 	/* After the parent moved us into the container's cgroup: that is the new root. */
 	if ((p->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
