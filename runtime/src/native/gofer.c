@@ -81,7 +81,7 @@ static int splice_link(char *path, size_t size, const char *target, const char *
 
 	if (tl + 1 + rl >= sizeof(tmp) || tl + 1 + rl >= size)
 		return -ENAMETOOLONG;
-	memcpy(tmp, target, tl);
+	memcpy(tmp, target, tl + 1);
 	tmp[tl] = '/';
 	memcpy(tmp + tl + 1, rest, rl + 1);
 	memcpy(path, tmp, tl + rl + 2);
