@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,10 +79,73 @@ static void setup(void)
 	t.s_up = true;
 }
 
+/* SIGKILL every process of dir/cgroup.procs; whether it held any. */
+static bool kill_procs(const char *dir)
+{
+	char path[4200];
+	bool any = false;
+
+	(void)snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	int pid;
+	while (fscanf(f, "%d", &pid) == 1) {
+		(void)kill(pid, SIGKILL);
+		any = true;
+	}
+	(void)fclose(f);
+	return any;
+}
+
+/*
+ * A case that failed half-way leaves its containers (the shim is killed, not them): kill
+ * what runs in this process's cgroups (<h|r><pid>-* at the top of every hierarchy and under
+ * /husk) and remove them.
+ * After a passing case there is nothing to find.
+ */
+static void remove_leftover_containers(void)
+{
+	char tags[2][32];
+	DIR *roots = opendir("/sys/fs/cgroup");
+
+	if (!roots)
+		return;
+	(void)snprintf(tags[0], sizeof(tags[0]), "h%d-", (int)getpid());
+	(void)snprintf(tags[1], sizeof(tags[1]), "r%d-", (int)getpid());
+	for (struct dirent *h; (h = readdir(roots));) {
+		if (h->d_name[0] == '.')
+			continue;
+		/* The OCI engine's cases name their cgroups; the native ones get /husk/<id>. */
+		for (int under = 0; under < 2; under++) {
+			char root[512];
+			(void)snprintf(root, sizeof(root), "/sys/fs/cgroup/%s%s", h->d_name,
+				       under ? "/husk" : "");
+			DIR *d = opendir(root);
+			if (!d)
+				continue;
+			for (struct dirent *c; (c = readdir(d));) {
+				if (strncmp(c->d_name, tags[0], strlen(tags[0])) != 0 &&
+				    strncmp(c->d_name, tags[1], strlen(tags[1])) != 0)
+					continue;
+				char dir[1024];
+				(void)snprintf(dir, sizeof(dir), "%s/%s", root, c->d_name);
+				/* Bounded: a killed process leaves its cgroup within ms. */
+				for (int i = 0; i < 500 && kill_procs(dir); i++)
+					(void)usleep(10000);
+				(void)rmdir(dir);
+			}
+			(void)closedir(d);
+		}
+	}
+	(void)closedir(roots);
+}
+
 static void teardown(void)
 {
 	if (t.shim_pid > 0 && kill(t.shim_pid, 0) == 0)
 		(void)kill(t.shim_pid, SIGKILL);
+	remove_leftover_containers();
 	if (t.s_up)
 		ttsync_done(&t.s);
 	if (t.log_fd >= 0)
