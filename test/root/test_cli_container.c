@@ -759,9 +759,20 @@ Test(cli_container, kill_all_freezes_processes_that_fork)
 			    "for i in 1 2 3 4 5 6 7 8; do (o=0; while :; do sleep 1000 & n=$!; "
 			    "[ $o = 0 ] || { kill $o; wait $o; }; o=$n; done) & done; "
 			    "exec sleep 100000");
-	/* Running once the cgroup holds the init, the idle ones and each loop's shell. */
+	/* Running once the init has exec'd its sleep (every process it starts is started: it
+	 * ignores the TERM as a pid 1 does, and would go on starting them after the kill) and
+	 * the cgroup holds it, the idle ones and each loop's shell. */
+	char comm_path[64];
+	(void)snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", (int)pid);
 	double end = now() + testutil_timeout(10);
-	while (cgroup_pid_count(ID("fork")) < 209 && now() < end) {
+	for (;;) {
+		char *comm = testutil_read_file(comm_path);
+		bool ready =
+			comm && strcmp(comm, "sleep\n") == 0 && cgroup_pid_count(ID("fork")) >= 209;
+		free(comm);
+		if (ready)
+			break;
+		cr_assert(now() < end, "the script's processes never all ran");
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		(void)nanosleep(&ts, NULL);
 	}
