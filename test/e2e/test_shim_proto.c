@@ -510,17 +510,24 @@ Test(proto, sigkill_reports_137_and_delete_after_shim_death)
 	cr_assert(access(t.address + 7, F_OK) < 0, "the dead shim's socket is removed");
 }
 
-/* The topics received so far, in order, as one string ("/tasks/create /tasks/start ..."). */
-static char *topics(void)
+/* The topics received from event from on, in order, as one string ("/tasks/create
+ * /tasks/start ..."). */
+static char *topics_since(size_t from)
 {
 	static char buf[4096];
 	size_t len = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < t.s.n_ev && len < sizeof(buf) - 80; i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? " " : "",
+	for (size_t i = from; i < t.s.n_ev && len < sizeof(buf) - 80; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i > from ? " " : "",
 					ev_topic(i));
 	return buf;
+}
+
+/* The topics received so far. */
+static char *topics(void)
+{
+	return topics_since(0);
 }
 
 static size_t find_event(const char *topic, size_t from)
@@ -2154,4 +2161,109 @@ Test(proto, exec_lsm_labels_as_the_runc_shim)
 		free(oci[i].message);
 	}
 	cr_assert(ref[LSM_EMPTY].start_code == 0, "empty labels run");
+}
+
+/* ---- a start is published before an exit ---- */
+
+#define START_ROUNDS 4
+
+/*
+ * Processes that exit at once, through shim in one pod: the inits of START_ROUNDS containers
+ * under each engine (runc Options.BinaryName selects husk's OCI engine; the runc shim runs
+ * runc either way), then START_ROUNDS * 2 execs in a running container. Each is published
+ * started before it is published exited, whenever its exit is reaped.
+ */
+static void start_then_exit_rounds(const char *shim, const char *prefix)
+{
+	Containerd__Runc__V1__Options ro = CONTAINERD__RUNC__V1__OPTIONS__INIT;
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	Containerd__Task__V2__CreateTaskRequest cr =
+		CONTAINERD__TASK__V2__CREATE_TASK_REQUEST__INIT;
+	Containerd__Task__V2__StartRequest sr = CONTAINERD__TASK__V2__START_REQUEST__INIT;
+	uint8_t opts[256];
+	char host[64], id[64], exec_id[32];
+	struct ttsync_reply w;
+
+	ro.binary_name = (char *)"runc";
+	any.type_url = (char *)"containerd.runc.v1.Options";
+	any.value.len = protobuf_c_message_pack(&ro.base, opts);
+	any.value.data = opts;
+	(void)snprintf(host, sizeof(host), "%s-host", prefix);
+	write_spec("[\"true\"]");
+	start_shim_bin(shim, host, NULL, 0);
+	cr.bundle = t.bundle;
+	for (size_t i = 0; i < 2 * START_ROUNDS; i++) {
+		const char *engine = i % 2 ? "runc" : "native";
+		size_t mark = t.s.n_ev;
+		(void)snprintf(id, sizeof(id), "%s-%zu", prefix, i);
+		cr.id = sr.id = id;
+		cr.options = i % 2 ? &any : NULL;
+		struct ttsync_reply r = call("Create", &cr.base);
+		cr_assert(eq(u32, r.code, 0), "%s Create %s: %s", shim, id, r.message);
+		ttsync_reply_done(&r);
+		Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+		wr.id = id;
+		cr_assert(eq(
+			int,
+			ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+			0));
+		r = call("Start", &sr.base);
+		cr_assert(eq(u32, r.code, 0), "%s Start %s: %s", shim, id, r.message);
+		ttsync_reply_done(&r);
+		cr_assert(eq(u32, wait_status(&w), 0));
+		delete_task(id, NULL);
+		cr_assert(ttsync_wait_events(&t.s, mark + 4, testutil_timeout(10)),
+			  "%s, %s engine: events %s", shim, engine, topics_since(mark));
+		cr_assert(eq(str, topics_since(mark),
+			     "/tasks/create /tasks/start /tasks/exit /tasks/delete"),
+			  "%s, %s engine, round %zu", shim, engine, i / 2);
+	}
+
+	write_spec("[\"sleep\",\"1000\"]");
+	cr.id = sr.id = host;
+	cr.options = NULL;
+	size_t mark = t.s.n_ev;
+	struct ttsync_reply r = call("Create", &cr.base);
+	cr_assert(eq(u32, r.code, 0), "%s Create %s: %s", shim, host, r.message);
+	ttsync_reply_done(&r);
+	r = call("Start", &sr.base);
+	cr_assert(eq(u32, r.code, 0), "%s Start %s: %s", shim, host, r.message);
+	ttsync_reply_done(&r);
+	cr_assert(ttsync_wait_events(&t.s, mark + 2, testutil_timeout(10)), "%s: events %s", shim,
+		  topics_since(mark));
+	for (size_t i = 0; i < 2 * START_ROUNDS; i++) {
+		mark = t.s.n_ev;
+		(void)snprintf(exec_id, sizeof(exec_id), "e%zu", i);
+		exec_start(host, exec_id, "[\"true\"]", &w);
+		cr_assert(eq(u32, wait_status(&w), 0));
+		delete_task(host, exec_id);
+		cr_assert(ttsync_wait_events(&t.s, mark + 3, testutil_timeout(10)),
+			  "%s, exec: events %s", shim, topics_since(mark));
+		cr_assert(eq(str, topics_since(mark),
+			     "/tasks/exec-added /tasks/exec-started /tasks/exit"),
+			  "%s, exec %zu", shim, i);
+	}
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	wr.id = host;
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	kill_task(host, NULL, SIGKILL, 0);
+	cr_assert(eq(u32, wait_status(&w), 137));
+	delete_task(host, NULL);
+	shutdown_shim();
+	t.shim_pid = 0;
+}
+
+Test(proto, a_process_that_exits_at_once_is_published_started_first)
+{
+	char husk_prefix[32], ref_prefix[32];
+
+	if (access(REF_SHIM, X_OK) != 0)
+		cr_skip_test("%s is not installed: nothing to compare with", REF_SHIM);
+	(void)snprintf(husk_prefix, sizeof(husk_prefix), "order-husk-%d", (int)getpid());
+	(void)snprintf(ref_prefix, sizeof(ref_prefix), "order-runc-%d", (int)getpid());
+	int log_fd = make_log_fifo();
+	start_then_exit_rounds(REF_SHIM, ref_prefix);
+	start_then_exit_rounds(shim_binary(), husk_prefix);
+	(void)close(log_fd);
 }
