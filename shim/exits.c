@@ -51,13 +51,25 @@ static void publish(struct shim_exits *x, struct shim_proc_node *n)
 /* The init's exit goes out once no exec of its group is still running. */
 static void flush_init(struct shim_exits *x, struct shim_exit_group *g)
 {
-	if (g->init && g->init_reaped && g->running_execs == 0 && !g->killing)
+	if (g->init && g->init_reaped && g->running_execs == 0 && !g->killing && g->holds == 0)
 		publish(x, g->init);
 }
 
 void shim_exits_killed(struct shim_exits *x, struct shim_exit_group *group)
 {
 	group->killing = false;
+	flush_init(x, group);
+}
+
+void shim_exits_hold(struct shim_exit_group *group)
+{
+	group->holds++;
+}
+
+void shim_exits_release(struct shim_exits *x, struct shim_exit_group *group)
+{
+	if (group->holds > 0)
+		group->holds--;
 	flush_init(x, group);
 }
 

@@ -29,7 +29,8 @@ struct shim_exit_group {
 	struct shim_proc_node *init;
 	unsigned running_execs; /* registered, not yet reaped */
 	bool init_reaped;	/* the init's exit was seen (published or held back) */
-	bool killing; /* init_exited's kill of the rest runs (off the loop): the exit waits */
+	bool killing;	/* init_exited's kill of the rest runs (off the loop): the exit waits */
+	unsigned holds; /* jobs on the container in flight (job.h): the exit waits */
 };
 
 /* Per process: embedded in the task layer's process. */
@@ -105,6 +106,12 @@ void shim_exits_reaped(struct shim_exits *x, pid_t pid, int wait_status, int64_t
 
 /* The kill init_exited started (group->killing) has ended: the init's exit may go out. */
 void shim_exits_killed(struct shim_exits *x, struct shim_exit_group *group);
+
+/* A job on the group's container starts: its init's exit waits until it has ended. */
+void shim_exits_hold(struct shim_exit_group *group);
+
+/* That job has ended: the init's exit may go out (once its execs' have). */
+void shim_exits_release(struct shim_exits *x, struct shim_exit_group *group);
 
 /* Whether the init of group has exited (new execs must then be refused). */
 bool shim_exits_init_gone(const struct shim_exit_group *group);

@@ -92,6 +92,7 @@ struct shim_process {
 	struct shim_proc_node node;
 	struct husk_child child; /* exec: ours (pidfd owned); init: pid only */
 	bool started;
+	bool starting; /* an exec whose Start runs in a job (job.h) */
 	bool start_failed;
 	char *stdin_path;
 	char *stdout_path;
@@ -140,6 +141,8 @@ struct shim_container {
 	bool creating;	 /* its create runs in a worker; c is NULL until it ends */
 	bool deleting;	 /* its delete runs in a worker */
 	bool oci_engine; /* an OCI runtime binary runs it: its slow calls go to workers */
+	bool busy;	 /* a job on the container runs (job.h): calls naming it wait */
+	unsigned n_jobs; /* jobs in flight, an exec's Start included */
 	struct shim_deferred *deferred;
 };
 

@@ -17,6 +17,7 @@
 #include "husk/engine_config.h"
 #include "husk/id.h"
 #include "husk/spec.h"
+#include "job.h"
 #include "log.h"
 #include "runtime/task/v2/shim.pb-c.h"
 #include "shim.h"
@@ -683,41 +684,146 @@ static void exec_start_failed(struct shim_process *p)
 	shim_process_answer_waiters(p);
 }
 
-static int start_exec(struct shim_service *svc, struct shim_container *ct, struct shim_process *p,
-		      struct husk_err *err)
+/* Worker side: the exec's hand-off; its pid and start time go back in the payload, its pidfd
+ * and console as fds. The process stays (the shim adopts it, and reaps it once we exit). */
+static int exec_work(struct shim_job *j, struct shim_worker_report *rep, struct husk_err *err)
 {
+	struct shim_process *p = j->p;
 	struct husk_exec_opts opts = {.exec_id = p->exec_id, .process = p->spec};
+	struct husk_child child = HUSK_CHILD_NULL;
 	int console = -1;
+
+	for (size_t i = 0; i < 3; i++)
+		opts.stdio[i] = j->keep[i];
+	int r = husk_container_exec(j->ct->c, &opts, &child, &console, err);
+	if (r < 0)
+		return r;
+	j->payload[0] = (uint64_t)child.pid;
+	j->payload[1] = child.start_time;
+	j->fds[0] = child.pidfd;
+	j->fds[1] = console;
+	rep->payload = j->payload;
+	rep->len = 2 * sizeof(j->payload[0]);
+	return 0;
+}
+
+static void exec_started(struct shim_job *j, struct shim_worker_result *res)
+{
+	struct shim_service *svc = j->svc;
+	struct shim_process *p = j->p;
+	struct husk_err err = {0};
+	uint64_t v[2];
+	Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
+
+	memcpy(v, res->payload, sizeof(v));
+	p->child = (struct husk_child){(pid_t)v[0], TAKE_FD(res->fds[0]), v[1]};
+	int console = TAKE_FD(res->fds[1]);
+	p->started = true;
+	p->node.pid = p->child.pid;
+	p->node.start_time = p->child.start_time;
+	p->spec = husk_process_free(p->spec);
+	/* The start event first: registering applies an exit the reaper already saw. */
+	publish_exec_started(svc, p);
+	shim_exits_register(&svc->exits, &p->node);
+	int r = shim_stdio_start(p->stdio, console, &err);
+	if (!j->call)
+		return;
+	if (r < 0) {
+		shim_call_fail(j->call, &err);
+		return;
+	}
+	resp.pid = (uint32_t)p->node.pid;
+	shim_call_reply(j->call, &resp.base);
+}
+
+static void exec_finish(struct shim_job *j, int r, const struct husk_err *err,
+			struct shim_worker_result *res)
+{
+	struct shim_process *p = j->p;
+
+	if (!res) {
+		/* The shim is exiting: the exec (if it started) goes on without us. */
+		return;
+	}
+	if (r >= 0 && res->len != 2 * sizeof(uint64_t)) {
+		struct husk_err e = {0};
+		(void)husk_err_set(&e, HUSK_ERR_INTERNAL, 0, "exec %s: short result", p->exec_id);
+		exec_start_failed(p);
+		if (j->call)
+			shim_call_fail(j->call, &e);
+		return;
+	}
+	if (r < 0) {
+		/* Its stdio is open: ending the exec closes it, so the client's copy ends. */
+		exec_start_failed(p);
+		if (j->call)
+			shim_call_fail(j->call, err);
+		return;
+	}
+	exec_started(j, res);
+}
+
+static int start_exec(struct shim_service *svc, struct shim_call *call, struct shim_container *ct,
+		      struct shim_process *p, struct husk_err *err)
+{
 	int r = exec_check(ct, p, err);
 
+	if (r < 0)
+		return r;
+	/* What every exec needs is built once, here, and shared by the workers' copies. */
+	r = husk_container_exec_prepare(ct->c, err);
 	if (r < 0)
 		return r;
 	r = stdio_open(svc, p, ct->id, NULL, err);
 	if (r < 0)
 		return r;
-	shim_stdio_child_fds(p->stdio, opts.stdio);
+	struct shim_job *j = shim_job_new(ct, p, call, "exec", exec_work, exec_finish);
+	if (!j)
+		return husk_err_errno(err, ENOMEM, "exec %s", p->exec_id);
+	shim_stdio_child_fds(p->stdio, j->keep);
+	j->n_keep = 3;
 	husk_debug("exec %s in %s", p->exec_id, ct->id);
-	r = husk_container_exec(ct->c, &opts, &p->child, &console, err);
+	return shim_job_start(j, err);
+}
+
+/* Worker side: release the init (startContainer hooks run in it), poststart hooks. */
+static int start_work(struct shim_job *j, struct shim_worker_report *rep, struct husk_err *err)
+{
+	(void)rep;
+	return husk_container_start(j->ct->c, err);
+}
+
+static void start_finish(struct shim_job *j, int r, const struct husk_err *err,
+			 struct shim_worker_result *res)
+{
+	struct shim_service *svc = j->svc;
+	struct shim_container *ct = j->ct;
+	Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
+
+	if (!res)
+		return;
 	if (r < 0) {
-		/* Its stdio is open: ending the exec closes it, so the client's copy ends (the
-		 * runtime refused it under the container's lock, e.g. paused by another process).
-		 */
-		exec_start_failed(p);
-		return r;
+		if (j->call)
+			shim_call_fail(j->call, err);
+		return;
 	}
-	p->started = true;
-	p->node.pid = p->child.pid;
-	p->node.start_time = p->child.start_time;
-	p->spec = husk_process_free(p->spec);
-	shim_exits_register(&svc->exits, &p->node);
-	return shim_stdio_start(p->stdio, console, err);
+	init_moved(svc, ct);
+	ct->init.started = true;
+	Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
+	ev.container_id = ct->id;
+	ev.pid = (uint32_t)ct->init.node.pid;
+	shim_publish(svc->pub, &ev.base);
+	shim_log_info("started task %s", ct->id);
+	if (j->call) {
+		resp.pid = (uint32_t)ct->init.node.pid;
+		shim_call_reply(j->call, &resp.base);
+	}
 }
 
 static void task_start(struct shim_service *svc, struct shim_call *call,
 		       const ProtobufCMessage *msg)
 {
 	const Containerd__Task__V2__StartRequest *req = (const void *)msg;
-	Containerd__Task__V2__StartResponse resp = CONTAINERD__TASK__V2__START_RESPONSE__INIT;
 	struct shim_container *ct;
 	struct shim_process *p;
 	struct husk_err err = {0};
@@ -727,29 +833,30 @@ static void task_start(struct shim_service *svc, struct shim_call *call,
 		return;
 	}
 	if (p->exec_id) {
-		if (start_exec(svc, ct, p, &err) < 0) {
+		if (start_exec(svc, call, ct, p, &err) < 0) {
 			if (!p->started && !p->start_failed && err.kind != HUSK_ERR_PRECONDITION)
 				exec_start_failed(p);
 			shim_call_fail(call, &err);
-			return;
 		}
-		/* Before returning to the loop, so before the reaper can see its exit. */
-		publish_exec_started(svc, p);
-	} else {
-		if (husk_container_start(ct->c, &err) < 0) {
-			shim_call_fail(call, &err);
-			return;
-		}
-		init_moved(svc, ct);
-		ct->init.started = true;
-		Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
-		ev.container_id = ct->id;
-		ev.pid = (uint32_t)ct->init.node.pid;
-		shim_publish(svc->pub, &ev.base);
-		shim_log_info("started task %s", ct->id);
+		return;
 	}
-	resp.pid = (uint32_t)p->node.pid;
-	shim_call_reply(call, &resp.base);
+	/* What the runtime would refuse at once is refused here, without a worker. */
+	(void)husk_container_refresh(ct->c, NULL);
+	if (husk_require_status(husk_container_status(ct->c), "start",
+				HUSK_STATUS_BIT(HUSK_STATUS_CREATED), &err) < 0) {
+		shim_call_fail(call, &err);
+		return;
+	}
+	/* The hooks (startContainer in the init, poststart here) and an OCI runtime's `start`
+	 * take as long as they take: a job. */
+	struct shim_job *j = shim_job_new(ct, NULL, call, "start", start_work, start_finish);
+	if (!j) {
+		(void)husk_err_errno(&err, ENOMEM, "start %s", ct->id);
+		shim_call_fail(call, &err);
+		return;
+	}
+	if (shim_job_start(j, &err) < 0)
+		shim_call_fail(call, &err);
 }
 
 /* ---- Delete ---- */
@@ -846,15 +953,30 @@ const struct shim_task_method shim_task_methods[] = {
 };
 const size_t shim_n_task_methods = ARRAY_SIZE(shim_task_methods);
 
-/* The container id a request names (every task request has one, field "id"). */
-static const char *request_id(const ProtobufCMessage *req)
+/* A string field of a request ("id": every task request has one; "exec_id"), or NULL. */
+static const char *request_string(const ProtobufCMessage *req, const char *name)
 {
 	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(req->descriptor, "id");
+		protobuf_c_message_descriptor_get_field_by_name(req->descriptor, name);
 
 	if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
 		return NULL;
 	return *(char *const *)(const void *)((const char *)req + f->offset);
+}
+
+/* Whether a call on ct must wait: its create, delete, init-exit kill or a job on it is in
+ * flight, or the exec it names is being started. */
+static bool must_wait(struct shim_container *ct, const ProtobufCMessage *req)
+{
+	if (ct->creating || ct->deleting || ct->group.killing || ct->busy)
+		return true;
+	const char *exec_id = request_string(req, "exec_id");
+	if (!exec_id || !*exec_id)
+		return false;
+	for (const struct shim_process *p = ct->execs; p; p = p->next)
+		if (p->starting && strcmp(p->exec_id, exec_id) == 0)
+			return true;
+	return false;
 }
 
 static void deferred_cancel(void *userdata)
@@ -871,16 +993,16 @@ static void deferred_cancel(void *userdata)
 	free(d);
 }
 
-/* A call on a container whose create, delete or init-exit kill is in flight waits for its
- * end (it owns req then). */
+/* A call that must wait (must_wait) runs once what it waits for has ended (it owns req
+ * then). */
 static bool defer(struct shim_service *svc, struct shim_call *call,
 		  const struct shim_task_method *m, ProtobufCMessage *req)
 {
-	const char *id = request_id(req);
+	const char *id = request_string(req, "id");
 	struct shim_container *ct = id ? shim_container_find(svc, id) : NULL;
 	struct husk_err err = {0};
 
-	if (!ct || !(ct->creating || ct->deleting || ct->group.killing))
+	if (!ct || !must_wait(ct, req))
 		return false;
 	struct shim_deferred *d = calloc(1, sizeof(*d));
 	if (!d) {

@@ -13,6 +13,7 @@
 #include "husk/cleanup.h"
 #include "husk/id.h"
 #include "husk/spec.h"
+#include "job.h"
 #include "log.h"
 #include "metrics.h"
 #include "runc/options/oci.pb-c.h"
@@ -45,8 +46,35 @@ static void reply_or_fail(struct shim_call *call, int r, const struct husk_err *
 
 /* ---- Kill ---- */
 
+/* Worker side: a Kill that freezes the cgroup (all) or runs an OCI runtime's `kill`. */
+static int kill_work(struct shim_job *j, struct shim_worker_report *rep, struct husk_err *err)
+{
+	(void)rep;
+	return husk_container_kill(j->ct->c, j->sig, j->all, err);
+}
+
+static void job_reply(struct shim_job *j, int r, const struct husk_err *err,
+		      struct shim_worker_result *res)
+{
+	if (!res || !j->call)
+		return;
+	reply_or_fail(j->call, r, err);
+}
+
+/* A job for call on ct, or NULL with err set (the call is then the caller's). */
+static struct shim_job *job_for(struct shim_container *ct, struct shim_call *call, const char *what,
+				shim_job_work_fn *work, shim_job_finish_fn *finish,
+				struct husk_err *err)
+{
+	struct shim_job *j = shim_job_new(ct, NULL, call, what, work, finish);
+
+	if (!j)
+		(void)husk_err_errno(err, ENOMEM, "%s %s", what, ct->id);
+	return j;
+}
+
 static int kill_process(struct shim_container *ct, struct shim_process *p, int sig, bool all,
-			struct husk_err *err)
+			struct shim_call *call, bool *ret_deferred, struct husk_err *err)
 {
 	/* runc kill --all of a stopped container signals what is left in its cgroup (nothing)
 	 * and succeeds; without all, or for an exec, the process is gone: NotFound. */
@@ -54,8 +82,20 @@ static int kill_process(struct shim_container *ct, struct shim_process *p, int s
 		return 0;
 	if (p->node.reaped || p->start_failed)
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
-	if (!p->exec_id)
+	if (!p->exec_id) {
+		/* A freeze, an OCI runtime binary, or a lock another job holds: off the loop. */
+		if (all || ct->oci_engine || ct->n_jobs > 0) {
+			struct shim_job *j = job_for(ct, call, "kill", kill_work, job_reply, err);
+			if (!j)
+				return husk_err_code(err);
+			j->sig = sig;
+			j->all = all;
+			int r = shim_job_start(j, err);
+			*ret_deferred = r >= 0;
+			return r;
+		}
 		return husk_container_kill(ct->c, sig, all, err);
+	}
 	if (!p->started)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "process not created");
 	/* `all` is ignored for execs, as runc does. */
@@ -73,13 +113,15 @@ void shim_task_kill(struct shim_service *svc, struct shim_call *call, const Prot
 	struct shim_container *ct;
 	struct shim_process *p;
 	struct husk_err err = {0};
+	bool deferred = false;
 	int r = shim_process_find(svc, req->id, req->exec_id, &ct, &p, &err);
 
 	if (r == 0 && (req->signal > 64))
 		r = husk_err_set(&err, HUSK_ERR_INVALID, 0, "invalid signal %u", req->signal);
 	if (r == 0)
-		r = kill_process(ct, p, (int)req->signal, req->all, &err);
-	reply_or_fail(call, r, &err);
+		r = kill_process(ct, p, (int)req->signal, req->all, call, &deferred, &err);
+	if (!deferred)
+		reply_or_fail(call, r, &err);
 }
 
 /* ---- Exec ---- */
@@ -333,38 +375,71 @@ void shim_task_pids(struct shim_service *svc, struct shim_call *call, const Prot
 
 /* ---- Pause, Resume ---- */
 
-void shim_task_pause(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
+/* Worker side: the freeze waits until the cgroup is frozen (or thawed). */
+static int freeze_work(struct shim_job *j, struct shim_worker_report *rep, struct husk_err *err)
 {
-	const Containerd__Task__V2__PauseRequest *req = (const void *)m;
+	(void)rep;
+	return j->sig ? husk_container_pause(j->ct->c, err) : husk_container_resume(j->ct->c, err);
+}
+
+static void freeze_finish(struct shim_job *j, int r, const struct husk_err *err,
+			  struct shim_worker_result *res)
+{
+	if (!res)
+		return;
+	if (r >= 0) {
+		if (j->sig) {
+			Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;
+			ev.container_id = j->ct->id;
+			shim_publish(j->svc->pub, &ev.base);
+		} else {
+			Containerd__Events__TaskResumed ev = CONTAINERD__EVENTS__TASK_RESUMED__INIT;
+			ev.container_id = j->ct->id;
+			shim_publish(j->svc->pub, &ev.base);
+		}
+	}
+	if (j->call)
+		reply_or_fail(j->call, r, err);
+}
+
+/* What the runtime would refuse at once is refused here, without a worker. */
+static int freeze_check(struct shim_container *ct, bool frozen, struct husk_err *err)
+{
+	(void)husk_container_refresh(ct->c, NULL);
+	return husk_require_status(
+		husk_container_status(ct->c), frozen ? "pause" : "resume",
+		HUSK_STATUS_BIT(frozen ? HUSK_STATUS_RUNNING : HUSK_STATUS_PAUSED), err);
+}
+
+static void freeze_call(struct shim_service *svc, struct shim_call *call, const char *id,
+			bool frozen)
+{
 	struct shim_container *ct;
+	struct shim_job *j = NULL;
 	struct husk_err err = {0};
 
-	if (shim_process_find(svc, req->id, NULL, &ct, NULL, &err) < 0 ||
-	    husk_container_pause(ct->c, &err) < 0) {
+	if (shim_process_find(svc, id, NULL, &ct, NULL, &err) < 0 ||
+	    freeze_check(ct, frozen, &err) < 0 ||
+	    !(j = job_for(ct, call, frozen ? "pause" : "resume", freeze_work, freeze_finish,
+			  &err))) {
 		shim_call_fail(call, &err);
 		return;
 	}
-	Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;
-	ev.container_id = ct->id;
-	shim_publish(svc->pub, &ev.base);
-	shim_call_reply(call, NULL);
+	j->sig = frozen;
+	if (shim_job_start(j, &err) < 0)
+		shim_call_fail(call, &err);
+}
+
+void shim_task_pause(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
+{
+	freeze_call(svc, call, ((const Containerd__Task__V2__PauseRequest *)(const void *)m)->id,
+		    true);
 }
 
 void shim_task_resume(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
 {
-	const Containerd__Task__V2__ResumeRequest *req = (const void *)m;
-	struct shim_container *ct;
-	struct husk_err err = {0};
-
-	if (shim_process_find(svc, req->id, NULL, &ct, NULL, &err) < 0 ||
-	    husk_container_resume(ct->c, &err) < 0) {
-		shim_call_fail(call, &err);
-		return;
-	}
-	Containerd__Events__TaskResumed ev = CONTAINERD__EVENTS__TASK_RESUMED__INIT;
-	ev.container_id = ct->id;
-	shim_publish(svc->pub, &ev.base);
-	shim_call_reply(call, NULL);
+	freeze_call(svc, call, ((const Containerd__Task__V2__ResumeRequest *)(const void *)m)->id,
+		    false);
 }
 
 /* ---- Checkpoint (a gap: README lists it) ---- */
@@ -410,11 +485,19 @@ void shim_task_close_io(struct shim_service *svc, struct shim_call *call, const 
 
 /* ---- Update ---- */
 
+/* Worker side: cgroup writes (lowering a memory limit reclaims first) or `update`. */
+static int update_work(struct shim_job *j, struct shim_worker_report *rep, struct husk_err *err)
+{
+	(void)rep;
+	return husk_container_update(j->ct->c, j->res, err);
+}
+
 void shim_task_update(struct shim_service *svc, struct shim_call *call, const ProtobufCMessage *m)
 {
 	const Containerd__Task__V2__UpdateTaskRequest *req = (const void *)m;
 	struct shim_container *ct;
 	struct husk_resources *res = NULL;
+	struct shim_job *j = NULL;
 	struct husk_err err = {0};
 	int r = shim_process_find(svc, req->id, NULL, &ct, NULL, &err);
 
@@ -427,10 +510,16 @@ void shim_task_update(struct shim_service *svc, struct shim_call *call, const Pr
 	else if (r == 0)
 		r = husk_resources_parse((const char *)req->resources->value.data,
 					 req->resources->value.len, &res, &err);
-	if (r == 0)
-		r = husk_container_update(ct->c, res, &err);
-	husk_resources_free(res);
-	reply_or_fail(call, r, &err);
+	if (r == 0 && !(j = job_for(ct, call, "update", update_work, job_reply, &err)))
+		r = husk_err_code(&err);
+	if (r < 0) {
+		husk_resources_free(res);
+		shim_call_fail(call, &err);
+		return;
+	}
+	j->res = res;
+	if (shim_job_start(j, &err) < 0)
+		shim_call_fail(call, &err);
 }
 
 /* ---- Stats ---- */

@@ -90,6 +90,10 @@ static _Noreturn void child_main(uv_loop_t *loop, const struct shim_worker_spec 
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (spec->name)
 		(void)prctl(PR_SET_NAME, spec->name, 0, 0, 0);
+	/* What the work starts and orphans (an OCI runtime's detached exec, its waiter) comes to
+	 * us while we run, not to the shim's reaper, which would reap it before the work has
+	 * looked at it; on our exit it goes to the shim with everything else of ours. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	close_loop_fds(loop, spec, report);
 	_exit(spec->fn(spec->arg, report));
 }

@@ -163,6 +163,27 @@ int husk_container_refresh(struct husk_container *c, struct husk_err *err)
 	return husk_state_reload(c->state, err);
 }
 
+int husk_container_reload(struct husk_container *c, struct husk_err *err)
+{
+	int r = husk_state_reload(c->state, err);
+
+	if (r < 0)
+		return r;
+	struct husk_state *s = st(c);
+	if (s->init_pid != c->init.pid) {
+		husk_child_release(&c->init);
+		c->init = HUSK_CHILD_NULL;
+		if (s->init_pid > 0 && !s->exited && s->status != HUSK_STATUS_STOPPED) {
+			int fd = husk_pidfd_open_checked(s->init_pid, s->init_start_time, NULL);
+			/* Gone already: the reaper that reaped it records the exit. */
+			c->init = (struct husk_child){s->init_pid, fd, s->init_start_time};
+		}
+	}
+	if (c->ops->reloaded)
+		c->ops->reloaded(c);
+	return 0;
+}
+
 static void hook_state(const struct husk_container *c, const char *status,
 		       struct husk_hook_state *ret)
 {
@@ -504,6 +525,11 @@ int husk_container_exec(struct husk_container *c, const struct husk_exec_opts *o
 		return end(c, r);
 	husk_debug("exec %s in %s", opts->exec_id ? opts->exec_id : "", st(c)->id.container);
 	return end(c, c->ops->exec(c, opts, ret_child, ret_console, err));
+}
+
+int husk_container_exec_prepare(struct husk_container *c, struct husk_err *err)
+{
+	return c->ops->exec_prepare ? c->ops->exec_prepare(c, err) : 0;
 }
 
 int husk_container_oom_fd(const struct husk_container *c)

@@ -67,6 +67,8 @@ struct husk_engine_ops {
 	int (*start)(struct husk_container *c, struct husk_err *err);
 	int (*exec)(struct husk_container *c, const struct husk_exec_opts *opts,
 		    struct husk_child *ret_child, int *ret_console, struct husk_err *err);
+	/* Build what every exec needs (husk_container_exec_prepare); NULL: nothing. */
+	int (*exec_prepare)(struct husk_container *c, struct husk_err *err);
 	int (*kill)(struct husk_container *c, int sig, bool all, struct husk_err *err);
 	int (*freeze)(struct husk_container *c, bool frozen, struct husk_err *err);
 	int (*update)(struct husk_container *c, const struct husk_resources *res,
@@ -82,6 +84,9 @@ struct husk_engine_ops {
 	void (*handoff)(struct husk_container *c, int ret_fds[HUSK_ENGINE_HANDOFF_FDS]);
 	/* Take them over in a handle from load (husk_container_adopt). */
 	void (*adopt)(struct husk_container *c, int fds[HUSK_ENGINE_HANDOFF_FDS]);
+	/* After husk_container_reload(): drop what another process's call made useless (the
+	 * native init's start socket once the container has started). NULL: nothing. */
+	void (*reloaded)(struct husk_container *c);
 	/* Free engine_data (NULL allowed). */
 	void (*free)(struct husk_container *c);
 };

@@ -256,6 +256,8 @@ static void simple(const char *method, const ProtobufCMessage *req)
 {
 	struct shim_call *c = call(method, req);
 
+	/* Start, Kill with all, Pause, Resume and Update answer once their worker has ended. */
+	run_until(call_done, c);
 	expect_ok(c);
 	call_free(c);
 }
@@ -584,8 +586,10 @@ Test(shim_task, failed_exec_start_unblocks_wait)
 	st.id = "c1";
 	st.exec_id = "e1";
 	struct shim_call *c = call("Start", &st.base);
+	run_until(call_done, c);
 	cr_assert(c->failed);
 	call_free(c);
+	run_until(call_done, w);
 	expect_ok(w);
 	Containerd__Task__V2__WaitResponse *wr =
 		containerd__task__v2__wait_response__unpack(NULL, w->resp_len, w->resp);

@@ -26,49 +26,58 @@ struct husk_runtime {
 };
 
 #define FAKE_MAX_PIDS 64
+#define FAKE_MAX_RECS 128
+
+/*
+ * The shim runs create, start, exec, kill, pause, resume, update and delete in worker
+ * processes, on copies of the handle: what those change (status, pids, deleted) lives in
+ * memory shared with them (mapped before any worker is forked), one record per created
+ * container, so the shim's handle sees it.
+ */
+struct fake_rec {
+	char id[HUSK_ID_MAX + 1];
+	bool deleted;
+	enum husk_status status;
+	pid_t pids[FAKE_MAX_PIDS];
+	size_t n_pids;
+};
+
+struct fake_shared {
+	unsigned n;
+	struct fake_rec recs[FAKE_MAX_RECS];
+};
+static struct fake_shared *shared;
 
 struct husk_container {
 	struct husk_container *next;
 	struct husk_full_id id;
 	char *bundle;
-	enum husk_status status;
+	struct fake_rec *r;
 	struct husk_child init;
 	int start_fd;
 	int oom_fd;
 	bool exited;
 	int exit_status;
 	int64_t exited_ns;
-	pid_t pids[FAKE_MAX_PIDS];
-	size_t n_pids;
-	bool deleted;
 };
 
 static struct husk_container *all;
 
-/* The shim deletes in a worker process: the ids it deleted are kept in memory shared with
- * it (mapped before any worker is forked), and marked deleted here when we look. */
-#define FAKE_MAX_DELETED 64
-struct fake_shared {
-	unsigned n;
-	char ids[FAKE_MAX_DELETED][HUSK_ID_MAX + 1];
-};
-static struct fake_shared *shared;
-
-static void shared_sync(void)
+/* The live record of id (the newest: an id deleted may be created again), or NULL. */
+static struct fake_rec *rec_find(const char *id)
 {
-	for (unsigned i = 0; shared && i < shared->n; i++)
-		for (struct husk_container *c = all; c; c = c->next)
-			if (strcmp(c->id.container, shared->ids[i]) == 0)
-				c->deleted = true;
+	for (unsigned i = shared ? shared->n : 0; i-- > 0;)
+		if (!shared->recs[i].deleted && strcmp(shared->recs[i].id, id) == 0)
+			return &shared->recs[i];
+	return NULL;
 }
 
 int fake_live_containers(void)
 {
 	int n = 0;
 
-	shared_sync();
-	for (struct husk_container *c = all; c; c = c->next)
-		n += !c->deleted;
+	for (unsigned i = 0; shared && i < shared->n; i++)
+		n += !shared->recs[i].deleted;
 	return n;
 }
 
@@ -77,7 +86,7 @@ void fake_trigger_oom(const char *id)
 	uint64_t one = 1;
 
 	for (struct husk_container *c = all; c; c = c->next)
-		if (!c->deleted && strcmp(c->id.container, id) == 0)
+		if (!c->r->deleted && strcmp(c->id.container, id) == 0)
 			(void)!write(c->oom_fd, &one, sizeof(one));
 }
 
@@ -183,20 +192,24 @@ int husk_container_create(struct husk_runtime *rt, const struct husk_create_opts
 	int gate[2];
 
 	(void)rt;
-	shared_sync();
-	for (struct husk_container *c = all; c; c = c->next)
-		if (!c->deleted && strcmp(c->id.container, opts->id) == 0)
-			return husk_err_set(err, HUSK_ERR_EXISTS, 0, "id %s", opts->id);
+	if (rec_find(opts->id))
+		return husk_err_set(err, HUSK_ERR_EXISTS, 0, "id %s", opts->id);
+	if (shared->n >= FAKE_MAX_RECS)
+		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "fake: too many containers");
 	struct husk_container *c = calloc(1, sizeof(*c));
 	if (!c || pipe2(gate, O_CLOEXEC) < 0)
 		return husk_err_errno(err, ENOMEM, "fake create");
 	(void)husk_full_id_set(&c->id, opts->id, opts->id, NULL);
+	c->r = &shared->recs[shared->n];
+	(void)snprintf(c->r->id, sizeof(c->r->id), "%s", opts->id);
+	c->r->status = HUSK_STATUS_CREATED;
+	c->r->n_pids = 0;
+	shared->n++;
 	c->bundle = strdup(opts->bundle);
-	c->status = HUSK_STATUS_CREATED;
 	c->oom_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	c->init.pid = spawn(opts->stdio, gate[0], fake_init_program);
 	c->init.pidfd = -1;
-	c->pids[c->n_pids++] = c->init.pid;
+	c->r->pids[c->r->n_pids++] = c->init.pid;
 	(void)close(gate[0]);
 	c->start_fd = gate[1];
 	c->next = all;
@@ -241,11 +254,12 @@ int husk_container_adopt(struct husk_runtime *rt, const char *id,
 {
 	struct husk_container *c = calloc(1, sizeof(*c));
 	pid_t pid = fds[2] >= 0 ? pid_from_pipe(fds[2]) : 0;
+	struct fake_rec *rec = rec_find(id);
 
 	(void)rt;
 	if (fds[2] >= 0)
 		(void)close(fds[2]);
-	if (!c || pid <= 0) {
+	if (!c || pid <= 0 || !rec) {
 		free(c);
 		(void)close(fds[0]);
 		(void)close(fds[1]);
@@ -253,12 +267,11 @@ int husk_container_adopt(struct husk_runtime *rt, const char *id,
 	}
 	(void)husk_full_id_set(&c->id, id, id, NULL);
 	c->bundle = strdup("");
-	c->status = HUSK_STATUS_CREATED;
+	c->r = rec;
 	c->start_fd = fds[0];
 	c->oom_fd = fds[1];
 	c->init.pid = pid;
 	c->init.pidfd = -1;
-	c->pids[c->n_pids++] = pid;
 	c->next = all;
 	all = c;
 	*ret = c;
@@ -292,7 +305,7 @@ const char *husk_container_bundle(const struct husk_container *c)
 
 enum husk_status husk_container_status(const struct husk_container *c)
 {
-	return c->status;
+	return c->r->status;
 }
 
 bool husk_container_state_exists(const struct husk_container *c)
@@ -308,7 +321,25 @@ const struct husk_child *husk_container_init(const struct husk_container *c)
 
 int husk_container_refresh(struct husk_container *c, struct husk_err *err)
 {
-	/* The fake keeps its state in memory only: nothing to re-read. */
+	/* The fake's state is its shared record: nothing to re-read. */
+	(void)c;
+	(void)err;
+	return 0;
+}
+
+int husk_container_reload(struct husk_container *c, struct husk_err *err)
+{
+	(void)err;
+	/* Started by a worker: our copy of the start gate is of no use any more. */
+	if (c->r->status != HUSK_STATUS_CREATED && c->start_fd >= 0) {
+		(void)close(c->start_fd);
+		c->start_fd = -1;
+	}
+	return 0;
+}
+
+int husk_container_exec_prepare(struct husk_container *c, struct husk_err *err)
+{
 	(void)c;
 	(void)err;
 	return 0;
@@ -322,45 +353,48 @@ int husk_container_take_console(struct husk_container *c)
 
 int husk_container_start(struct husk_container *c, struct husk_err *err)
 {
-	int r = husk_require_status(c->status, "start", HUSK_STATUS_BIT(HUSK_STATUS_CREATED), err);
+	int r = husk_require_status(c->r->status, "start", HUSK_STATUS_BIT(HUSK_STATUS_CREATED),
+				    err);
 
 	if (r < 0)
 		return r;
 	(void)!write(c->start_fd, "x", 1);
 	(void)close(c->start_fd);
 	c->start_fd = -1;
-	c->status = HUSK_STATUS_RUNNING;
+	c->r->status = HUSK_STATUS_RUNNING;
 	return 0;
 }
 
 int husk_container_kill(struct husk_container *c, int sig, bool all_, struct husk_err *err)
 {
-	if (c->status == HUSK_STATUS_STOPPED)
+	if (c->r->status == HUSK_STATUS_STOPPED)
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
 	if (!all_) {
 		(void)kill(c->init.pid, sig);
 		return 0;
 	}
-	for (size_t i = 0; i < c->n_pids; i++)
-		(void)kill(c->pids[i], sig);
+	for (size_t i = 0; i < c->r->n_pids; i++)
+		(void)kill(c->r->pids[i], sig);
 	return 0;
 }
 
 int husk_container_pause(struct husk_container *c, struct husk_err *err)
 {
-	int r = husk_require_status(c->status, "pause", HUSK_STATUS_BIT(HUSK_STATUS_RUNNING), err);
+	int r = husk_require_status(c->r->status, "pause", HUSK_STATUS_BIT(HUSK_STATUS_RUNNING),
+				    err);
 
 	if (r == 0)
-		c->status = HUSK_STATUS_PAUSED;
+		c->r->status = HUSK_STATUS_PAUSED;
 	return r;
 }
 
 int husk_container_resume(struct husk_container *c, struct husk_err *err)
 {
-	int r = husk_require_status(c->status, "resume", HUSK_STATUS_BIT(HUSK_STATUS_PAUSED), err);
+	int r = husk_require_status(c->r->status, "resume", HUSK_STATUS_BIT(HUSK_STATUS_PAUSED),
+				    err);
 
 	if (r == 0)
-		c->status = HUSK_STATUS_RUNNING;
+		c->r->status = HUSK_STATUS_RUNNING;
 	return r;
 }
 
@@ -376,13 +410,13 @@ int husk_container_update(struct husk_container *c, const struct husk_resources 
 int husk_container_pids(struct husk_container *c, pid_t **ret_pids, size_t *ret_n,
 			struct husk_err *err)
 {
-	pid_t *p = calloc(c->n_pids ? c->n_pids : 1, sizeof(*p));
+	pid_t *p = calloc(c->r->n_pids ? c->r->n_pids : 1, sizeof(*p));
 
 	if (!p)
 		return husk_err_errno(err, ENOMEM, "pids");
-	memcpy(p, c->pids, c->n_pids * sizeof(*p));
+	memcpy(p, c->r->pids, c->r->n_pids * sizeof(*p));
 	*ret_pids = p;
-	*ret_n = c->n_pids;
+	*ret_n = c->r->n_pids;
 	return 0;
 }
 
@@ -401,10 +435,10 @@ int husk_container_exec(struct husk_container *c, const struct husk_exec_opts *o
 
 	if (strcmp(prog, "fail") == 0)
 		return husk_err_set(err, HUSK_ERR_INTERNAL, ENOENT, "exec 'fail'");
-	if (c->n_pids >= FAKE_MAX_PIDS)
+	if (c->r->n_pids >= FAKE_MAX_PIDS)
 		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "too many");
 	pid_t pid = spawn(opts->stdio, -1, prog);
-	c->pids[c->n_pids++] = pid;
+	c->r->pids[c->r->n_pids++] = pid;
 	*ret_child = (struct husk_child){.pid = pid, .pidfd = -1, .start_time = 0};
 	*ret_console = -1;
 	return 0;
@@ -432,7 +466,7 @@ int husk_container_set_exited(struct husk_container *c, int wait_status, int64_t
 	c->exit_status =
 		WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : WEXITSTATUS(wait_status);
 	c->exited_ns = exited_ns;
-	c->status = HUSK_STATUS_STOPPED;
+	c->r->status = HUSK_STATUS_STOPPED;
 	return 0;
 }
 
@@ -447,21 +481,18 @@ bool husk_container_exit(const struct husk_container *c, int *ret_status, int64_
 
 int husk_container_delete(struct husk_container *c, bool force, struct husk_err *err)
 {
-	if (!force && c->status == HUSK_STATUS_RUNNING)
+	if (!force && c->r->status == HUSK_STATUS_RUNNING)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "running");
-	for (size_t i = 0; i < c->n_pids; i++)
-		(void)kill(c->pids[i], SIGKILL);
+	for (size_t i = 0; i < c->r->n_pids; i++)
+		(void)kill(c->r->pids[i], SIGKILL);
 	if (c->start_fd >= 0)
 		(void)close(c->start_fd);
 	c->start_fd = -1;
 	if (c->oom_fd >= 0)
 		(void)close(c->oom_fd);
 	c->oom_fd = -1;
-	c->status = HUSK_STATUS_STOPPED;
-	c->deleted = true;
-	if (shared && shared->n < FAKE_MAX_DELETED)
-		(void)snprintf(shared->ids[shared->n++], sizeof(shared->ids[0]), "%s",
-			       c->id.container);
+	c->r->status = HUSK_STATUS_STOPPED;
+	c->r->deleted = true;
 	return 0;
 }
 
@@ -554,11 +585,15 @@ int husk_require_status(enum husk_status status, const char *op, unsigned allowe
 
 void fake_cleanup(void)
 {
-	for (struct husk_container *c = all; c; c = c->next) {
-		for (size_t i = 0; i < c->n_pids; i++)
-			(void)kill(c->pids[i], SIGKILL);
-		c->n_pids = 0;
+	for (unsigned k = 0; shared && k < shared->n; k++) {
+		struct fake_rec *r = &shared->recs[k];
+		for (size_t i = 0; i < r->n_pids; i++)
+			(void)kill(r->pids[i], SIGKILL);
+		r->n_pids = 0;
+		r->deleted = true;
 	}
+	if (shared)
+		shared->n = 0;
 	for (size_t i = 0; i < n_holders; i++)
 		(void)kill(holders[i], SIGKILL);
 	n_holders = 0;

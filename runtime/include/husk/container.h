@@ -141,6 +141,14 @@ int husk_container_take_console(struct husk_container *c);
  */
 int husk_container_refresh(struct husk_container *c, struct husk_err *err);
 
+/*
+ * Another process acted on this container through its own copy of this handle (the shim runs
+ * start, kill, pause, resume and update in a forked helper): re-read the state file and take
+ * what changed — a new init (an OCI runtime's waiter) gets its pidfd opened, start-only fds go
+ * once the container has started. HUSK_ERR_NOT_FOUND when the file is gone (the handle is then
+ * unchanged).
+ */
+int husk_container_reload(struct husk_container *c, struct husk_err *err);
 /* Release the init to exec the user process; poststart hooks. Created → Running. */
 int husk_container_start(struct husk_container *c, struct husk_err *err);
 
@@ -185,6 +193,12 @@ struct husk_exec_opts {
 int husk_container_exec(struct husk_container *c, const struct husk_exec_opts *opts,
 			struct husk_child *ret_child, int *ret_console, struct husk_err *err);
 
+/*
+ * Build, once, what every exec of the container needs (the native engine's seccomp filter),
+ * so that copies of this handle in forked helpers share it instead of each building it.
+ * Optional: husk_container_exec() builds what is missing.
+ */
+int husk_container_exec_prepare(struct husk_container *c, struct husk_err *err);
 /*
  * An fd that becomes readable when the container's cgroup may have had an OOM kill (v1
  * eventfd on memory.oom_control, v2 inotify on memory.events); -1 when unsupported.

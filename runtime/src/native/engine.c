@@ -298,6 +298,13 @@ static int native_start(struct husk_container *c, struct husk_err *err)
 				  err);
 }
 
+static int native_exec_prepare(struct husk_container *c, struct husk_err *err)
+{
+	if (nat(c)->seccomp || !c->spec || !c->spec->linux_ || !c->spec->linux_->seccomp)
+		return 0;
+	return husk__seccomp_build(c->spec->linux_->seccomp, &nat(c)->seccomp, err);
+}
+
 static int native_exec(struct husk_container *c, const struct husk_exec_opts *opts,
 		       struct husk_child *ret_child, int *ret_console, struct husk_err *err)
 {
@@ -309,12 +316,10 @@ static int native_exec(struct husk_container *c, const struct husk_exec_opts *op
 		return k;
 	if (c->init.pidfd < 0)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "the init is not running");
-	if (!nat(c)->seccomp && c->spec && c->spec->linux_ && c->spec->linux_->seccomp) {
-		int r = husk__seccomp_build(c->spec->linux_->seccomp, &nat(c)->seccomp, err);
-		if (r < 0)
-			return r;
-	}
-	int r = husk__proc_plan_build(opts->process, &pp, err);
+	int r = native_exec_prepare(c, err);
+	if (r < 0)
+		return r;
+	r = husk__proc_plan_build(opts->process, &pp, err);
 	if (r < 0)
 		return r;
 	husk__lsm_detect("/sys", "/proc", &pp.lsm);
@@ -446,12 +451,19 @@ static void native_adopt(struct husk_container *c, int fds[HUSK_ENGINE_HANDOFF_F
 	nat(c)->console = TAKE_FD(fds[1]);
 }
 
+static void native_reloaded(struct husk_container *c)
+{
+	if (st(c)->status != HUSK_STATUS_CREATING && st(c)->status != HUSK_STATUS_CREATED)
+		nat(c)->init_sock = husk_safe_close(nat(c)->init_sock);
+}
+
 const struct husk_engine_ops husk__native_engine = {
 	.name = "native",
 	.create = native_create,
 	.load = native_alloc,
 	.start = native_start,
 	.exec = native_exec,
+	.exec_prepare = native_exec_prepare,
 	.kill = native_kill,
 	.freeze = native_freeze,
 	.update = native_update,
@@ -460,5 +472,6 @@ const struct husk_engine_ops husk__native_engine = {
 	.destroy = native_destroy,
 	.handoff = native_handoff,
 	.adopt = native_adopt,
+	.reloaded = native_reloaded,
 	.free = native_free,
 };
