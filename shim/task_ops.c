@@ -73,8 +73,15 @@ static struct shim_job *job_for(struct shim_container *ct, struct shim_call *cal
 	return j;
 }
 
+/* A Kill that freezes the cgroup, runs an OCI runtime binary or would wait for the lock another
+ * job holds. */
+static bool kill_needs_job(const struct shim_container *ct, const struct shim_process *p, bool all)
+{
+	return !p->exec_id && !p->node.reaped && (all || ct->oci_engine || ct->n_jobs > 0);
+}
+
 static int kill_process(struct shim_container *ct, struct shim_process *p, int sig, bool all,
-			struct shim_call *call, bool *ret_deferred, struct husk_err *err)
+			struct husk_err *err)
 {
 	/* runc kill --all of a stopped container signals what is left in its cgroup (nothing)
 	 * and succeeds; without all, or for an exec, the process is gone: NotFound. */
@@ -82,20 +89,8 @@ static int kill_process(struct shim_container *ct, struct shim_process *p, int s
 		return 0;
 	if (p->node.reaped || p->start_failed)
 		return husk_err_set(err, HUSK_ERR_NOT_FOUND, 0, "process already finished");
-	if (!p->exec_id) {
-		/* A freeze, an OCI runtime binary, or a lock another job holds: off the loop. */
-		if (all || ct->oci_engine || ct->n_jobs > 0) {
-			struct shim_job *j = job_for(ct, call, "kill", kill_work, job_reply, err);
-			if (!j)
-				return husk_err_code(err);
-			j->sig = sig;
-			j->all = all;
-			int r = shim_job_start(j, err);
-			*ret_deferred = r >= 0;
-			return r;
-		}
+	if (!p->exec_id)
 		return husk_container_kill(ct->c, sig, all, err);
-	}
 	if (!p->started)
 		return husk_err_set(err, HUSK_ERR_PRECONDITION, 0, "process not created");
 	/* `all` is ignored for execs, as runc does. */
@@ -113,15 +108,25 @@ void shim_task_kill(struct shim_service *svc, struct shim_call *call, const Prot
 	struct shim_container *ct;
 	struct shim_process *p;
 	struct husk_err err = {0};
-	bool deferred = false;
 	int r = shim_process_find(svc, req->id, req->exec_id, &ct, &p, &err);
 
 	if (r == 0 && (req->signal > 64))
 		r = husk_err_set(&err, HUSK_ERR_INVALID, 0, "invalid signal %u", req->signal);
+	if (r == 0 && kill_needs_job(ct, p, req->all)) {
+		struct shim_job *j = job_for(ct, call, "kill", kill_work, job_reply, &err);
+		if (!j) {
+			shim_call_fail(call, &err);
+			return;
+		}
+		j->sig = (int)req->signal;
+		j->all = req->all;
+		if (shim_job_start(j, &err) < 0)
+			shim_call_fail(call, &err);
+		return;
+	}
 	if (r == 0)
-		r = kill_process(ct, p, (int)req->signal, req->all, call, &deferred, &err);
-	if (!deferred)
-		reply_or_fail(call, r, &err);
+		r = kill_process(ct, p, (int)req->signal, req->all, &err);
+	reply_or_fail(call, r, &err);
 }
 
 /* ---- Exec ---- */
@@ -510,9 +515,9 @@ void shim_task_update(struct shim_service *svc, struct shim_call *call, const Pr
 	else if (r == 0)
 		r = husk_resources_parse((const char *)req->resources->value.data,
 					 req->resources->value.len, &res, &err);
-	if (r == 0 && !(j = job_for(ct, call, "update", update_work, job_reply, &err)))
-		r = husk_err_code(&err);
-	if (r < 0) {
+	if (r == 0)
+		j = job_for(ct, call, "update", update_work, job_reply, &err);
+	if (!j) {
 		husk_resources_free(res);
 		shim_call_fail(call, &err);
 		return;
