@@ -73,11 +73,12 @@ static struct shim_job *job_for(struct shim_container *ct, struct shim_call *cal
 	return j;
 }
 
-/* A Kill that freezes the cgroup, runs an OCI runtime binary or would wait for the lock another
- * job holds. */
+/* A Kill that freezes the cgroup, runs an OCI runtime binary or would wait for the lock a job
+ * or the husk CLI holds. */
 static bool kill_needs_job(const struct shim_container *ct, const struct shim_process *p, bool all)
 {
-	return !p->exec_id && !p->node.reaped && (all || ct->oci_engine || ct->n_jobs > 0);
+	return !p->exec_id && !p->node.reaped &&
+	       (all || ct->oci_engine || ct->n_jobs > 0 || husk_container_locked_elsewhere(ct->c));
 }
 
 static int kill_process(struct shim_container *ct, struct shim_process *p, int sig, bool all,

@@ -184,6 +184,11 @@ int husk_container_reload(struct husk_container *c, struct husk_err *err)
 	return 0;
 }
 
+bool husk_container_locked_elsewhere(const struct husk_container *c)
+{
+	return husk_state_lock_probe(c->rt->root, &st(c)->id) == 1;
+}
+
 static void hook_state(const struct husk_container *c, const char *status,
 		       struct husk_hook_state *ret)
 {

@@ -327,6 +327,12 @@ int husk_container_refresh(struct husk_container *c, struct husk_err *err)
 	return 0;
 }
 
+bool husk_container_locked_elsewhere(const struct husk_container *c)
+{
+	(void)c;
+	return false;
+}
+
 int husk_container_reload(struct husk_container *c, struct husk_err *err)
 {
 	(void)err;

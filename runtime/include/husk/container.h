@@ -149,6 +149,9 @@ int husk_container_refresh(struct husk_container *c, struct husk_err *err);
  * unchanged).
  */
 int husk_container_reload(struct husk_container *c, struct husk_err *err);
+/* Whether another process holds the container's lock right now (a husk CLI call, which may
+ * take seconds): a caller that must not wait does its call elsewhere. */
+bool husk_container_locked_elsewhere(const struct husk_container *c);
 /* Release the init to exec the user process; poststart hooks. Created → Running. */
 int husk_container_start(struct husk_container *c, struct husk_err *err);
 
