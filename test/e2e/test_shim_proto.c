@@ -19,6 +19,7 @@
 
 #include <linux/magic.h>
 #include <linux/securebits.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -2266,4 +2267,104 @@ Test(proto, a_process_that_exits_at_once_is_published_started_first)
 	start_then_exit_rounds(REF_SHIM, ref_prefix);
 	start_then_exit_rounds(shim_binary(), husk_prefix);
 	(void)close(log_fd);
+}
+
+/* ---- a Kill while another process holds the container's lock ---- */
+
+/* The lock file of id under the state root (HUSK_ROOT/<ns>/…<id>….lock), or NULL. */
+static char *lock_file_of(const char *id)
+{
+	char dir[2200];
+	char *path = NULL;
+
+	(void)snprintf(dir, sizeof(dir), "%.2000s/%s", t.state, NS);
+	DIR *d = opendir(dir);
+	if (!d)
+		return NULL;
+	for (struct dirent *e; !path && (e = readdir(d));) {
+		size_t n = strlen(e->d_name);
+		if (n > 5 && strcmp(e->d_name + n - 5, ".lock") == 0 && strstr(e->d_name, id))
+			cr_assert(asprintf(&path, "%s/%s", dir, e->d_name) > 0);
+	}
+	(void)closedir(d);
+	return path;
+}
+
+/*
+ * The husk CLI holds a container's lock while it works (`husk kill --all` freezes for up to
+ * 10 s). A Kill the shim gets meanwhile waits for the lock off the loop: the shim answers other
+ * calls, and the Kill succeeds once the lock is free.
+ */
+Test(proto, a_kill_waits_for_a_held_lock_off_the_loop)
+{
+	uint32_t pid = 0;
+	int ready[2], release[2];
+	char ch = 0;
+
+	write_spec("[\"sleep\",\"1000\"]");
+	start_shim("lk1");
+	create_start("lk1", &pid);
+	char *lock = lock_file_of("lk1");
+	cr_assert(lock != NULL, "lk1 has a lock file under %s", t.state);
+	cr_assert(eq(int, pipe2(ready, O_CLOEXEC), 0));
+	cr_assert(eq(int, pipe2(release, O_CLOEXEC), 0));
+	pid_t holder = fork();
+	cr_assert(ge(int, holder, 0));
+	if (holder == 0) {
+		/* Never outlives the test, whichever way it ends. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		alarm(60);
+		int fd = open(lock, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX) < 0 || write(ready[1], "x", 1) != 1)
+			_exit(1);
+		(void)!read(release[0], &ch, 1);
+		_exit(0);
+	}
+	(void)close(ready[1]);
+	(void)close(release[0]);
+	cr_assert(eq(int, (int)read(ready[0], &ch, 1), 1), "the lock is held");
+
+	Containerd__Task__V2__KillRequest kr = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
+	struct ttsync_reply k;
+	kr.id = (char *)"lk1";
+	kr.signal = SIGKILL;
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Kill", &kr.base, testutil_timeout(60), &k),
+		     0));
+	/* Meanwhile the loop answers: Connect, over and over, for a second (naming no container:
+	 * calls naming lk1 wait for its Kill, as the runc shim's do). */
+	Containerd__Task__V2__ConnectRequest cn = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+	cn.id = (char *)"";
+	double worst = 0;
+	unsigned n = 0;
+	for (double end = ttsync_now() + 1.0; ttsync_now() < end; n++) {
+		double t0 = ttsync_now();
+		struct ttsync_reply r = call("Connect", &cn.base);
+		double dt = ttsync_now() - t0;
+		cr_assert(eq(u32, r.code, 0), "Connect: %s", r.message);
+		ttsync_reply_done(&r);
+		worst = dt > worst ? dt : worst;
+	}
+	fprintf(stderr, "[lock] %u Connect calls while the lock was held, slowest %.3f ms\n", n,
+		worst * 1e3);
+	cr_assert(lt(dbl, worst, testutil_timeout(0.1)), "slowest Connect %.3f ms", worst * 1e3);
+	cr_assert_not(k.done, "the Kill waits for the lock");
+	cr_assert(eq(int, kill((pid_t)pid, 0), 0),
+		  "the container still runs while the lock is held");
+
+	cr_assert(eq(int, (int)write(release[1], "x", 1), 1));
+	cr_assert(eq(int, waitpid(holder, NULL, 0), holder));
+	cr_assert(ttsync_run_until(&t.s, &k.done, testutil_timeout(30)), "Kill answered");
+	cr_assert(eq(u32, k.code, 0), "Kill: %s", k.message);
+	ttsync_reply_done(&k);
+	struct ttsync_reply w;
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	wr.id = (char *)"lk1";
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(30), &w),
+		     0));
+	cr_assert(eq(u32, wait_status(&w), 137));
+	delete_task("lk1", NULL);
+	(void)close(ready[0]);
+	(void)close(release[1]);
+	free(lock);
+	shutdown_shim();
 }
