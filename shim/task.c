@@ -422,15 +422,60 @@ static int create_work(void *arg, int report)
 	return r < 0 ? 1 : 0;
 }
 
-/* A worker that died before its report may have left a container half made. */
+/* Worker side: remove what a failed create left (the gofer and init killed, poststop hooks,
+ * the cgroup, the state files): from the handle when the shim adopted one, else from the state
+ * file. */
+static int cleanup_work(void *arg, int report)
+{
+	struct shim_container *ct = arg;
+	struct husk_container *c = ct->c;
+	struct husk_err err = {0};
+	int r = c ? 0 : husk_container_load(ct->rt, ct->id, &c, &err);
+
+	if (r >= 0)
+		r = husk_container_delete(c, /* force= */ true, &err);
+	if (r < 0 && err.kind == HUSK_ERR_NOT_FOUND)
+		r = 0;
+	const struct shim_worker_report rep = {.r = r, .err = &err};
+	return shim_worker_report(report, &rep) < 0 ? 1 : 0;
+}
+
+static void cleanup_done(void *userdata, struct shim_worker_result *res)
+{
+	char *id = userdata;
+
+	if (!res->abandoned && res->reported && res->r < 0)
+		shim_log_warn("remove what the failed create of %s left: %s", id, res->err.msg);
+	else if (!res->abandoned && !res->reported)
+		shim_log_warn("remove what the failed create of %s left: the cleanup process ended "
+			      "without a result (wait status %#x)",
+			      id, (unsigned)res->wait_status);
+	free(id);
+}
+
+/* A create that failed after its worker ran may have left a container half made: it is removed
+ * in a worker of its own (poststop hooks, cgroup removal), here only if none can be forked. */
 static void create_cleanup(struct shim_container *ct)
 {
-	struct husk_container *c = NULL;
+	struct husk_err err = {0};
+	char *id = strdup(ct->id);
 
-	if (husk_container_load(ct->rt, ct->id, &c, NULL) < 0)
+	if (id) {
+		const struct shim_worker_spec spec = {.name = "husk:[cleanup]",
+						      .fn = cleanup_work,
+						      .arg = ct,
+						      .done = cleanup_done,
+						      .userdata = id};
+		if (shim_worker_start(ct->svc, &spec, &err) >= 0)
+			return;
+		free(id);
+	}
+	struct husk_container *c = ct->c;
+	if (!c && husk_container_load(ct->rt, ct->id, &c, NULL) < 0)
 		return;
 	(void)husk_container_delete(c, /* force= */ true, NULL);
-	husk_container_free(c);
+	if (c != ct->c)
+		husk_container_free(c);
 }
 
 /* The worker reported: take the container over from it. */
@@ -459,14 +504,14 @@ static int create_adopt(struct shim_container *ct, struct shim_worker_result *re
 	}
 	/* Killed before we could adopt it (it was reaped with the worker): nothing to start. */
 	if (husk_container_init(ct->c)->pid <= 0) {
-		(void)husk_container_delete(ct->c, /* force= */ true, NULL);
+		create_cleanup(ct);
 		return husk_err_set(err, HUSK_ERR_INTERNAL, 0, "create %s: the init exited",
 				    ct->id);
 	}
 	int master = ct->init.terminal ? husk_container_take_console(ct->c) : -1;
 	r = shim_stdio_start(ct->init.stdio, master, err);
 	if (r < 0)
-		(void)husk_container_delete(ct->c, /* force= */ true, NULL);
+		create_cleanup(ct);
 	return r;
 }
 
