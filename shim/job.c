@@ -91,7 +91,8 @@ static void job_done(void *userdata, struct shim_worker_result *res)
 	}
 	/* What the worker did to the container is in its state file now. */
 	struct husk_err rerr = {0};
-	if (ct->c && husk_container_reload(ct->c, &rerr) < 0 && rerr.kind != HUSK_ERR_NOT_FOUND)
+	if (j->reload && ct->c && husk_container_reload(ct->c, &rerr) < 0 &&
+	    rerr.kind != HUSK_ERR_NOT_FOUND)
 		shim_log_warn("reload %s after %s: %s, continuing", ct->id, j->what, rerr.msg);
 	struct shim_deferred *later = TAKE_PTR(ct->deferred);
 	j->finish(j, r, &err, res);

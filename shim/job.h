@@ -41,6 +41,9 @@ struct shim_job {
 	const char *what;	/* "start", "kill", … for errors */
 	shim_job_work_fn *work;
 	shim_job_finish_fn *finish;
+	/* The work changes the container's status (Start, Pause, Resume): the shim's handle is
+	 * reloaded from the state file before finish. Exec, Kill and Update change none. */
+	bool reload;
 	/* the work's arguments */
 	int sig;
 	bool all;

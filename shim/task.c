@@ -900,6 +900,7 @@ static void task_start(struct shim_service *svc, struct shim_call *call,
 		shim_call_fail(call, &err);
 		return;
 	}
+	j->reload = true;
 	if (shim_job_start(j, &err) < 0)
 		shim_call_fail(call, &err);
 }

@@ -432,6 +432,7 @@ static void freeze_call(struct shim_service *svc, struct shim_call *call, const 
 		return;
 	}
 	j->sig = frozen;
+	j->reload = true;
 	if (shim_job_start(j, &err) < 0)
 		shim_call_fail(call, &err);
 }

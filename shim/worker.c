@@ -27,7 +27,10 @@ struct shim_worker {
 	struct shim_worker *next;
 	struct shim_service *svc;
 	struct shim_proc_node node;
-	int sock; /* our end of the report pair */
+	int sock;	/* our end of the report pair */
+	uv_poll_t poll; /* on sock: the report is acted on as soon as it comes */
+	bool polling;	/* poll is initialised (closed with the worker) */
+	bool answered;	/* done ran on the report; the exit is only awaited */
 	shim_worker_done_fn *done;
 	void *userdata;
 };
@@ -98,6 +101,8 @@ static _Noreturn void child_main(uv_loop_t *loop, const struct shim_worker_spec 
 	_exit(spec->fn(spec->arg, report));
 }
 
+static void on_report(uv_poll_t *h, int status, int events);
+
 int shim_worker_start(struct shim_service *svc, const struct shim_worker_spec *spec,
 		      struct husk_err *err)
 {
@@ -137,6 +142,13 @@ int shim_worker_start(struct shim_service *svc, const struct shim_worker_spec *s
 	svc->workers = w;
 	/* Before the loop runs again, so before the reaper can see its exit. */
 	shim_exits_register(&svc->exits, &w->node);
+	/* Without the poll, the report is read once the exit is reaped. */
+	if (uv_poll_init(svc->loop, &w->poll, w->sock) == 0) {
+		w->polling = true;
+		w->poll.data = w;
+		if (uv_poll_start(&w->poll, UV_READABLE, on_report) < 0)
+			(void)uv_poll_stop(&w->poll);
+	}
 	return 0;
 }
 
@@ -250,41 +262,99 @@ static void read_report(int sock, struct shim_worker_result *res, uint8_t **ret_
 	res->len = h.len;
 }
 
-static void worker_finish(struct shim_worker *w, bool abandoned)
+static void worker_free_cb(uv_handle_t *h)
 {
-	struct shim_service *svc = w->svc;
+	free(h->data);
+}
+
+static void worker_free(struct shim_worker *w)
+{
+	w->sock = husk_safe_close(w->sock);
+	if (w->polling)
+		uv_close((uv_handle_t *)&w->poll, worker_free_cb);
+	else
+		free(w);
+}
+
+/* Run done with what the worker reported (or with res->abandoned); its fds are closed after. */
+static void worker_answer(struct shim_worker *w, bool abandoned)
+{
 	struct shim_worker_result res = {.abandoned = abandoned,
 					 .wait_status = w->node.wait_status};
 	_cleanup_free_ uint8_t *buf = NULL;
 
 	for (size_t i = 0; i < SHIM_WORKER_MAX_FDS; i++)
 		res.fds[i] = -1;
+	if (!abandoned)
+		read_report(w->sock, &res, &buf);
+	w->answered = true;
+	w->done(w->userdata, &res);
+	for (size_t i = 0; i < SHIM_WORKER_MAX_FDS; i++)
+		res.fds[i] = husk_safe_close(res.fds[i]);
+}
+
+/* The worker, out of the service's list already, is gone (reaped) or the shim is exiting:
+ * answer if not done yet, forget it. */
+static void worker_finish(struct shim_worker *w, bool abandoned)
+{
+	shim_exits_unregister(&w->svc->exits, &w->node);
+	if (w->polling)
+		(void)uv_poll_stop(&w->poll);
+	if (!w->answered)
+		worker_answer(w, abandoned);
+	worker_free(w);
+}
+
+/*
+ * The report came (or the worker closed its end without one): act on it now, before the
+ * worker's exit is reaped. What it started and left is its child until then and the shim's
+ * after, which the reaper handles either way (an exit seen before its registration waits).
+ */
+static void on_report(uv_poll_t *h, int status, int events)
+{
+	struct shim_worker *w = h->data;
+	struct shim_worker_result res = {.wait_status = 0};
+	_cleanup_free_ uint8_t *buf = NULL;
+
+	(void)status;
+	(void)events;
+	(void)uv_poll_stop(h);
+	if (w->answered)
+		return;
+	for (size_t i = 0; i < SHIM_WORKER_MAX_FDS; i++)
+		res.fds[i] = -1;
+	read_report(w->sock, &res, &buf);
+	if (!res.reported) {
+		/* None: how the worker ended says why, once it is reaped. */
+		for (size_t i = 0; i < SHIM_WORKER_MAX_FDS; i++)
+			res.fds[i] = husk_safe_close(res.fds[i]);
+		return;
+	}
+	w->answered = true;
+	w->done(w->userdata, &res);
+	for (size_t i = 0; i < SHIM_WORKER_MAX_FDS; i++)
+		res.fds[i] = husk_safe_close(res.fds[i]);
+}
+
+void shim_worker_exited(struct shim_service *svc, struct shim_proc_node *node)
+{
+	struct shim_worker *w =
+		(struct shim_worker *)(void *)((char *)node - offsetof(struct shim_worker, node));
+
 	for (struct shim_worker **pp = &svc->workers; *pp; pp = &(*pp)->next) {
 		if (*pp == w) {
 			*pp = w->next;
 			break;
 		}
 	}
-	shim_exits_unregister(&svc->exits, &w->node);
-	if (!abandoned)
-		read_report(w->sock, &res, &buf);
-	w->sock = husk_safe_close(w->sock);
-	w->done(w->userdata, &res);
-	for (size_t i = 0; i < SHIM_WORKER_MAX_FDS; i++)
-		res.fds[i] = husk_safe_close(res.fds[i]);
-	free(w);
-}
-
-void shim_worker_exited(struct shim_service *svc, struct shim_proc_node *node)
-{
-	(void)svc;
-	worker_finish(
-		(struct shim_worker *)(void *)((char *)node - offsetof(struct shim_worker, node)),
-		/* abandoned= */ false);
+	worker_finish(w, /* abandoned= */ false);
 }
 
 void shim_workers_abandon(struct shim_service *svc)
 {
-	while (svc->workers)
-		worker_finish(svc->workers, /* abandoned= */ true);
+	while (svc->workers) {
+		struct shim_worker *w = svc->workers;
+		svc->workers = w->next;
+		worker_finish(w, /* abandoned= */ true);
+	}
 }

@@ -5,9 +5,11 @@
  *
  * The worker is the shim's child and is reaped by the shim's one reaper. Before it exits it
  * sends one report (a result, an error, a payload and some fds) over a SOCK_SEQPACKET pair;
- * the shim reads it once the worker's exit is reaped, so by then every process the worker
- * started and left running (a container's init) has been reparented to the shim, the child
- * subreaper. No thread is ever made: the shim stays single-threaded.
+ * the shim acts on it as soon as it comes (or, without one, once the exit is reaped). The
+ * worker is a child subreaper: what it started and left running (a container's init, an
+ * exec, an OCI runtime's detached processes) stays its child until it exits and then becomes
+ * the shim's, so the shim's reaper sees those exits, before or after their registration. No
+ * thread is ever made: the shim stays single-threaded.
  */
 #pragma once
 
@@ -39,7 +41,8 @@ struct shim_worker_result {
  * the worker's exit code. */
 typedef int shim_worker_fn(void *arg, int report_fd);
 
-/* Shim side, on the loop: the worker exited (or the shim is exiting). */
+/* Shim side, on the loop: the worker reported, or exited without a report (or the shim is
+ * exiting). */
 typedef void shim_worker_done_fn(void *userdata, struct shim_worker_result *res);
 
 struct shim_worker_spec {
