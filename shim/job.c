@@ -130,8 +130,3 @@ int shim_job_start(struct shim_job *j, struct husk_err *err)
 		shim_call_on_cancel(j->call, job_cancel, j);
 	return 0;
 }
-
-unsigned shim_jobs_running(const struct shim_container *ct)
-{
-	return ct->n_jobs;
-}

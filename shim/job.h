@@ -5,9 +5,10 @@
  * shim serialises the calls on one container, and the container's init exit is held back until
  * then, so a job's event always precedes it.
  *
- * The worker runs on its own copy of the container's handle; once it has exited, the shim's
- * handle is reloaded from the state file (husk_container_reload) and the job's finish runs on
- * the loop: it answers the call (if it is still there) and publishes events.
+ * The worker runs on its own copy of the container's handle. Once its report is in, the shim's
+ * handle is reloaded from the state file (husk_container_reload) where the work changes the
+ * status, and the job's finish runs on the loop: it answers the call (if it is still there) and
+ * publishes events.
  */
 #pragma once
 
@@ -45,8 +46,9 @@ struct shim_job {
 	 * reloaded from the state file before finish. Exec, Kill and Update change none. */
 	bool reload;
 	/* the work's arguments */
-	int sig;
-	bool all;
+	int sig;		    /* Kill */
+	bool all;		    /* Kill */
+	bool frozen;		    /* Pause (true), Resume */
 	struct husk_resources *res; /* Update: owned by the job */
 	int keep[3];		    /* an exec's stdio: kept open in the worker */
 	size_t n_keep;
@@ -62,6 +64,3 @@ struct shim_job *shim_job_new(struct shim_container *ct, struct shim_process *p,
 
 /* Fork its worker; on failure the job is freed and err says why (the call is the caller's). */
 int shim_job_start(struct shim_job *j, struct husk_err *err);
-
-/* Jobs in flight on ct (an exec's Start counts). */
-unsigned shim_jobs_running(const struct shim_container *ct);

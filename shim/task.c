@@ -5,6 +5,7 @@
  * (protocol.md section 5).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -793,6 +794,9 @@ static void exec_finish(struct shim_job *j, int r, const struct husk_err *err,
 	if (r >= 0 && res->len != 2 * sizeof(uint64_t)) {
 		struct husk_err e = {0};
 		(void)husk_err_set(&e, HUSK_ERR_INTERNAL, 0, "exec %s: short result", p->exec_id);
+		/* Whatever it started goes: nothing would ever reap or report it. */
+		if (res->fds[0] >= 0)
+			(void)husk_pidfd_signal(res->fds[0], SIGKILL, NULL);
 		exec_start_failed(p);
 		if (j->call)
 			shim_call_fail(j->call, &e);

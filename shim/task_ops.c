@@ -385,7 +385,8 @@ void shim_task_pids(struct shim_service *svc, struct shim_call *call, const Prot
 static int freeze_work(struct shim_job *j, struct shim_worker_report *rep, struct husk_err *err)
 {
 	(void)rep;
-	return j->sig ? husk_container_pause(j->ct->c, err) : husk_container_resume(j->ct->c, err);
+	return j->frozen ? husk_container_pause(j->ct->c, err)
+			 : husk_container_resume(j->ct->c, err);
 }
 
 static void freeze_finish(struct shim_job *j, int r, const struct husk_err *err,
@@ -394,7 +395,7 @@ static void freeze_finish(struct shim_job *j, int r, const struct husk_err *err,
 	if (!res)
 		return;
 	if (r >= 0) {
-		if (j->sig) {
+		if (j->frozen) {
 			Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;
 			ev.container_id = j->ct->id;
 			shim_publish(j->svc->pub, &ev.base);
@@ -431,7 +432,7 @@ static void freeze_call(struct shim_service *svc, struct shim_call *call, const 
 		shim_call_fail(call, &err);
 		return;
 	}
-	j->sig = frozen;
+	j->frozen = frozen;
 	j->reload = true;
 	if (shim_job_start(j, &err) < 0)
 		shim_call_fail(call, &err);
