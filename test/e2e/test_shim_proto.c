@@ -111,8 +111,9 @@ static Containerd__Events__TaskExit *ev_exit(size_t i)
 
 /* ---- fixtures ---- */
 
-/* config.json with args and, inside "linux", the extra members given (or ""). */
-static void write_spec_ex(const char *args_json, const char *linux_extra)
+/* config.json with args, the top-level members given (`"hooks":{...},` or "") and, inside
+ * "linux", the extra members given (or ""). */
+static void write_spec_full(const char *args_json, const char *top_extra, const char *linux_extra)
 {
 	char path[4096];
 	FILE *f;
@@ -121,14 +122,19 @@ static void write_spec_ex(const char *args_json, const char *linux_extra)
 	f = fopen(path, "we");
 	cr_assert(f != NULL);
 	fprintf(f,
-		"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":%s,\"cwd\":\"/\","
+		"{\"ociVersion\":\"1.0.2\",%s\"process\":{\"args\":%s,\"cwd\":\"/\","
 		"\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":0,\"gid\":0}},"
 		"\"root\":{\"path\":\"rootfs\"},\"hostname\":\"proto\","
 		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
 		"\"linux\":{%s\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},"
 		"{\"type\":\"uts\"},{\"type\":\"mount\"}]}}",
-		args_json, linux_extra);
+		top_extra, args_json, linux_extra);
 	cr_assert(eq(int, fclose(f), 0));
+}
+
+static void write_spec_ex(const char *args_json, const char *linux_extra)
+{
+	write_spec_full(args_json, "", linux_extra);
 }
 
 static void write_spec(const char *args_json)
@@ -589,6 +595,18 @@ static uint32_t wait_status(struct ttsync_reply *w)
 	return st;
 }
 
+/* The exit status of id's init, from a Wait sent now. */
+static uint32_t wait_exit(const char *id)
+{
+	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	struct ttsync_reply w;
+
+	wr.id = (char *)id;
+	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
+		     0));
+	return wait_status(&w);
+}
+
 static void kill_task(const char *id, const char *exec_id, int sig, uint32_t want_code)
 {
 	Containerd__Task__V2__KillRequest kr = CONTAINERD__TASK__V2__KILL_REQUEST__INIT;
@@ -793,12 +811,7 @@ Test(proto, other_users_are_refused)
 	cr_assert(eq(u32, r.code, 0), "root is still served: %s", r.message);
 	ttsync_reply_done(&r);
 	kill_task("u1", NULL, SIGKILL, 0);
-	struct ttsync_reply w;
-	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
-	wr.id = (char *)"u1";
-	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(60), &w),
-		     0));
-	cr_assert(eq(u32, wait_status(&w), 137));
+	cr_assert(eq(u32, wait_exit("u1"), 137));
 	delete_task("u1", NULL);
 	shutdown_shim();
 }
@@ -1063,12 +1076,7 @@ Test(proto, pod_containers_share_one_shim)
 	cr_assert(eq(int, kill((pid_t)pid, 0), 0), "the pod's first container still runs");
 
 	kill_task("pod8", NULL, SIGKILL, 0);
-	struct ttsync_reply w;
-	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
-	wr.id = (char *)"pod8";
-	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(30), &w),
-		     0));
-	cr_assert(eq(u32, wait_status(&w), 137));
+	cr_assert(eq(u32, wait_exit("pod8"), 137));
 	delete_task("pod8", NULL);
 	Containerd__Task__V2__DeleteRequest dr = CONTAINERD__TASK__V2__DELETE_REQUEST__INIT;
 	dr.id = (char *)"c8";
@@ -2283,6 +2291,27 @@ Test(proto, a_process_that_exits_at_once_is_published_started_first)
 
 /* ---- a Kill while another process holds the container's lock ---- */
 
+/* Connect (naming no container) over and over, for seconds or until the file exists
+ * (file non-NULL): the slowest answer, in seconds; *ret_n gets the count. */
+static double connects_until(const char *file, double seconds, unsigned *ret_n)
+{
+	Containerd__Task__V2__ConnectRequest cn = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+	double worst = 0;
+
+	cn.id = (char *)"";
+	*ret_n = 0;
+	for (double end = ttsync_now() + seconds;
+	     ttsync_now() < end && !(file && access(file, F_OK) == 0); (*ret_n)++) {
+		double t0 = ttsync_now();
+		struct ttsync_reply r = call("Connect", &cn.base);
+		double dt = ttsync_now() - t0;
+		cr_assert(eq(u32, r.code, 0), "Connect: %s", r.message);
+		ttsync_reply_done(&r);
+		worst = dt > worst ? dt : worst;
+	}
+	return worst;
+}
+
 /* The lock file of id under the state root (HUSK_ROOT/<ns>/…<id>….lock), or NULL. */
 static char *lock_file_of(const char *id)
 {
@@ -2342,20 +2371,10 @@ Test(proto, a_kill_waits_for_a_held_lock_off_the_loop)
 	kr.signal = SIGKILL;
 	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Kill", &kr.base, testutil_timeout(60), &k),
 		     0));
-	/* Meanwhile the loop answers: Connect, over and over, for a second (naming no container:
-	 * calls naming lk1 wait for its Kill, as the runc shim's do). */
-	Containerd__Task__V2__ConnectRequest cn = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
-	cn.id = (char *)"";
-	double worst = 0;
+	/* Meanwhile the loop answers (calls naming lk1 wait for its Kill, as the runc shim's do).
+	 */
 	unsigned n = 0;
-	for (double end = ttsync_now() + 1.0; ttsync_now() < end; n++) {
-		double t0 = ttsync_now();
-		struct ttsync_reply r = call("Connect", &cn.base);
-		double dt = ttsync_now() - t0;
-		cr_assert(eq(u32, r.code, 0), "Connect: %s", r.message);
-		ttsync_reply_done(&r);
-		worst = dt > worst ? dt : worst;
-	}
+	double worst = connects_until(NULL, 1.0, &n);
 	fprintf(stderr, "[lock] %u Connect calls while the lock was held, slowest %.3f ms\n", n,
 		worst * 1e3);
 	cr_assert(lt(dbl, worst, testutil_timeout(0.1)), "slowest Connect %.3f ms", worst * 1e3);
@@ -2368,12 +2387,7 @@ Test(proto, a_kill_waits_for_a_held_lock_off_the_loop)
 	cr_assert(ttsync_run_until(&t.s, &k.done, testutil_timeout(30)), "Kill answered");
 	cr_assert(eq(u32, k.code, 0), "Kill: %s", k.message);
 	ttsync_reply_done(&k);
-	struct ttsync_reply w;
-	Containerd__Task__V2__WaitRequest wr = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
-	wr.id = (char *)"lk1";
-	cr_assert(eq(int, ttsync_call_async(&t.s, TASK, "Wait", &wr.base, testutil_timeout(30), &w),
-		     0));
-	cr_assert(eq(u32, wait_status(&w), 137));
+	cr_assert(eq(u32, wait_exit("lk1"), 137));
 	delete_task("lk1", NULL);
 	(void)close(ready[0]);
 	(void)close(release[1]);
@@ -2418,29 +2432,20 @@ static pid_t shim_child_named(const char *comm)
  */
 Test(proto, a_create_whose_worker_dies_is_cleaned_up_off_the_loop)
 {
-	char path[4096], started[2100], go[2100], done[2100];
+	char hooks[8192], started[2100], go[2100], done[2100];
 
 	(void)snprintf(started, sizeof(started), "%.2000s/hook-started", t.dir);
 	(void)snprintf(go, sizeof(go), "%.2000s/hook-go", t.dir);
 	(void)snprintf(done, sizeof(done), "%.2000s/poststop-done", t.dir);
-	(void)snprintf(path, sizeof(path), "%s/config.json", t.bundle);
-	FILE *f = fopen(path, "we");
-	cr_assert(f != NULL);
-	fprintf(f,
-		"{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sleep\",\"1000\"],\"cwd\":\"/"
-		"\","
-		"\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":0,\"gid\":0}},"
-		"\"root\":{\"path\":\"rootfs\"},\"hostname\":\"proto\",\"hooks\":{"
-		"\"createRuntime\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\","
+	(void)snprintf(
+		hooks, sizeof(hooks),
+		"\"hooks\":{\"createRuntime\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\","
 		"\"touch %s; i=0; while [ ! -e %s ] && [ $i -lt 600 ]; do sleep 0.1; "
 		"i=$((i+1)); done\"]}],"
 		"\"poststop\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\","
-		"\"sleep 1.5; touch %s\"]}]},"
-		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"}],"
-		"\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},"
-		"{\"type\":\"uts\"},{\"type\":\"mount\"}]}}",
+		"\"sleep 1.5; touch %s\"]}]},",
 		started, go, done);
-	cr_assert(eq(int, fclose(f), 0));
+	write_spec_full("[\"sleep\",\"1000\"]", hooks, "");
 	start_shim("cw1");
 
 	Containerd__Task__V2__CreateTaskRequest cr =
@@ -2466,20 +2471,8 @@ Test(proto, a_create_whose_worker_dies_is_cleaned_up_off_the_loop)
 	ttsync_reply_done(&c);
 
 	/* The poststop hook takes 1.5 s: the shim answers meanwhile. */
-	Containerd__Task__V2__ConnectRequest cn = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
-	cn.id = (char *)"";
-	double worst = 0;
 	unsigned n = 0;
-	end = ttsync_now() + testutil_timeout(30);
-	while (access(done, F_OK) != 0 && ttsync_now() < end) {
-		double t0 = ttsync_now();
-		struct ttsync_reply r = call("Connect", &cn.base);
-		double dt = ttsync_now() - t0;
-		cr_assert(eq(u32, r.code, 0), "Connect: %s", r.message);
-		ttsync_reply_done(&r);
-		worst = dt > worst ? dt : worst;
-		n++;
-	}
+	double worst = connects_until(done, testutil_timeout(30), &n);
 	fprintf(stderr, "[cleanup] %u Connect calls during the cleanup, slowest %.3f ms\n", n,
 		worst * 1e3);
 	cr_assert(eq(int, access(done, F_OK), 0), "the poststop hook ran");
