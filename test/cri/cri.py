@@ -472,7 +472,8 @@ class Node:
 
     def shim_pids(self):
         """Shim processes started by this containerd (not their forks, which keep the
-        shim's command line: husk's runsc waiters)."""
+        shim's command line: husk's runsc waiters and its short-lived husk:[...] workers).
+        A fork that is gone by the time its parent is read (ppid 0) is not counted."""
         sock = os.path.join(self.dir, "containerd.sock")
         pids = []
         for p in os.listdir("/proc"):
@@ -485,10 +486,22 @@ class Node:
                 continue
             if argv and b"containerd-shim" in argv[0] and sock.encode() in argv:
                 pids.append(int(p))
-        return [p for p in pids if _ppid(p) not in pids]
+        return [p for p in pids if _ppid(p) not in pids and _ppid(p) != 0]
 
     def bundle(self, cid):
         return os.path.join(self.dir, "state/io.containerd.runtime.v2.task/k8s.io", cid)
+
+
+def describe_pids(pids):
+    """One line per pid: its comm, its parent and the parent's comm, for failure messages."""
+    def comm(pid):
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                return f.read().strip()
+        except OSError:
+            return "?"
+    return "; ".join("%d %s (parent %d %s)" % (p, comm(p), _ppid(p), comm(_ppid(p)))
+                     for p in sorted(pids))
 
 
 def _ppid(pid):

@@ -420,7 +420,7 @@ class Cleanup(CriTest):
         a = p.start("a", ["sleep", "inf"])
         b = p.start("b", ["sh", "-c", "sleep inf & sleep inf"])
         shims = set(node.shim_pids()) - before
-        self.assertEqual(len(shims), 1)
+        self.assertEqual(len(shims), 1, cri.describe_pids(shims))
         info = json.loads(node.status(b, verbose=True).info["info"])
         pids = [info["pid"]]
         with open(os.path.join(node.bundle(p.id), "address")) as f:
