@@ -359,11 +359,38 @@ static bool is_pid_name(const char *s)
 	return true;
 }
 
+/* The parent of pid (0 if it is gone). */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], line[256];
+	pid_t ppid = 0;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "PPid: %d", &ppid) == 1)
+			break;
+	(void)fclose(f);
+	return ppid;
+}
+
+static bool pid_in(pid_t pid, const pid_t *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == pid)
+			return true;
+	return false;
+}
+
 size_t e2e_shim_pids(struct e2e_cd *cd, pid_t *pids, size_t max)
 {
+	enum { CAP = 256 };
 	DIR *d = opendir("/proc");
 	struct dirent *de;
-	size_t count = 0;
+	pid_t all[CAP];
+	size_t n_all = 0;
 	static char buf[65536];
 
 	cr_assert(d != NULL);
@@ -380,13 +407,23 @@ size_t e2e_shim_pids(struct e2e_cd *cd, pid_t *pids, size_t max)
 		bool ours = false;
 		for (size_t off = 0; off < n && !ours; off += strlen(buf + off) + 1)
 			ours = strcmp(buf + off, cd->address) == 0;
-		if (!ours)
-			continue;
-		if (count < max)
-			pids[count] = (pid_t)strtol(de->d_name, NULL, 10);
-		count++;
+		if (ours && n_all < CAP)
+			all[n_all++] = (pid_t)strtol(de->d_name, NULL, 10);
 	}
 	(void)closedir(d);
+
+	/* A shim's forks keep its command line (husk's short-lived husk:[...] workers, its
+	 * runsc waiters): count only processes whose parent is not one of them, and not those
+	 * gone meanwhile (parent 0). */
+	size_t count = 0;
+	for (size_t i = 0; i < n_all; i++) {
+		pid_t ppid = parent_of(all[i]);
+		if (ppid == 0 || pid_in(ppid, all, n_all))
+			continue;
+		if (count < max)
+			pids[count] = all[i];
+		count++;
+	}
 	return count;
 }
 

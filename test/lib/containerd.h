@@ -137,7 +137,8 @@ bool e2e_wait_task_status(struct e2e_cd *cd, const char *id, const char *status,
 
 /*
  * Pids of the shim processes this containerd started (argv holds -address <address>),
- * at most max of them; returns how many there are.
+ * at most max of them; returns how many there are. A shim's own forks, which keep its
+ * command line, are not counted.
  */
 size_t e2e_shim_pids(struct e2e_cd *cd, pid_t *pids, size_t max);
 
