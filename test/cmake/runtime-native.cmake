@@ -48,4 +48,8 @@ foreach(suite exec mounts terminal)
 		LABELS root
 		ENVIRONMENT "${suite_env}"
 		FAIL_REGULAR_EXPRESSION "${HUSK_SANITIZER_FAIL_REGEX}")
+	# One binary, so the same container ids, and a container's default cgroup is /husk/<id>
+	# host-wide: the twins must not overlap (one's cleanup would kill the other's container).
+	set_tests_properties(root-${suite} root-${suite}-fallbacks PROPERTIES
+		RESOURCE_LOCK ids-of-test-root-${suite})
 endforeach()
