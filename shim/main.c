@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/prctl.h>
+
 #include "convert.h"
 #include "flags.h"
 #include "husk/cleanup.h"
@@ -189,6 +191,18 @@ int shim_info_main(const struct shim_flags *f)
 	return 0;
 }
 
+/*
+ * start execs the daemon through /proc/self/exe, which would name it "exe": ps, top, pgrep
+ * and killall know it by its binary's name (argv[0] is the resolved path), as the runc shim's.
+ */
+static void name_daemon(const char *argv0)
+{
+	if (!argv0 || !*argv0)
+		return;
+	const char *base = strrchr(argv0, '/');
+	(void)prctl(PR_SET_NAME, base ? base + 1 : argv0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct shim_flags f;
@@ -202,8 +216,10 @@ int main(int argc, char **argv)
 		return version_main(argv[0]);
 	if (f.info)
 		return shim_info_main(&f);
-	if (!f.action)
+	if (!f.action) {
+		name_daemon(argv[0]);
 		return shim_serve_main(&f);
+	}
 	if (strcmp(f.action, "start") == 0)
 		return shim_start_main(&f);
 	if (strcmp(f.action, "delete") == 0)
