@@ -471,9 +471,10 @@ class Node:
         self.client.rt("RemovePodSandbox", {"pod_sandbox_id": pod}, timeout=120)
 
     def shim_pids(self):
-        """Shim processes started by this containerd (not their forks, which keep the
-        shim's command line: husk's runsc waiters and its short-lived husk:[...] workers).
-        A fork that is gone by the time its parent is read (ppid 0) is not counted."""
+        """Shim processes started by this containerd, not their forks, which keep the
+        shim's command line: husk names its own husk:[...] (runsc waiters, short-lived
+        workers). A process whose parent is one of the shim's command lines, or that is gone
+        by the time its parent is read (ppid 0), is not counted either."""
         sock = os.path.join(self.dir, "containerd.sock")
         pids = []
         for p in os.listdir("/proc"):
@@ -484,7 +485,8 @@ class Node:
                     argv = f.read().split(b"\0")
             except OSError:
                 continue
-            if argv and b"containerd-shim" in argv[0] and sock.encode() in argv:
+            if argv and b"containerd-shim" in argv[0] and sock.encode() in argv and \
+                    not _comm(int(p)).startswith("husk:["):
                 pids.append(int(p))
         return [p for p in pids if _ppid(p) not in pids and _ppid(p) != 0]
 
@@ -492,15 +494,17 @@ class Node:
         return os.path.join(self.dir, "state/io.containerd.runtime.v2.task/k8s.io", cid)
 
 
+def _comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
 def describe_pids(pids):
     """One line per pid: its comm, its parent and the parent's comm, for failure messages."""
-    def comm(pid):
-        try:
-            with open("/proc/%d/comm" % pid) as f:
-                return f.read().strip()
-        except OSError:
-            return "?"
-    return "; ".join("%d %s (parent %d %s)" % (p, comm(p), _ppid(p), comm(_ppid(p)))
+    return "; ".join("%d %s (parent %d %s)" % (p, _comm(p), _ppid(p), _comm(_ppid(p)))
                      for p in sorted(pids))
 
 
