@@ -488,7 +488,7 @@ class Node:
             if argv and b"containerd-shim" in argv[0] and sock.encode() in argv and \
                     not _comm(int(p)).startswith("husk:["):
                 pids.append(int(p))
-        return [p for p in pids if _ppid(p) not in pids and _ppid(p) != 0]
+        return [p for p in pids if _ppid(p) not in pids + [0]]
 
     def bundle(self, cid):
         return os.path.join(self.dir, "state/io.containerd.runtime.v2.task/k8s.io", cid)

@@ -1555,18 +1555,6 @@ static char *shim_cgroup_of(const char *shim, const char *id, const char *cg)
 	return cgroups;
 }
 
-/* The comm of pid (what ps, top, pgrep and killall show), malloc'ed. */
-static char *comm_of(pid_t pid)
-{
-	char path[64];
-
-	(void)snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	char *comm = testutil_read_file(path);
-	cr_assert(comm != NULL, "%s", path);
-	comm[strcspn(comm, "\n")] = '\0';
-	return comm;
-}
-
 /* ps, top, pgrep and killall know a shim daemon by its binary's name (its first 15 bytes,
  * "containerd-shim"), as they know the runc shim's. */
 Test(proto, the_daemon_is_named_after_its_binary_as_the_runc_shim)
@@ -1583,9 +1571,11 @@ Test(proto, the_daemon_is_named_after_its_binary_as_the_runc_shim)
 		const char *base = strrchr(shims[i], '/');
 		(void)snprintf(want, sizeof(want), "%s", base ? base + 1 : shims[i]);
 		start_shim_bin(shims[i], ids[i], NULL, 0);
-		char *comm = comm_of(t.shim_pid);
+		/* What ps, top, pgrep and killall show. */
+		char *comm = testutil_comm(t.shim_pid);
 		shutdown_shim();
 		t.shim_pid = 0;
+		cr_assert(comm != NULL, "%s's daemon is gone", shims[i]);
 		cr_expect(eq(str, comm, want), "%s's daemon", shims[i]);
 		free(comm);
 	}

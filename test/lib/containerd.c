@@ -360,16 +360,12 @@ static bool is_pid_name(const char *s)
 }
 
 /* Whether pid is one of the forks husk names "husk:[...]" (workers, runsc waiters). */
-static bool husk_fork(const char *pid)
+static bool husk_fork(pid_t pid)
 {
-	char path[64], comm[32] = "";
+	char *comm = testutil_comm(pid);
+	bool named = comm && strncmp(comm, "husk:[", 6) == 0;
 
-	(void)snprintf(path, sizeof(path), "/proc/%s/comm", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	bool named = fgets(comm, sizeof(comm), f) && strncmp(comm, "husk:[", 6) == 0;
-	(void)fclose(f);
+	free(comm);
 	return named;
 }
 
@@ -437,16 +433,14 @@ size_t e2e_shim_pids(struct e2e_cd *cd, pid_t *pids, size_t max)
 	pid_t all[CAP];
 	size_t n_all = shim_processes(cd, all, CAP);
 	size_t count = 0;
-	char name[32];
 
 	n_all = n_all < CAP ? n_all : CAP;
 	/* A shim's forks keep its command line: husk names its own husk:[...], and a process
 	 * whose parent has one of the command lines, or that is gone meanwhile (parent 0), is
 	 * not counted either. */
 	for (size_t i = 0; i < n_all; i++) {
-		(void)snprintf(name, sizeof(name), "%d", (int)all[i]);
 		pid_t ppid = parent_of(all[i]);
-		if (husk_fork(name) || ppid == 0 || pid_in(ppid, all, n_all))
+		if (husk_fork(all[i]) || ppid == 0 || pid_in(ppid, all, n_all))
 			continue;
 		if (count < max)
 			pids[count] = all[i];

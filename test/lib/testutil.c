@@ -69,6 +69,17 @@ char *testutil_read_file(const char *path)
 	return buf;
 }
 
+char *testutil_comm(pid_t pid)
+{
+	char path[64];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	char *comm = testutil_read_file(path);
+	if (comm)
+		comm[strcspn(comm, "\n")] = '\0';
+	return comm;
+}
+
 double testutil_timeout(double seconds)
 {
 	const char *m = getenv("HUSK_TEST_TIMEOUT_MULTIPLIER");

@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include <sys/types.h>
+
 /*
  * Make a fresh private directory under $TMPDIR (or /tmp) named husk-<tag>-XXXXXX.
  * Returns a malloc'ed path the caller frees with testutil_rmtree_free(). Aborts the test
@@ -18,6 +20,9 @@ void testutil_write_file(const char *path, const char *content);
 
 /* Read a whole file into a malloc'ed NUL-terminated string; NULL when it cannot be read. */
 char *testutil_read_file(const char *path);
+
+/* The comm of pid (/proc/<pid>/comm, without its newline), malloc'ed; NULL when it is gone. */
+char *testutil_comm(pid_t pid);
 
 /* Seconds scaled by HUSK_TEST_TIMEOUT_MULTIPLIER (valgrind and sanitizer runs). */
 double testutil_timeout(double seconds);

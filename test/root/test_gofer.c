@@ -166,30 +166,21 @@ Test(gofer, a_read_only_root_is_read_only_inside)
 	box_done(&b);
 }
 
-static void comm_of(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	(void)snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	char *s = testutil_read_file(path);
-	cr_assert(s != NULL);
-	(void)snprintf(buf, size, "%s", s);
-	free(s);
-}
-
 Test(gofer, after_create_the_gofer_is_gone)
 {
 	struct box b;
 	struct husk_err err = {0};
 	struct husk_container *c = NULL;
-	char comm[64];
 
 	box_init(&b, "gofer-gone");
 	box_set_args(&b, "true");
 	cr_assert(eq(int, box_create(&b, "gofer-gone", &c, &err), 0), "%s", err.msg);
 	/* One child: the init, waiting for start. No gofer, no stage, no zombie. */
 	cr_assert(eq(int, box_count_children(), 1));
-	comm_of(husk_container_init(c)->pid, comm, sizeof(comm));
-	cr_assert(eq(str, comm, "husk:[init]\n"));
+	char *comm = testutil_comm(husk_container_init(c)->pid);
+	cr_assert(comm != NULL);
+	cr_assert(eq(str, comm, "husk:[init]"));
+	free(comm);
 	json_t *st = box_state_json(&b, "gofer-gone");
 	cr_assert(st != NULL);
 	cr_assert(eq(int, (int)json_integer_value(json_object_get(st, "gofer_pid")), 0));
